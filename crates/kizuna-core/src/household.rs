@@ -1,0 +1,142 @@
+//! Households and their registrations.
+//!
+//! A household is one LINE user following one municipality's account. It holds any number of
+//! registrations (a pregnancy, an older child, siblings). Twins and triplets are one
+//! registration with a `baby_count`, so they never produce duplicate messages.
+
+use crate::ids::{LineUserId, MunicipalityId};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Whom a registration follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    /// An ongoing pregnancy, timed from the due date (day 280).
+    Pregnancy { due_date: NaiveDate },
+    /// A born child, timed from the birth date (day 0). `due_date` is kept when the child was
+    /// registered as a pregnancy first (reported birth), for the record only.
+    Child {
+        birth_date: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_date: Option<NaiveDate>,
+    },
+}
+
+/// Why a registration ended. An ended registration never yields another message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The pregnancy or the child was lost. Nothing about it is ever sent again — no
+    /// birthday message, no "please report the birth" prompt.
+    Loss,
+    /// The parent asked to stop this registration.
+    StoppedByParent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RegistrationStatus {
+    Active,
+    Ended { reason: EndReason, on: NaiveDate },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Stable within the household, starting at 1; never reused after deletion.
+    pub id: u32,
+    pub subject: Subject,
+    /// 1 for a single baby, 2 for twins, 3 for triplets.
+    pub baby_count: u8,
+    pub status: RegistrationStatus,
+    pub registered_on: NaiveDate,
+}
+
+impl Registration {
+    pub fn is_active(&self) -> bool {
+        matches!(self.status, RegistrationStatus::Active)
+    }
+}
+
+/// What the conversation is waiting for from this parent, if anything.
+/// Owned by the conversation state machine; stored with the household so that a parent can
+/// answer a question in a later webhook event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "waiting_for", rename_all = "snake_case")]
+pub enum PendingQuestion {
+    /// A due date or a birth date for a new registration.
+    NewRegistrationDate,
+    /// A due date for a new pregnancy registration.
+    NewDueDate,
+    /// A birth date for a new child registration.
+    NewBirthDate,
+    /// A corrected date for an existing registration.
+    ChangedDate { registration: u32 },
+    /// The real birth date of a registered pregnancy.
+    BirthDate { registration: u32 },
+    /// Confirmation before deleting all of this parent's data.
+    DeleteConfirmation,
+    /// Confirmation before ending everything after a loss.
+    LossConfirmation { registration: Option<u32> },
+    /// After re-following: resume the kept registrations or not.
+    ResumeAfterRefollow,
+}
+
+/// One LINE user of one municipality, with everything Kizuna keeps about them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Household {
+    pub municipality: MunicipalityId,
+    pub user: LineUserId,
+    pub registrations: Vec<Registration>,
+    /// Paused by the parent (停止): nothing is sent until they resume (再開).
+    #[serde(default)]
+    pub paused: bool,
+    /// False after an unfollow (or block): nothing is sent until they follow again.
+    pub following: bool,
+    /// The Japan date of the last unfollow, for the retention limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfollowed_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingQuestion>,
+    /// Optimistic-concurrency version: every stored write increments it and is conditional on
+    /// the previous value, so two concurrent events for one parent cannot corrupt each other.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Household {
+    pub fn new(municipality: MunicipalityId, user: LineUserId) -> Self {
+        Self {
+            municipality,
+            user,
+            registrations: Vec::new(),
+            paused: false,
+            following: true,
+            unfollowed_on: None,
+            pending: None,
+            version: 0,
+        }
+    }
+
+    /// Whether the daily fan-out should consider this household at all.
+    pub fn receives_messages(&self) -> bool {
+        self.following && !self.paused && self.registrations.iter().any(Registration::is_active)
+    }
+
+    pub fn active_registrations(&self) -> impl Iterator<Item = &Registration> {
+        self.registrations.iter().filter(|r| r.is_active())
+    }
+
+    pub fn registration(&self, id: u32) -> Option<&Registration> {
+        self.registrations.iter().find(|r| r.id == id)
+    }
+
+    pub fn registration_mut(&mut self, id: u32) -> Option<&mut Registration> {
+        self.registrations.iter_mut().find(|r| r.id == id)
+    }
+
+    /// The id the next registration gets.
+    pub fn next_registration_id(&self) -> u32 {
+        self.registrations.iter().map(|r| r.id).max().unwrap_or(0) + 1
+    }
+}
