@@ -1,0 +1,238 @@
+//! LINE's request contract: the official OpenAPI specs (embedded, unmodified, from
+//! `openapi/`) plus the documented rules the specs do not express.
+//!
+//! Public so that other crates' tests can check message objects without going through HTTP.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::spec::{utf16_len, Spec, SpecError, Violation};
+
+/// LINE's Messaging API spec (`line/line-openapi`, see `openapi/SOURCE.txt`).
+pub const MESSAGING_API_YAML: &str = include_str!("../openapi/messaging-api.yml");
+/// LINE's channel access token API spec.
+pub const CHANNEL_ACCESS_TOKEN_YAML: &str = include_str!("../openapi/channel-access-token.yml");
+/// LINE's webhook event spec.
+pub const WEBHOOK_YAML: &str = include_str!("../openapi/webhook.yml");
+
+/// Maximum length of a text message's `text`, in UTF-16 code units (documented by LINE for
+/// the text message object, absent from the spec's schema).
+pub const MAX_TEXT_LENGTH: usize = 5000;
+
+/// The three compiled specs.
+#[derive(Debug)]
+pub struct Contract {
+    pub messaging: Spec,
+    pub token: Spec,
+    pub webhook: Spec,
+}
+
+impl Contract {
+    fn compile() -> Result<Self, SpecError> {
+        let contract = Contract {
+            messaging: Spec::from_yaml(MESSAGING_API_YAML)?,
+            token: Spec::from_yaml(CHANNEL_ACCESS_TOKEN_YAML)?,
+            webhook: Spec::from_yaml(WEBHOOK_YAML)?,
+        };
+        // Fail at start-up, not on the first request, if a schema the fake relies on is gone.
+        for name in ["PushMessageRequest", "ReplyMessageRequest", "Message"] {
+            contract.messaging.schema(name)?;
+        }
+        contract
+            .token
+            .schema("IssueStatelessChannelTokenByClientSecretRequest")?;
+        contract.webhook.schema("CallbackRequest")?;
+        Ok(contract)
+    }
+}
+
+/// The compiled contract, built once per process (the specs are embedded, so failure is a
+/// build defect, caught by this crate's tests).
+pub fn contract() -> &'static Contract {
+    static CONTRACT: OnceLock<Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        Contract::compile().unwrap_or_else(|e| panic!("embedded LINE OpenAPI specs: {e}"))
+    })
+}
+
+fn schema_violations(spec: &Spec, schema: &str, value: &Value) -> Vec<Violation> {
+    match spec.schema(schema) {
+        Ok(s) => s.validate(value),
+        // Checked in Contract::compile.
+        Err(e) => vec![Violation {
+            message: e.to_string(),
+            property: String::new(),
+        }],
+    }
+}
+
+/// Rules on message objects that LINE documents but the spec does not encode.
+fn message_rules(messages: Option<&Value>, prefix: &str, out: &mut Vec<Violation>) {
+    let Some(Value::Array(messages)) = messages else {
+        return;
+    };
+    for (i, m) in messages.iter().enumerate() {
+        let is_text = matches!(
+            m.get("type").and_then(Value::as_str),
+            Some("text" | "textV2")
+        );
+        if let (true, Some(Value::String(text))) = (is_text, m.get("text")) {
+            let len = utf16_len(text);
+            if len == 0 || len > MAX_TEXT_LENGTH {
+                out.push(Violation {
+                    message: if len == 0 {
+                        "May not be empty".to_owned()
+                    } else {
+                        format!("Length must be between 1 and {MAX_TEXT_LENGTH}")
+                    },
+                    property: format!("{prefix}[{i}].text"),
+                });
+            }
+        }
+    }
+}
+
+/// Whether `s` has the shape of a LINE user id: `U` followed by 32 lowercase hex digits.
+pub fn is_user_id(s: &str) -> bool {
+    s.len() == 33
+        && s.starts_with('U')
+        && s.bytes()
+            .skip(1)
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Violations of a push request body (`PushMessageRequest` plus the documented rules; the
+/// fake only accepts user ids as `to`, which is all Kizuna sends to).
+pub fn check_push_body(body: &Value) -> Vec<Violation> {
+    let mut out = schema_violations(&contract().messaging, "PushMessageRequest", body);
+    message_rules(body.get("messages"), "messages", &mut out);
+    if let Some(Value::String(to)) = body.get("to") {
+        if !is_user_id(to) {
+            out.push(Violation {
+                message: "Must be a user ID (U followed by 32 lowercase hexadecimal digits)"
+                    .to_owned(),
+                property: "to".to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// Violations of a reply request body (`ReplyMessageRequest` plus the documented rules).
+pub fn check_reply_body(body: &Value) -> Vec<Violation> {
+    let mut out = schema_violations(&contract().messaging, "ReplyMessageRequest", body);
+    message_rules(body.get("messages"), "messages", &mut out);
+    out
+}
+
+/// Violations of an array of message objects, as they would appear in a push or reply body
+/// (for tests of code that composes messages).
+pub fn check_messages(messages: &Value) -> Vec<Violation> {
+    let body =
+        serde_json::json!({ "to": "U00000000000000000000000000000000", "messages": messages });
+    check_push_body(&body)
+}
+
+/// Violations of a stateless token request (form fields as a JSON object of strings).
+pub fn check_token_request(form: &Value) -> Vec<Violation> {
+    schema_violations(
+        &contract().token,
+        "IssueStatelessChannelTokenByClientSecretRequest",
+        form,
+    )
+}
+
+/// Violations of a webhook request body (`CallbackRequest` of webhook.yml), for checking
+/// the webhook bodies tests send to Kizuna.
+pub fn check_webhook_body(body: &Value) -> Vec<Violation> {
+    schema_violations(&contract().webhook, "CallbackRequest", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn embedded_specs_compile() {
+        let c = contract();
+        // The limits the fake enforces come from the spec itself.
+        assert_eq!(
+            c.messaging
+                .property_limit("PushMessageRequest", "messages", "maxItems"),
+            Some(5)
+        );
+        assert_eq!(
+            c.messaging
+                .property_limit("ReplyMessageRequest", "messages", "minItems"),
+            Some(1)
+        );
+        assert_eq!(
+            c.messaging
+                .property_limit("QuickReply", "items", "maxItems"),
+            Some(13)
+        );
+    }
+
+    #[test]
+    fn user_id_shape() {
+        assert!(is_user_id("U4af4980629a1b2c3d4e5f6a7b8c9d0e1"));
+        assert!(!is_user_id("U4AF4980629A1B2C3D4E5F6A7B8C9D0E1"));
+        assert!(!is_user_id("C4af4980629a1b2c3d4e5f6a7b8c9d0e1"));
+        assert!(!is_user_id("U4af4980629a1b2c3d4e5f6a7b8c9d0e"));
+        assert!(!is_user_id("U4af4980629a1b2c3d4e5f6a7b8c9d0eあ"));
+    }
+
+    #[test]
+    fn realistic_messages_pass() {
+        let messages = json!([
+            {"type": "text", "text": "今日のひとこと 👶 (妊娠20週)",
+             "quickReply": {"items": [
+                {"type": "action", "action": {"type": "message", "label": "はい", "text": "はい"}},
+                {"type": "action", "action": {"type": "postback", "label": "登録", "data": "a=reg",
+                  "displayText": "登録する"}},
+                {"type": "action", "action": {"type": "datetimepicker", "label": "予定日",
+                  "data": "a=due", "mode": "date", "initial": "2025-10-01"}}
+             ]}},
+            {"type": "sticker", "packageId": "446", "stickerId": "1988"},
+            {"type": "template", "altText": "確認",
+             "template": {"type": "confirm", "text": "登録しますか？", "actions": [
+                {"type": "message", "label": "はい", "text": "はい"},
+                {"type": "message", "label": "いいえ", "text": "いいえ"}]}},
+            {"type": "flex", "altText": "カード",
+             "contents": {"type": "bubble", "body": {"type": "box", "layout": "vertical",
+               "contents": [{"type": "text", "text": "こんにちは", "wrap": true}]}}}
+        ]);
+        assert_eq!(check_messages(&messages), vec![]);
+    }
+
+    #[test]
+    fn text_rules() {
+        let long = "あ".repeat(MAX_TEXT_LENGTH + 1);
+        let v = check_messages(&json!([{"type": "text", "text": long}]));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].property, "messages[0].text");
+        // 2500 emoji outside the BMP = 5000 UTF-16 code units: exactly at the limit.
+        let emoji = "😀".repeat(2500);
+        assert!(check_messages(&json!([{"type": "text", "text": emoji}])).is_empty());
+        let emoji = "😀".repeat(2501);
+        assert_eq!(
+            check_messages(&json!([{"type": "text", "text": emoji}])).len(),
+            1
+        );
+        let v = check_messages(&json!([{"type": "text", "text": ""}]));
+        assert_eq!(v[0].message, "May not be empty");
+    }
+
+    #[test]
+    fn webhook_schema_is_usable() {
+        let body = json!({"destination": "U4af4980629a1b2c3d4e5f6a7b8c9d0e1", "events": [{
+            "type": "unfollow", "mode": "active", "timestamp": 1, "webhookEventId": "01H",
+            "deliveryContext": {"isRedelivery": false},
+            "source": {"type": "user", "userId": "U4af4980629a1b2c3d4e5f6a7b8c9d0e1"}}]});
+        assert_eq!(check_webhook_body(&body), vec![]);
+        let bad = json!({"destination": "nope", "events": [{"type": "follow"}]});
+        assert!(!check_webhook_body(&bad).is_empty());
+    }
+}
