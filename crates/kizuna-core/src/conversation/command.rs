@@ -1,0 +1,69 @@
+//! The words a parent types (or a quick-reply button types for them).
+//!
+//! Matching is exact after trimming, removing spaces and folding full-width ASCII to
+//! half-width, so `　ヘルプ　` and `ﾍﾙﾌﾟ` work but a sentence that merely contains a command
+//! word does not: in a shared account such a sentence is probably meant for someone else.
+
+use super::texts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// 登録内容: show the registrations.
+    Show,
+    /// 変更: change a registration's date.
+    Change,
+    /// 生まれました: report a birth.
+    Born,
+    /// 追加: add another child or pregnancy.
+    Add,
+    /// 停止: pause the household.
+    Pause,
+    /// 再開: resume the household.
+    Resume,
+    /// 削除: delete all data (asks first).
+    Delete,
+    /// 削除する: the answer to the delete question (asks first when nothing was asked).
+    DeleteConfirm,
+    /// 配信をすべて終了: end every registration, for whatever reason (asks first).
+    EndAll,
+    /// やめておく: the "no" to a pending question.
+    Cancel,
+    /// ヘルプ.
+    Help,
+}
+
+impl Command {
+    pub fn parse(text: &str) -> Option<Command> {
+        let folded: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                _ => c,
+            })
+            .collect();
+        texts::COMMAND_WORDS
+            .iter()
+            .find(|(words, _)| words.contains(&folded.as_str()))
+            .map(|&(_, command)| command)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_match_exactly_after_folding() {
+        assert_eq!(Command::parse("ヘルプ"), Some(Command::Help));
+        assert_eq!(Command::parse("　ヘルプ \n"), Some(Command::Help));
+        assert_eq!(Command::parse("ﾍﾙﾌﾟ"), Some(Command::Help));
+        assert_eq!(Command::parse("登録 内容"), Some(Command::Show));
+        assert_eq!(Command::parse("産まれました"), Some(Command::Born));
+        assert_eq!(Command::parse("配信をすべて終了"), Some(Command::EndAll));
+        assert_eq!(Command::parse("配信を全て停止"), Some(Command::EndAll));
+        assert_eq!(Command::parse("ヘルプを見たい"), None);
+        assert_eq!(Command::parse("停止してほしい"), None);
+        assert_eq!(Command::parse(""), None);
+    }
+}

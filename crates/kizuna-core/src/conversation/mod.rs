@@ -1,0 +1,962 @@
+//! The LINE conversation with a parent, as a pure state machine.
+//!
+//! [`respond`] takes what Kizuna has stored about a parent (or nothing), one webhook event and
+//! the day's context, and returns what to store, what to reply and whether the event was ours.
+//! It reads no clock and performs no I/O, and it is total: any input yields an [`Outcome`]
+//! within LINE's limits (see [`Outcome`]).
+//!
+//! Coexistence: a municipality's LINE account is shared with the town's other services, so we
+//! answer only our commands (exact words), our namespaced postbacks, and dates we asked for
+//! (or a date typed by someone who has nothing registered yet). Everything else is
+//! `consumed: false` with no reply, and the webhook may forward it to the town's other service.
+//!
+//! Questions that need an answer in a later event (a typed date, a confirmation) are stored in
+//! [`Household::pending`]. Any command replaces the pending question; buttons carry their own
+//! meaning, so a tap works even after the pending question changed. Buttons that destroy
+//! something (削除する, 終了する) only act while their question is pending, so an old button
+//! scrolled up in the chat cannot delete anything by surprise.
+
+mod command;
+pub mod postback;
+mod texts;
+
+pub use command::Command;
+pub use postback::{DateTarget, Postback};
+
+use crate::household::{
+    EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+};
+use crate::ids::{LineUserId, MunicipalityId};
+use crate::message::{Action, Message, QuickReplyItem};
+use crate::typed_date::{
+    birth_date_window, check_plausible, due_date_window, parse_typed, DateExpectation, TypedDate,
+    TypedDateError,
+};
+use chrono::{Days, NaiveDate};
+use postback::Parsed;
+
+/// At most this many registrations can be active in one household: a parent with more
+/// children under 3 plus a pregnancy is beyond what one LINE account reasonably follows, and it
+/// bounds the stored item and the daily plan.
+pub const MAX_ACTIVE_REGISTRATIONS: usize = 5;
+/// At most this many registrations, ended ones included, are kept per household (ids are never
+/// reused, so ended registrations stay as a record); it bounds the stored item.
+pub const MAX_REGISTRATIONS: usize = 20;
+/// A reported birth date may be this many days before the due date (birth at 20w0d)…
+pub const BIRTH_BEFORE_DUE_MAX_DAYS: u64 = 140;
+/// …or this many days after it. Wider than the 41w6d programme window on purpose: a parent
+/// reporting a late birth should not be told their baby's birthday is wrong.
+pub const BIRTH_AFTER_DUE_MAX_DAYS: u64 = 30;
+
+/// One webhook event, as far as the conversation cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// The parent added the account as a friend (`unblocked`: LINE's `follow.isUnblocked`).
+    Follow { unblocked: bool },
+    /// The parent blocked the account. LINE gives no reply token.
+    Unfollow,
+    /// A text message.
+    Text(String),
+    /// A postback; `date` is `postback.params.date` from a date picker.
+    Postback {
+        data: String,
+        date: Option<NaiveDate>,
+    },
+}
+
+/// What the conversation needs to know about the day and the municipality.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Today in Japan.
+    pub today: NaiveDate,
+    /// How the municipality calls itself to parents, e.g. `きずな町`.
+    pub municipality_name: &'a str,
+    /// The hour (Japan time, 0–23) the daily message goes out.
+    pub delivery_hour: u8,
+}
+
+/// What to do with the stored household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HouseholdChange {
+    Unchanged,
+    /// Store this household (conditionally on the version read, by the caller).
+    Save(Household),
+    /// Erase everything stored about this parent.
+    Delete,
+}
+
+/// The result of one event.
+///
+/// Invariants (checked by property tests): at most [`crate::message::MAX_MESSAGES_PER_REQUEST`]
+/// replies; each text within [`crate::message::MAX_TEXT_UTF16`]; at most
+/// [`crate::message::MAX_QUICK_REPLY_ITEMS`] quick-reply buttons with labels within
+/// [`crate::message::MAX_ACTION_LABEL_CHARS`]; no replies when not consumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Always apply, whether or not the event was consumed (an unfollow changes the household
+    /// and is still shared with the town's other services).
+    pub household: HouseholdChange,
+    /// Sent with the Reply API (free of the monthly quota). Empty: stay silent.
+    pub replies: Vec<Message>,
+    /// False: not (only) ours — the webhook may forward the event to the town's other service.
+    pub consumed: bool,
+}
+
+/// Answers one event from one parent. See the module documentation.
+pub fn respond(
+    existing: Option<&Household>,
+    municipality: &MunicipalityId,
+    user: &LineUserId,
+    inbound: &Inbound,
+    ctx: &Context,
+) -> Outcome {
+    let mut turn = Turn {
+        ctx,
+        municipality,
+        user,
+        household: existing.cloned(),
+        delete: false,
+        replies: Vec::new(),
+        consumed: true,
+    };
+    match inbound {
+        Inbound::Follow { unblocked } => turn.follow(*unblocked),
+        Inbound::Unfollow => turn.unfollow(),
+        Inbound::Text(text) => turn.text(text),
+        Inbound::Postback { data, date } => turn.postback(data, *date),
+    }
+    turn.finish(existing)
+}
+
+/// What a date answers, once we know which question it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    /// A new registration: a due date, a birth date, or either.
+    New(DateExpectation),
+    Change(u32),
+    Born(u32),
+}
+
+impl From<DateTarget> for Asking {
+    fn from(target: DateTarget) -> Self {
+        match target {
+            DateTarget::NewDue => Asking::New(DateExpectation::Due),
+            DateTarget::NewBirth => Asking::New(DateExpectation::Birth),
+            DateTarget::Change(id) => Asking::Change(id),
+            DateTarget::Born(id) => Asking::Born(id),
+        }
+    }
+}
+
+struct Turn<'a> {
+    ctx: &'a Context<'a>,
+    municipality: &'a MunicipalityId,
+    user: &'a LineUserId,
+    /// The household as it will be stored (None: nothing stored).
+    household: Option<Household>,
+    delete: bool,
+    replies: Vec<Message>,
+    consumed: bool,
+}
+
+impl Turn<'_> {
+    fn finish(self, existing: Option<&Household>) -> Outcome {
+        let household = if self.delete {
+            HouseholdChange::Delete
+        } else {
+            match self.household {
+                Some(h) if Some(&h) != existing => HouseholdChange::Save(h),
+                _ => HouseholdChange::Unchanged,
+            }
+        };
+        Outcome {
+            household,
+            replies: if self.consumed {
+                self.replies
+            } else {
+                Vec::new()
+            },
+            consumed: self.consumed,
+        }
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.ctx.today
+    }
+
+    fn hour(&self) -> u8 {
+        self.ctx.delivery_hour
+    }
+
+    /// The household, created if this parent has none stored yet.
+    fn household_mut(&mut self) -> &mut Household {
+        self.household
+            .get_or_insert_with(|| Household::new(self.municipality.clone(), self.user.clone()))
+    }
+
+    fn pending(&self) -> Option<PendingQuestion> {
+        self.household.as_ref().and_then(|h| h.pending.clone())
+    }
+
+    fn set_pending(&mut self, pending: Option<PendingQuestion>) {
+        if pending.is_none() && self.household.is_none() {
+            return;
+        }
+        self.household_mut().pending = pending;
+    }
+
+    fn paused(&self) -> bool {
+        self.household.as_ref().is_some_and(|h| h.paused)
+    }
+
+    fn active(&self) -> Vec<Registration> {
+        self.household
+            .as_ref()
+            .map(|h| h.active_registrations().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn active_registration(&self, id: u32) -> Option<Registration> {
+        self.household
+            .as_ref()
+            .and_then(|h| h.registration(id))
+            .filter(|r| r.is_active())
+            .cloned()
+    }
+
+    fn not_ours(&mut self) {
+        self.consumed = false;
+    }
+
+    fn reply(&mut self, text: impl Into<String>) {
+        self.replies.push(Message::text(text));
+    }
+
+    fn reply_with(&mut self, text: impl Into<String>, buttons: Vec<QuickReplyItem>) {
+        let message = Message::text(text);
+        self.replies.push(if buttons.is_empty() {
+            message
+        } else {
+            message.with_quick_reply(buttons)
+        });
+    }
+
+    // ---- events -------------------------------------------------------------------------
+
+    fn follow(&mut self, unblocked: bool) {
+        let (following, has_active) = self.household.as_ref().map_or((false, false), |h| {
+            (h.following, h.active_registrations().next().is_some())
+        });
+        if has_active && following && !unblocked {
+            // A follow from someone we believe is following is a duplicate delivery (a real
+            // re-follow after a block comes with `isUnblocked`); greeting or pausing again
+            // would only confuse.
+            return;
+        }
+        if has_active {
+            // Sends nothing until the parent says yes: they may have blocked us on purpose.
+            let household = self.household_mut();
+            household.following = true;
+            household.unfollowed_on = None;
+            household.paused = true;
+            household.pending = Some(PendingQuestion::ResumeAfterRefollow);
+            self.reply_with(
+                texts::welcome_back(self.ctx.municipality_name),
+                vec![
+                    postback_button(texts::LABEL_RESUME, Postback::Resume),
+                    postback_button(texts::LABEL_CANCEL, Postback::Cancel),
+                ],
+            );
+            return;
+        }
+        let household = self.household_mut();
+        household.following = true;
+        household.unfollowed_on = None;
+        household.pending = Some(PendingQuestion::NewRegistrationDate);
+        let text = texts::welcome(self.ctx.municipality_name, self.hour(), self.today());
+        let buttons = self.new_date_pickers(DateExpectation::Either);
+        self.reply_with(text, buttons);
+    }
+
+    fn unfollow(&mut self) {
+        let today = self.today();
+        if let Some(h) = self.household.as_mut() {
+            h.following = false;
+            h.unfollowed_on = Some(today);
+            h.pending = None;
+        }
+        // The town's other services need to know about unfollows too.
+        self.not_ours();
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(command) = Command::parse(text) {
+            return self.command(command);
+        }
+        let asking = match self.pending() {
+            Some(PendingQuestion::NewRegistrationDate) => {
+                Some(Asking::New(DateExpectation::Either))
+            }
+            Some(PendingQuestion::NewDueDate) => Some(Asking::New(DateExpectation::Due)),
+            Some(PendingQuestion::NewBirthDate) => Some(Asking::New(DateExpectation::Birth)),
+            Some(PendingQuestion::ChangedDate { registration }) => {
+                Some(Asking::Change(registration))
+            }
+            Some(PendingQuestion::BirthDate { registration }) => Some(Asking::Born(registration)),
+            Some(
+                PendingQuestion::DeleteConfirmation
+                | PendingQuestion::LossConfirmation { .. }
+                | PendingQuestion::ResumeAfterRefollow,
+            ) => {
+                // Something other than an answer: the question lapses, so a later stray
+                // 削除する cannot act on it.
+                self.set_pending(None);
+                None
+            }
+            None => None,
+        };
+        let asking = asking.or_else(|| {
+            // Someone with nothing registered who types a date means to register it.
+            self.active()
+                .is_empty()
+                .then_some(Asking::New(DateExpectation::Either))
+        });
+        match asking {
+            Some(asking) => self.typed_date(text, asking),
+            None => self.not_ours(),
+        }
+    }
+
+    fn postback(&mut self, data: &str, date: Option<NaiveDate>) {
+        let postback = match Postback::parse(data) {
+            Parsed::NotOurs => return self.not_ours(),
+            Parsed::Unknown => return self.stale(),
+            Parsed::Ours(postback) => postback,
+        };
+        match postback {
+            Postback::Picker(target) => match date {
+                Some(date) => self.apply_date(target.into(), date),
+                None => self.stale(),
+            },
+            Postback::Date(target, date) => self.apply_date(target.into(), date),
+            Postback::Change(id) => match self.active_registration(id) {
+                Some(reg) => self.ask_changed_date(&reg),
+                None => self.stale(),
+            },
+            Postback::Born(id) => match self.active_registration(id) {
+                Some(reg) if matches!(reg.subject, Subject::Pregnancy { .. }) => {
+                    self.ask_birth_date(&reg)
+                }
+                _ => self.stale(),
+            },
+            Postback::Babies(id, count) => self.set_babies(id, count),
+            Postback::Resume => self.resume(),
+            Postback::DeleteConfirm => {
+                if self.pending() == Some(PendingQuestion::DeleteConfirmation) {
+                    self.delete_all()
+                } else {
+                    self.ask_delete()
+                }
+            }
+            Postback::EndAllConfirm => {
+                if matches!(
+                    self.pending(),
+                    Some(PendingQuestion::LossConfirmation { .. })
+                ) {
+                    self.end_all()
+                } else {
+                    self.ask_end_all()
+                }
+            }
+            Postback::Cancel => self.cancel(),
+        }
+    }
+
+    // ---- commands -----------------------------------------------------------------------
+
+    fn command(&mut self, command: Command) {
+        if command == Command::Cancel && self.pending().is_none() {
+            // "やめる" with nothing asked is probably meant for someone else.
+            return self.not_ours();
+        }
+        if command == Command::DeleteConfirm
+            && self.pending() == Some(PendingQuestion::DeleteConfirmation)
+        {
+            return self.delete_all();
+        }
+        if command == Command::Cancel {
+            return self.cancel();
+        }
+        // Any other command replaces whatever was asked before.
+        self.set_pending(None);
+        match command {
+            Command::Show => self.show(),
+            Command::Change => self.change(),
+            Command::Born => self.born(),
+            Command::Add => self.add(),
+            Command::Pause => self.pause(),
+            Command::Resume => self.resume(),
+            Command::Delete | Command::DeleteConfirm => self.ask_delete(),
+            Command::EndAll => self.ask_end_all(),
+            Command::Help => self.help(),
+            Command::Cancel => self.cancel(),
+        }
+    }
+
+    fn show(&mut self) {
+        let active = self.active();
+        if active.is_empty() {
+            return self.ask_first_date();
+        }
+        let refs: Vec<&Registration> = active.iter().collect();
+        let text = texts::show(&refs, self.today(), self.hour(), self.paused());
+        self.reply_with(
+            text,
+            vec![
+                message_button(texts::command_word(Command::Change)),
+                message_button(texts::command_word(Command::Add)),
+                message_button(texts::command_word(Command::Help)),
+            ],
+        );
+    }
+
+    fn change(&mut self) {
+        let active = self.active();
+        match active.as_slice() {
+            [] => self.ask_first_date(),
+            [only] => self.ask_changed_date(only),
+            several => {
+                let buttons = several
+                    .iter()
+                    .map(|r| postback_button(&texts::registration_label(r), Postback::Change(r.id)))
+                    .collect();
+                self.reply_with(texts::CHOOSE_CHANGE, buttons);
+            }
+        }
+    }
+
+    fn born(&mut self) {
+        let pregnancies: Vec<Registration> = self
+            .active()
+            .into_iter()
+            .filter(|r| matches!(r.subject, Subject::Pregnancy { .. }))
+            .collect();
+        match pregnancies.as_slice() {
+            [] => {
+                if self.at_limit() {
+                    return self.limit_reached();
+                }
+                self.set_pending(Some(PendingQuestion::NewBirthDate));
+                let buttons = self.new_date_pickers(DateExpectation::Birth);
+                self.reply_with(texts::NO_PREGNANCY, buttons);
+            }
+            [only] => self.ask_birth_date(only),
+            several => {
+                let buttons = several
+                    .iter()
+                    .map(|r| postback_button(&texts::registration_label(r), Postback::Born(r.id)))
+                    .collect();
+                self.reply_with(texts::CHOOSE_BORN, buttons);
+            }
+        }
+    }
+
+    fn add(&mut self) {
+        if self.at_limit() {
+            return self.limit_reached();
+        }
+        self.set_pending(Some(PendingQuestion::NewRegistrationDate));
+        let buttons = self.new_date_pickers(DateExpectation::Either);
+        self.reply_with(texts::ask_added_date(self.today()), buttons);
+    }
+
+    fn pause(&mut self) {
+        if self.active().is_empty() {
+            return self.reply(texts::NOTHING_ACTIVE);
+        }
+        if self.paused() {
+            return self.reply_with(
+                texts::ALREADY_PAUSED,
+                vec![message_button(texts::command_word(Command::Resume))],
+            );
+        }
+        self.household_mut().paused = true;
+        self.reply_with(
+            texts::PAUSED,
+            vec![
+                message_button(texts::command_word(Command::Resume)),
+                message_button(texts::command_word(Command::EndAll)),
+            ],
+        );
+    }
+
+    fn resume(&mut self) {
+        self.set_pending(None);
+        if self.active().is_empty() {
+            return self.reply(texts::NOTHING_ACTIVE);
+        }
+        if !self.paused() {
+            return self.reply(texts::not_paused(self.hour()));
+        }
+        let household = self.household_mut();
+        household.paused = false;
+        household.following = true;
+        let text = texts::resumed(self.hour());
+        self.reply(text);
+    }
+
+    fn ask_delete(&mut self) {
+        if self.household.is_none() {
+            return self.reply(texts::NOTHING_STORED);
+        }
+        self.set_pending(Some(PendingQuestion::DeleteConfirmation));
+        self.reply_with(
+            texts::DELETE_QUESTION,
+            vec![
+                postback_button(texts::LABEL_DELETE, Postback::DeleteConfirm),
+                postback_button(texts::LABEL_CANCEL, Postback::Cancel),
+            ],
+        );
+    }
+
+    fn delete_all(&mut self) {
+        self.household = None;
+        self.delete = true;
+        self.reply(texts::DELETED);
+    }
+
+    fn ask_end_all(&mut self) {
+        if self.active().is_empty() {
+            self.set_pending(None);
+            return self.reply(texts::NOTHING_ACTIVE);
+        }
+        self.set_pending(Some(PendingQuestion::LossConfirmation {
+            registration: None,
+        }));
+        self.reply_with(
+            texts::END_ALL_QUESTION,
+            vec![
+                postback_button(texts::LABEL_END_ALL, Postback::EndAllConfirm),
+                postback_button(texts::LABEL_CANCEL, Postback::Cancel),
+            ],
+        );
+    }
+
+    /// Ends every active registration as [`EndReason::Loss`], whatever the reason the parent
+    /// had: Loss is the strictest end (no birthday message, no "please report the birth"), and
+    /// a parent must never have to name a loss to get there.
+    fn end_all(&mut self) {
+        let today = self.today();
+        let household = self.household_mut();
+        household.pending = None;
+        for reg in household.registrations.iter_mut().filter(|r| r.is_active()) {
+            reg.status = RegistrationStatus::Ended {
+                reason: EndReason::Loss,
+                on: today,
+            };
+        }
+        self.reply(texts::ended_all(self.ctx.municipality_name));
+    }
+
+    fn cancel(&mut self) {
+        let pending = self.pending();
+        self.set_pending(None);
+        if pending == Some(PendingQuestion::ResumeAfterRefollow) && self.paused() {
+            self.reply_with(
+                texts::STAY_PAUSED,
+                vec![message_button(texts::command_word(Command::Resume))],
+            );
+        } else {
+            self.reply(texts::CANCELLED);
+        }
+    }
+
+    fn help(&mut self) {
+        let mut buttons: Vec<QuickReplyItem> = [
+            Command::Show,
+            Command::Change,
+            Command::Born,
+            Command::Add,
+            Command::Pause,
+            Command::Resume,
+            Command::Delete,
+            Command::EndAll,
+        ]
+        .into_iter()
+        .map(|c| message_button(texts::command_word(c)))
+        .collect();
+        buttons.truncate(crate::message::MAX_QUICK_REPLY_ITEMS);
+        self.reply_with(texts::help(self.hour()), buttons);
+    }
+
+    fn stale(&mut self) {
+        self.reply_with(
+            texts::STALE_BUTTON,
+            vec![message_button(texts::command_word(Command::Help))],
+        );
+    }
+
+    // ---- dates --------------------------------------------------------------------------
+
+    fn ask_first_date(&mut self) {
+        self.set_pending(Some(PendingQuestion::NewRegistrationDate));
+        let buttons = self.new_date_pickers(DateExpectation::Either);
+        self.reply_with(texts::ask_first_date(self.today()), buttons);
+    }
+
+    fn ask_changed_date(&mut self, reg: &Registration) {
+        self.set_pending(Some(PendingQuestion::ChangedDate {
+            registration: reg.id,
+        }));
+        let picker = match reg.subject {
+            Subject::Pregnancy { .. } => self.due_picker(
+                texts::LABEL_CHANGE_PICKER,
+                Postback::Picker(DateTarget::Change(reg.id)),
+            ),
+            Subject::Child { .. } => self.birth_picker(
+                texts::LABEL_CHANGE_PICKER,
+                Postback::Picker(DateTarget::Change(reg.id)),
+            ),
+        };
+        self.reply_with(texts::ask_changed_date(reg), vec![picker]);
+    }
+
+    fn ask_birth_date(&mut self, reg: &Registration) {
+        self.set_pending(Some(PendingQuestion::BirthDate {
+            registration: reg.id,
+        }));
+        let picker = self.born_picker(reg);
+        self.reply_with(texts::ASK_BIRTH_DATE, vec![picker]);
+    }
+
+    /// A typed text answering `asking`.
+    fn typed_date(&mut self, text: &str, asking: Asking) {
+        let typed = match parse_typed(text) {
+            // Not a date at all: probably meant for another service. Stay silent and keep the
+            // question, so the parent can still answer it.
+            Err(TypedDateError::NoDate) => return self.not_ours(),
+            Err(error) => {
+                let reply = texts::date_error(&error, self.today());
+                let buttons = self.pickers_for(asking);
+                return self.reply_with(reply, buttons);
+            }
+            Ok(typed) => typed,
+        };
+        if let (Asking::New(DateExpectation::Either), TypedDate::MonthDay { .. }) = (asking, typed)
+        {
+            let candidates = typed.candidates(self.today());
+            let future = candidates
+                .future
+                .filter(|&d| check_plausible(d, DateExpectation::Due, self.today()).is_ok());
+            let past = candidates
+                .past
+                .filter(|&d| check_plausible(d, DateExpectation::Birth, self.today()).is_ok());
+            if let (Some(future), Some(past)) = (future, past) {
+                // 5/1 could be a due date or a birthday: asking beats guessing wrong.
+                let (due_label, birth_label) = texts::which_date_labels(future, past);
+                return self.reply_with(
+                    texts::which_date(future, past),
+                    vec![
+                        postback_button(&due_label, Postback::Date(DateTarget::NewDue, future)),
+                        postback_button(&birth_label, Postback::Date(DateTarget::NewBirth, past)),
+                    ],
+                );
+            }
+        }
+        let expectation = match asking {
+            Asking::New(expectation) => expectation,
+            Asking::Change(id) => match self.active_registration(id).map(|r| r.subject) {
+                Some(Subject::Pregnancy { .. }) => DateExpectation::Due,
+                Some(Subject::Child { .. }) => DateExpectation::Birth,
+                None => {
+                    // The registration ended or was replaced since the question was asked.
+                    self.set_pending(None);
+                    return self.stale();
+                }
+            },
+            Asking::Born(_) => DateExpectation::Birth,
+        };
+        match typed.resolve(expectation, self.today()) {
+            Some(date) => self.apply_date(asking, date),
+            None => {
+                let reply = texts::date_error(&TypedDateError::NoDate, self.today());
+                let buttons = self.pickers_for(asking);
+                self.reply_with(reply, buttons);
+            }
+        }
+    }
+
+    /// A date for `asking`, from a picker, a button or typed text.
+    fn apply_date(&mut self, asking: Asking, date: NaiveDate) {
+        match asking {
+            Asking::New(expectation) => self.register(expectation, date),
+            Asking::Change(id) => self.change_date(id, date),
+            Asking::Born(id) => self.report_birth(id, date),
+        }
+    }
+
+    fn refuse_date(&mut self, reply: String, asking: Asking) {
+        let buttons = self.pickers_for(asking);
+        self.reply_with(reply, buttons);
+    }
+
+    fn register(&mut self, expectation: DateExpectation, date: NaiveDate) {
+        let today = self.today();
+        if let Err(refusal) = check_plausible(date, expectation, today) {
+            return self.refuse_date(texts::implausible(&refusal), Asking::New(expectation));
+        }
+        let is_due = match expectation {
+            DateExpectation::Due => true,
+            DateExpectation::Birth => false,
+            DateExpectation::Either => date > today,
+        };
+        let subject = if is_due {
+            Subject::Pregnancy { due_date: date }
+        } else {
+            Subject::Child {
+                birth_date: date,
+                due_date: None,
+            }
+        };
+        if let Some(same) = self.active().into_iter().find(|r| r.subject == subject) {
+            self.set_pending(None);
+            return self.reply(texts::already_registered(&same, today));
+        }
+        if self.at_limit() {
+            self.set_pending(None);
+            return self.limit_reached();
+        }
+        let household = self.household_mut();
+        let registration = Registration {
+            id: household.next_registration_id(),
+            subject,
+            baby_count: 1,
+            status: RegistrationStatus::Active,
+            registered_on: today,
+        };
+        household.registrations.push(registration.clone());
+        household.pending = None;
+        let paused = household.paused;
+        self.reply_with(
+            texts::registered(&registration, today, self.hour(), paused),
+            vec![
+                message_button(texts::command_word(Command::Show)),
+                message_button(texts::command_word(Command::Help)),
+            ],
+        );
+    }
+
+    fn change_date(&mut self, id: u32, date: NaiveDate) {
+        let today = self.today();
+        let Some(reg) = self.active_registration(id) else {
+            self.set_pending(None);
+            return self.stale();
+        };
+        let expectation = match reg.subject {
+            Subject::Pregnancy { .. } => DateExpectation::Due,
+            Subject::Child { .. } => DateExpectation::Birth,
+        };
+        if let Err(refusal) = check_plausible(date, expectation, today) {
+            return self.refuse_date(texts::implausible(&refusal), Asking::Change(id));
+        }
+        let household = self.household_mut();
+        household.pending = None;
+        let paused = household.paused;
+        let Some(stored) = household.registration_mut(id) else {
+            return;
+        };
+        stored.subject = match stored.subject {
+            Subject::Pregnancy { .. } => Subject::Pregnancy { due_date: date },
+            Subject::Child { due_date, .. } => Subject::Child {
+                birth_date: date,
+                due_date,
+            },
+        };
+        let updated = stored.clone();
+        self.reply(texts::changed(&updated, today, self.hour(), paused));
+    }
+
+    fn report_birth(&mut self, id: u32, birth_date: NaiveDate) {
+        let today = self.today();
+        let Some(Registration {
+            subject: Subject::Pregnancy { due_date },
+            ..
+        }) = self.active_registration(id)
+        else {
+            self.set_pending(None);
+            return self.stale();
+        };
+        if let Err(refusal) = check_plausible(birth_date, DateExpectation::Birth, today) {
+            return self.refuse_date(texts::implausible(&refusal), Asking::Born(id));
+        }
+        let (earliest, latest) = birth_window_around(due_date);
+        if birth_date < earliest || birth_date > latest {
+            return self.refuse_date(texts::birth_far_from_due(due_date), Asking::Born(id));
+        }
+        let household = self.household_mut();
+        household.pending = None;
+        let paused = household.paused;
+        let Some(stored) = household.registration_mut(id) else {
+            return;
+        };
+        stored.subject = Subject::Child {
+            birth_date,
+            due_date: Some(due_date),
+        };
+        let updated = stored.clone();
+        let buttons = if updated.baby_count == 1 {
+            vec![
+                postback_button(texts::LABEL_TWINS, Postback::Babies(id, 2)),
+                postback_button(texts::LABEL_TRIPLETS, Postback::Babies(id, 3)),
+            ]
+        } else {
+            Vec::new()
+        };
+        self.reply_with(texts::born(&updated, today, self.hour(), paused), buttons);
+    }
+
+    fn set_babies(&mut self, id: u32, count: u8) {
+        if self.active_registration(id).is_none() {
+            return self.stale();
+        }
+        if let Some(reg) = self.household_mut().registration_mut(id) {
+            reg.baby_count = count;
+        }
+        self.reply(texts::babies_set(count));
+    }
+
+    fn at_limit(&self) -> bool {
+        self.household.as_ref().is_some_and(|h| {
+            h.active_registrations().count() >= MAX_ACTIVE_REGISTRATIONS
+                || h.registrations.len() >= MAX_REGISTRATIONS
+        })
+    }
+
+    fn limit_reached(&mut self) {
+        self.reply(texts::limit_reached(MAX_ACTIVE_REGISTRATIONS));
+    }
+
+    // ---- buttons ------------------------------------------------------------------------
+
+    /// Pickers offered with a question about a new registration.
+    fn new_date_pickers(&self, expectation: DateExpectation) -> Vec<QuickReplyItem> {
+        let due = self.due_picker(
+            texts::LABEL_DUE_PICKER,
+            Postback::Picker(DateTarget::NewDue),
+        );
+        let birth = self.birth_picker(
+            texts::LABEL_BIRTH_PICKER,
+            Postback::Picker(DateTarget::NewBirth),
+        );
+        match expectation {
+            DateExpectation::Due => vec![due],
+            DateExpectation::Birth => vec![birth],
+            DateExpectation::Either => vec![due, birth],
+        }
+    }
+
+    /// Pickers offered again after a date was refused.
+    fn pickers_for(&self, asking: Asking) -> Vec<QuickReplyItem> {
+        match asking {
+            Asking::New(expectation) => self.new_date_pickers(expectation),
+            Asking::Change(id) => match self.active_registration(id) {
+                Some(reg) => match reg.subject {
+                    Subject::Pregnancy { .. } => vec![self.due_picker(
+                        texts::LABEL_CHANGE_PICKER,
+                        Postback::Picker(DateTarget::Change(id)),
+                    )],
+                    Subject::Child { .. } => vec![self.birth_picker(
+                        texts::LABEL_CHANGE_PICKER,
+                        Postback::Picker(DateTarget::Change(id)),
+                    )],
+                },
+                None => Vec::new(),
+            },
+            Asking::Born(id) => match self.active_registration(id) {
+                Some(reg) => vec![self.born_picker(&reg)],
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// Due dates: today to today + 300 days, as the issue specifies for the picker.
+    fn due_picker(&self, label: &str, postback: Postback) -> QuickReplyItem {
+        let (_, latest) = due_date_window(self.today());
+        date_picker(label, postback, self.today(), latest, None)
+    }
+
+    fn birth_picker(&self, label: &str, postback: Postback) -> QuickReplyItem {
+        let (earliest, latest) = birth_date_window(self.today());
+        date_picker(label, postback, earliest, latest, None)
+    }
+
+    /// The real birth date of a pregnancy: around its due date, never after today.
+    fn born_picker(&self, reg: &Registration) -> QuickReplyItem {
+        let today = self.today();
+        let postback = Postback::Picker(DateTarget::Born(reg.id));
+        let (earliest, latest) = birth_date_window(today);
+        let Subject::Pregnancy { due_date } = reg.subject else {
+            return date_picker(texts::LABEL_BORN_PICKER, postback, earliest, latest, None);
+        };
+        let (around_min, _) = birth_window_around(due_date);
+        let min = around_min.max(earliest).min(today);
+        let initial = due_date.min(today).max(min);
+        date_picker(
+            texts::LABEL_BORN_PICKER,
+            postback,
+            min,
+            today,
+            Some(initial),
+        )
+    }
+}
+
+/// The range a reported birth date may fall in, around the registered due date.
+fn birth_window_around(due_date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (
+        due_date
+            .checked_sub_days(Days::new(BIRTH_BEFORE_DUE_MAX_DAYS))
+            .unwrap_or(NaiveDate::MIN),
+        due_date
+            .checked_add_days(Days::new(BIRTH_AFTER_DUE_MAX_DAYS))
+            .unwrap_or(NaiveDate::MAX),
+    )
+}
+
+fn iso(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn date_picker(
+    label: &str,
+    postback: Postback,
+    min: NaiveDate,
+    max: NaiveDate,
+    initial: Option<NaiveDate>,
+) -> QuickReplyItem {
+    QuickReplyItem::new(Action::DatetimePicker {
+        label: label.to_owned(),
+        data: postback.data(),
+        mode: "date".to_owned(),
+        initial: initial.map(iso),
+        max: Some(iso(max)),
+        min: Some(iso(min)),
+    })
+}
+
+/// A button that answers with a postback; the chat shows the label as if the parent said it.
+fn postback_button(label: &str, postback: Postback) -> QuickReplyItem {
+    QuickReplyItem::new(Action::Postback {
+        label: label.to_owned(),
+        data: postback.data(),
+        display_text: Some(label.to_owned()),
+    })
+}
+
+/// A button that sends `word` as the parent's message (a command).
+fn message_button(word: &str) -> QuickReplyItem {
+    QuickReplyItem::new(Action::Message {
+        label: word.to_owned(),
+        text: word.to_owned(),
+    })
+}

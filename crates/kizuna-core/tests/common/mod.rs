@@ -1,0 +1,191 @@
+//! A parent chatting with Kizuna, for conversation tests: keeps the stored household between
+//! events and checks LINE's limits on every outcome.
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use kizuna_core::conversation::{respond, Context, HouseholdChange, Inbound, Outcome};
+use kizuna_core::message::{
+    utf16_len, Action, Message, MAX_ACTION_LABEL_CHARS, MAX_MESSAGES_PER_REQUEST,
+    MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16,
+};
+use kizuna_core::{Household, LineUserId, MunicipalityId};
+
+pub const USER: &str = "U4af4980629a0b1c2d3e4f5a6b7c8d9e0";
+pub const TOWN: &str = "きずな町";
+pub const HOUR: u8 = 20;
+
+pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+pub fn municipality() -> MunicipalityId {
+    MunicipalityId::parse("kizuna-town").unwrap()
+}
+
+pub fn user() -> LineUserId {
+    LineUserId::parse(USER).unwrap()
+}
+
+/// Every rule LINE (and our tone) puts on a reply, for any outcome.
+pub fn assert_invariants(outcome: &Outcome) {
+    assert!(outcome.replies.len() <= MAX_MESSAGES_PER_REQUEST);
+    if !outcome.consumed {
+        assert!(
+            outcome.replies.is_empty(),
+            "replied to an event that is not ours"
+        );
+    }
+    for message in &outcome.replies {
+        let Message::Text { text, quick_reply } = message;
+        assert!(!text.is_empty());
+        assert!(utf16_len(text) <= MAX_TEXT_UTF16);
+        assert!(
+            !text.contains('!') && !text.contains('！'),
+            "no exclamation marks: {text}"
+        );
+        if let Some(quick_reply) = quick_reply {
+            assert!(!quick_reply.items.is_empty());
+            assert!(quick_reply.items.len() <= MAX_QUICK_REPLY_ITEMS);
+            for item in &quick_reply.items {
+                assert_eq!(item.kind, "action");
+                let (label, data) = match &item.action {
+                    Action::Message { label, text } => (label, text),
+                    Action::Postback { label, data, .. } => (label, data),
+                    Action::DatetimePicker {
+                        label,
+                        data,
+                        min,
+                        max,
+                        ..
+                    } => {
+                        assert!(min <= max, "picker min after max");
+                        (label, data)
+                    }
+                };
+                assert!(!label.is_empty());
+                assert!(
+                    label.chars().count() <= MAX_ACTION_LABEL_CHARS,
+                    "label too long: {label}"
+                );
+                assert!(data.len() <= 300);
+                if !matches!(item.action, Action::Message { .. }) {
+                    assert!(data.starts_with("kizuna:v1:"), "{data}");
+                }
+            }
+        }
+    }
+    if let HouseholdChange::Save(h) = &outcome.household {
+        let mut ids: Vec<u32> = h.registrations.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            h.registrations.len(),
+            "registration ids are unique"
+        );
+    }
+}
+
+pub struct Chat {
+    pub household: Option<Household>,
+    pub today: NaiveDate,
+}
+
+impl Chat {
+    pub fn new(today: NaiveDate) -> Self {
+        Self {
+            household: None,
+            today,
+        }
+    }
+
+    pub fn send(&mut self, inbound: Inbound) -> Outcome {
+        let ctx = Context {
+            today: self.today,
+            municipality_name: TOWN,
+            delivery_hour: HOUR,
+        };
+        let outcome = respond(
+            self.household.as_ref(),
+            &municipality(),
+            &user(),
+            &inbound,
+            &ctx,
+        );
+        assert_invariants(&outcome);
+        match &outcome.household {
+            HouseholdChange::Unchanged => {}
+            HouseholdChange::Save(h) => {
+                assert_eq!(h.user, user());
+                assert_eq!(h.municipality, municipality());
+                self.household = Some(h.clone());
+            }
+            HouseholdChange::Delete => self.household = None,
+        }
+        outcome
+    }
+
+    pub fn text(&mut self, text: &str) -> Outcome {
+        self.send(Inbound::Text(text.to_owned()))
+    }
+
+    pub fn postback(&mut self, data: &str, date: Option<NaiveDate>) -> Outcome {
+        self.send(Inbound::Postback {
+            data: data.to_owned(),
+            date,
+        })
+    }
+
+    pub fn follow(&mut self) -> Outcome {
+        self.send(Inbound::Follow { unblocked: false })
+    }
+
+    pub fn household(&self) -> &Household {
+        self.household.as_ref().expect("a household is stored")
+    }
+}
+
+/// The one reply's text.
+pub fn reply_text(outcome: &Outcome) -> &str {
+    assert_eq!(outcome.replies.len(), 1, "{:?}", outcome.replies);
+    outcome.replies[0].text_body()
+}
+
+/// The quick-reply actions of the last reply.
+pub fn buttons(outcome: &Outcome) -> Vec<Action> {
+    match outcome.replies.last() {
+        Some(Message::Text {
+            quick_reply: Some(q),
+            ..
+        }) => q.items.iter().map(|i| i.action.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The button labelled `label`: its data (postback, picker) or text (message action).
+pub fn button(outcome: &Outcome, label: &str) -> Action {
+    buttons(outcome)
+        .into_iter()
+        .find(|a| match a {
+            Action::Message { label: l, .. }
+            | Action::Postback { label: l, .. }
+            | Action::DatetimePicker { label: l, .. } => l == label,
+        })
+        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons(outcome)))
+}
+
+pub fn data_of(action: &Action) -> String {
+    match action {
+        Action::Message { text, .. } => text.clone(),
+        Action::Postback { data, .. } | Action::DatetimePicker { data, .. } => data.clone(),
+    }
+}
+
+/// Taps the button labelled `label` (a picker needs `date`).
+pub fn tap(chat: &mut Chat, outcome: &Outcome, label: &str, date: Option<NaiveDate>) -> Outcome {
+    match button(outcome, label) {
+        Action::Message { text, .. } => chat.text(&text),
+        Action::Postback { data, .. } => chat.postback(&data, None),
+        Action::DatetimePicker { data, .. } => chat.postback(&data, date),
+    }
+}
