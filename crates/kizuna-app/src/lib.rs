@@ -1,0 +1,17 @@
+//! Kizuna's application layer: use cases written against small ports (traits).
+//!
+//! This crate knows no AWS SDK and no HTTP client. [`ports`] declares what the use cases need
+//! from the outside world (one concern per trait, object-safe so a Lambda `main` can hand out
+//! `Arc<dyn …>`), and [`model`] holds the records that cross those ports.
+
+pub mod clock;
+pub mod metrics;
+pub mod model;
+pub mod pacing;
+pub mod ports;
+pub mod schedule;
+pub mod scheduler;
+pub mod sender;
+pub mod webhook;
+#[cfg(feature = "http")]
+pub mod http;

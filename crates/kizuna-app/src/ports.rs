@@ -1,0 +1,265 @@
+//! What the use cases need from the outside world: one small trait per concern.
+//!
+//! Every trait is object-safe (`async_trait`), so a Lambda `main` builds the adapters once and
+//! hands each handler `Arc<dyn …>` of exactly the ports it uses — which is also the IAM policy
+//! that function needs. The AWS implementations live in `kizuna-aws`; the table layout they
+//! implement is `docs/data-model.md`.
+
+use crate::model::{
+    ChannelCredentials, ContentSnapshot, DeliveryRecord, Municipality, Page, RunKey, RunRecord,
+    RunUpdate, SendJob, Shard,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use kizuna_core::{Household, LineUserId, MunicipalityId};
+use std::time::Duration;
+
+/// Why a store operation failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost a race (the item changed since it was read). Re-read and
+    /// re-apply; retrying the same write will fail again.
+    #[error("the item was changed concurrently")]
+    Conflict,
+    #[error("the item does not exist")]
+    NotFound,
+    /// The store is throttling us; back off and retry.
+    #[error("throttled")]
+    Throttled,
+    /// Network error, timeout, 5xx, or anything else transient or unclassified.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored item could not be read back into its type: a bug or a hand-edited item.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later (so an SQS message should be retried, or LINE
+    /// should be answered 5xx to redeliver).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Throttled | StoreError::Unavailable(_))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The municipalities Kizuna serves.
+#[async_trait]
+pub trait MunicipalityDirectory: Send + Sync {
+    async fn get(&self, id: &MunicipalityId) -> StoreResult<Option<Municipality>>;
+    /// Creates or replaces.
+    async fn put(&self, municipality: &Municipality) -> StoreResult<()>;
+    /// All municipalities (at most a couple of thousand), in no particular order.
+    async fn list(&self) -> StoreResult<Vec<Municipality>>;
+}
+
+/// Each municipality's LINE channel credentials. Implementations may cache.
+#[async_trait]
+pub trait ChannelSecrets: Send + Sync {
+    async fn get(&self, id: &MunicipalityId) -> StoreResult<Option<ChannelCredentials>>;
+    /// Creates or replaces.
+    async fn put(&self, id: &MunicipalityId, credentials: &ChannelCredentials) -> StoreResult<()>;
+}
+
+/// Households: one item per (municipality, LINE user).
+#[async_trait]
+pub trait HouseholdStore: Send + Sync {
+    async fn get(
+        &self,
+        municipality: &MunicipalityId,
+        user: &LineUserId,
+    ) -> StoreResult<Option<Household>>;
+
+    /// Stores `household` if the stored version is still `household.version` (0: it must not
+    /// exist yet). Returns the new stored version (`household.version + 1`), or
+    /// [`StoreError::Conflict`] if someone else wrote in between.
+    async fn save(&self, household: &Household) -> StoreResult<u64>;
+
+    /// Deletes everything kept about this parent in this municipality. Deleting a household
+    /// that does not exist is not an error.
+    async fn delete(&self, municipality: &MunicipalityId, user: &LineUserId) -> StoreResult<()>;
+
+    /// The households of one fan-out shard that [receive messages](Household::receives_messages),
+    /// by an index query (never a Scan). Pass the returned `next` back as `cursor`.
+    async fn deliverable_page(
+        &self,
+        municipality: &MunicipalityId,
+        shard: Shard,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> StoreResult<Page<Household>>;
+
+    /// Every household of a municipality, receiving or not (statistics, forecasts).
+    async fn all_in_municipality_page(
+        &self,
+        municipality: &MunicipalityId,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> StoreResult<Page<Household>>;
+
+    /// Deletes the households that unfollowed before `cutoff` and have not followed again
+    /// (the retention limit). Returns how many were deleted.
+    async fn purge_unfollowed_before(
+        &self,
+        municipality: &MunicipalityId,
+        cutoff: NaiveDate,
+    ) -> StoreResult<u64>;
+}
+
+/// The outcome of claiming a webhook event id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to process; call `complete` after, or `release` if processing failed.
+    Acquired,
+    /// Processed before: answer 200 and do nothing.
+    AlreadyDone,
+    /// Another invocation is processing it right now (its lock has not expired).
+    InProgress,
+}
+
+/// Processed webhook event ids, so a redelivered or duplicated event has one effect.
+#[async_trait]
+pub trait WebhookEventLog: Send + Sync {
+    async fn claim(&self, event_id: &str, now: DateTime<Utc>) -> StoreResult<Claim>;
+    async fn complete(&self, event_id: &str) -> StoreResult<()>;
+    /// Gives up a claim after a failure, so LINE's redelivery can process the event again.
+    async fn release(&self, event_id: &str) -> StoreResult<()>;
+}
+
+/// The outcome of claiming one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerClaim {
+    /// Ours to send; `attempt` is 1 for the first claim, higher after an expired lease or a
+    /// retryable failure.
+    Acquired {
+        attempt: u32,
+    },
+    AlreadySent,
+    /// Another sender holds an unexpired lease.
+    LeasedByOther,
+    /// An earlier attempt failed in a way retrying cannot fix (e.g. LINE answered 400).
+    FailedPermanently,
+}
+
+/// One ledger entry per (municipality, delivery date, LINE user), for exactly-once sending.
+#[async_trait]
+pub trait DeliveryLedger: Send + Sync {
+    /// Claims the delivery for `lease`: succeeds if there is no entry, or the entry is a
+    /// claim whose lease expired, or a retryable failure.
+    async fn claim(
+        &self,
+        municipality: &MunicipalityId,
+        date: NaiveDate,
+        user: &LineUserId,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> StoreResult<LedgerClaim>;
+
+    /// Records that LINE accepted the push. [`StoreError::NotFound`] if the delivery was
+    /// never claimed.
+    async fn mark_sent(
+        &self,
+        municipality: &MunicipalityId,
+        date: NaiveDate,
+        user: &LineUserId,
+        request_id: &str,
+        message_count: u32,
+    ) -> StoreResult<()>;
+
+    /// Records a failed push. `reason` is for operators: no user ids, no tokens.
+    async fn mark_failed(
+        &self,
+        municipality: &MunicipalityId,
+        date: NaiveDate,
+        user: &LineUserId,
+        reason: &str,
+        retryable: bool,
+    ) -> StoreResult<()>;
+
+    async fn get(
+        &self,
+        municipality: &MunicipalityId,
+        date: NaiveDate,
+        user: &LineUserId,
+    ) -> StoreResult<Option<DeliveryRecord>>;
+
+    /// Every ledger entry of one municipality and date.
+    async fn list(
+        &self,
+        municipality: &MunicipalityId,
+        date: NaiveDate,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+}
+
+/// Per send job (municipality, date, shard): status and counts, for catch-up and operators.
+#[async_trait]
+pub trait RunRecords: Send + Sync {
+    /// Creates the record if needed, sets the status (and note), and adds `update.add` to the
+    /// counts atomically, so concurrent batches never lose a count. Returns the new record.
+    async fn upsert(
+        &self,
+        key: &RunKey,
+        update: &RunUpdate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RunRecord>;
+    async fn get(&self, key: &RunKey) -> StoreResult<Option<RunRecord>>;
+    /// The newest `n` records of a municipality, newest date first (shards of one date in
+    /// descending order).
+    async fn list_recent(
+        &self,
+        municipality: &MunicipalityId,
+        n: u32,
+    ) -> StoreResult<Vec<RunRecord>>;
+    /// Every municipality's records for one delivery date.
+    async fn list_for_date(&self, date: NaiveDate) -> StoreResult<Vec<RunRecord>>;
+}
+
+/// Content packs as files (S3 objects).
+#[async_trait]
+pub trait ContentStore: Send + Sync {
+    /// Every file under `prefix`. Files that are not UTF-8 are [`StoreError::Corrupt`].
+    async fn load(&self, prefix: &str) -> StoreResult<ContentSnapshot>;
+    /// The version `load(prefix)` would return, from a listing only (no object reads), so a
+    /// warm sender can keep its parsed library when nothing changed.
+    async fn version(&self, prefix: &str) -> StoreResult<String>;
+    async fn put_object(&self, path: &str, bytes: Vec<u8>) -> StoreResult<()>;
+    /// Paths under `prefix`, sorted.
+    async fn list(&self, prefix: &str) -> StoreResult<Vec<String>>;
+}
+
+/// The queue of send jobs (scheduler → sender).
+#[async_trait]
+pub trait SendQueue: Send + Sync {
+    /// Enqueues every job or fails; on failure some jobs may already be enqueued, which is
+    /// harmless because the sender is idempotent per delivery.
+    async fn enqueue(&self, jobs: &[SendJob]) -> StoreResult<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    // The ports must stay object-safe: handlers take `Arc<dyn …>`.
+    #[allow(dead_code)]
+    struct Ports {
+        municipalities: Arc<dyn MunicipalityDirectory>,
+        secrets: Arc<dyn ChannelSecrets>,
+        households: Arc<dyn HouseholdStore>,
+        events: Arc<dyn WebhookEventLog>,
+        ledger: Arc<dyn DeliveryLedger>,
+        runs: Arc<dyn RunRecords>,
+        content: Arc<dyn ContentStore>,
+        queue: Arc<dyn SendQueue>,
+    }
+
+    #[test]
+    fn only_transient_errors_are_retryable() {
+        assert!(StoreError::Throttled.is_retryable());
+        assert!(StoreError::Unavailable("timeout".into()).is_retryable());
+        assert!(!StoreError::Conflict.is_retryable());
+        assert!(!StoreError::NotFound.is_retryable());
+        assert!(!StoreError::Corrupt("x".into()).is_retryable());
+    }
+}

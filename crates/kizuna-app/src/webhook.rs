@@ -1,0 +1,359 @@
+//! The LINE webhook: `POST /webhook/{municipality}`.
+//!
+//! Order matters and is the security boundary: size → municipality → signature (constant time,
+//! over the raw body) → JSON → events. Nothing is parsed, stored or answered before the
+//! signature is verified. Every rejection gets a clear status and changes nothing:
+//!
+//! | input                                   | answer |
+//! |-----------------------------------------|--------|
+//! | body over 1 MB                          | 413    |
+//! | unknown municipality                    | 404    |
+//! | missing / wrong `x-line-signature`      | 401    |
+//! | malformed JSON                          | 400    |
+//! | `destination` of another bot            | 200, ignored |
+//! | replayed event (same `webhookEventId`)  | 200, no second effect |
+//! | empty `events` (console "Verify")       | 200    |
+//! | a store failure mid-way                 | 500, the event is released so LINE's redelivery retries it |
+
+use crate::clock::Clock;
+use crate::model::Municipality;
+use crate::ports::{
+    ChannelSecrets, Claim, HouseholdStore, MunicipalityDirectory, StoreError, WebhookEventLog,
+};
+use crate::sender::line_credentials;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use kizuna_core::conversation::{respond, Context, HouseholdChange, Inbound};
+use kizuna_core::{today_in_japan, LineUserId, MunicipalityId};
+use kizuna_line::webhook::{parse, Event, EventKind, MessageContent, Mode};
+use kizuna_line::{signature, LineClient, LineError, TokenProvider};
+use std::sync::Arc;
+use tracing::{info, warn};
+
+/// LINE's webhook bodies are small; anything this large is not from LINE.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How many times an event is re-applied when a concurrent event for the same parent changed
+/// the household between our read and our write.
+const MAX_CONFLICT_RETRIES: usize = 5;
+
+/// An HTTP answer, independent of any HTTP framework.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    pub status: u16,
+    /// JSON: `{"message": "..."}`.
+    pub body: String,
+}
+
+impl WebhookResponse {
+    fn new(status: u16, message: &str) -> Self {
+        Self {
+            status,
+            body: serde_json::json!({ "message": message }).to_string(),
+        }
+    }
+}
+
+/// Forwards a webhook request, unchanged, to the town's other webhook service.
+#[async_trait]
+pub trait WebhookForwarder: Send + Sync {
+    /// `signature` is the original `x-line-signature`: the downstream verifies it with the same
+    /// channel secret, so the body must be the exact bytes LINE sent.
+    async fn forward(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String>;
+}
+
+#[derive(Clone)]
+pub struct WebhookPorts {
+    pub municipalities: Arc<dyn MunicipalityDirectory>,
+    pub secrets: Arc<dyn ChannelSecrets>,
+    pub households: Arc<dyn HouseholdStore>,
+    pub events: Arc<dyn WebhookEventLog>,
+    pub forwarder: Arc<dyn WebhookForwarder>,
+}
+
+pub struct WebhookHandler {
+    ports: WebhookPorts,
+    line: LineClient,
+    tokens: TokenProvider,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum EventError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the same event is being handled by another invocation")]
+    InProgress,
+}
+
+/// What handling one event came to.
+struct Handled {
+    consumed: bool,
+}
+
+impl WebhookHandler {
+    pub fn new(ports: WebhookPorts, line: LineClient, clock: Arc<dyn Clock>) -> Self {
+        let tokens = TokenProvider::new(line.clone());
+        Self {
+            ports,
+            line,
+            tokens,
+            clock,
+        }
+    }
+
+    /// Handles one webhook request. `signature` is the `x-line-signature` header value (the
+    /// caller matches the header name case-insensitively).
+    pub async fn handle(
+        &self,
+        municipality: &str,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> WebhookResponse {
+        if body.len() > MAX_BODY_BYTES {
+            return WebhookResponse::new(413, "request body too large");
+        }
+        let Ok(municipality_id) = MunicipalityId::parse(municipality) else {
+            return WebhookResponse::new(404, "unknown municipality");
+        };
+        let municipality = match self.ports.municipalities.get(&municipality_id).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return WebhookResponse::new(404, "unknown municipality"),
+            Err(e) => {
+                warn!(municipality = municipality_id.as_str(), error = %e, "municipality lookup failed");
+                return WebhookResponse::new(500, "temporarily unavailable");
+            }
+        };
+        let credentials = match self.ports.secrets.get(&municipality.id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                warn!(
+                    municipality = municipality.id.as_str(),
+                    "no channel credentials stored"
+                );
+                return WebhookResponse::new(503, "municipality not configured");
+            }
+            Err(e) => {
+                warn!(municipality = municipality.id.as_str(), error = %e, "secret lookup failed");
+                return WebhookResponse::new(500, "temporarily unavailable");
+            }
+        };
+        let Some(signature) = signature else {
+            return WebhookResponse::new(401, "missing signature");
+        };
+        if !signature::verify(credentials.channel_secret.as_bytes(), body, signature) {
+            warn!(
+                municipality = municipality.id.as_str(),
+                "webhook with an invalid signature rejected"
+            );
+            return WebhookResponse::new(401, "invalid signature");
+        }
+        let request = match parse(body) {
+            Ok(r) => r,
+            Err(_) => return WebhookResponse::new(400, "malformed webhook body"),
+        };
+        if let Some(bot) = &municipality.bot_user_id {
+            if *bot != request.destination {
+                warn!(
+                    municipality = municipality.id.as_str(),
+                    "webhook for another bot ignored"
+                );
+                return WebhookResponse::new(200, "ignored: destination does not match");
+            }
+        }
+
+        let mut failed = false;
+        let mut forward = false;
+        for event in &request.events {
+            match self.handle_event(&municipality, &credentials, event).await {
+                Ok(handled) => forward |= !handled.consumed,
+                Err(e) => {
+                    warn!(municipality = municipality.id.as_str(), event_type = event.event_type.as_str(), error = %e, "event not handled; LINE will redeliver it");
+                    failed = true;
+                }
+            }
+        }
+        if forward {
+            if let Some(url) = &municipality.forward_webhook_url {
+                match self.ports.forwarder.forward(url, body, signature).await {
+                    Ok(status) => info!(
+                        municipality = municipality.id.as_str(),
+                        status, "forwarded to the town's other webhook"
+                    ),
+                    Err(e) => {
+                        warn!(municipality = municipality.id.as_str(), error = %e, "forwarding failed")
+                    }
+                }
+            }
+        }
+        if failed {
+            WebhookResponse::new(500, "some events could not be handled; please redeliver")
+        } else {
+            WebhookResponse::new(200, "ok")
+        }
+    }
+
+    async fn handle_event(
+        &self,
+        municipality: &Municipality,
+        credentials: &crate::model::ChannelCredentials,
+        event: &Event,
+    ) -> Result<Handled, EventError> {
+        if event.mode == Mode::Standby {
+            // Another module channel is active: it answers, we neither reply nor record.
+            return Ok(Handled { consumed: true });
+        }
+        let Some(user) = event.user_id().and_then(|u| LineUserId::parse(u).ok()) else {
+            return Ok(Handled { consumed: false });
+        };
+        let Some(inbound) = inbound_of(event) else {
+            return Ok(Handled { consumed: false });
+        };
+        let now = self.clock.now();
+        let fresh_event = !event.webhook_event_id.is_empty();
+        if fresh_event {
+            match self
+                .ports
+                .events
+                .claim(&event.webhook_event_id, now)
+                .await?
+            {
+                Claim::Acquired => {}
+                Claim::AlreadyDone => {
+                    info!(
+                        municipality = municipality.id.as_str(),
+                        "duplicate webhook event ignored"
+                    );
+                    return Ok(Handled { consumed: true });
+                }
+                Claim::InProgress => return Err(EventError::InProgress),
+            }
+        }
+        let result = self
+            .apply(municipality, credentials, &user, &inbound, event)
+            .await;
+        if fresh_event {
+            match &result {
+                Ok(_) => self.ports.events.complete(&event.webhook_event_id).await?,
+                Err(_) => {
+                    if let Err(e) = self.ports.events.release(&event.webhook_event_id).await {
+                        warn!(error = %e, "could not release a failed event; it retries after its lock expires");
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    async fn apply(
+        &self,
+        municipality: &Municipality,
+        credentials: &crate::model::ChannelCredentials,
+        user: &LineUserId,
+        inbound: &Inbound,
+        event: &Event,
+    ) -> Result<Handled, EventError> {
+        let today = today_in_japan(self.clock.now());
+        let ctx = Context {
+            today,
+            municipality_name: &municipality.display_name,
+            delivery_hour: municipality.delivery_hour,
+        };
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            let existing = self.ports.households.get(&municipality.id, user).await?;
+            let outcome = respond(existing.as_ref(), &municipality.id, user, inbound, &ctx);
+            let stored = match &outcome.household {
+                HouseholdChange::Unchanged => Ok(()),
+                HouseholdChange::Save(h) => self.ports.households.save(h).await.map(|_| ()),
+                HouseholdChange::Delete => {
+                    self.ports.households.delete(&municipality.id, user).await
+                }
+            };
+            match stored {
+                Ok(()) => break outcome,
+                Err(StoreError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
+                    info!(municipality = municipality.id.as_str(), user = %user.fingerprint(), "concurrent change; re-applying the event");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if let (false, Some(reply_token)) = (outcome.replies.is_empty(), &event.reply_token) {
+            self.reply(municipality, credentials, reply_token, &outcome.replies)
+                .await;
+        }
+        info!(
+            municipality = municipality.id.as_str(),
+            user = %user.fingerprint(),
+            event_type = event.event_type.as_str(),
+            consumed = outcome.consumed,
+            replies = outcome.replies.len(),
+            "event handled"
+        );
+        Ok(Handled {
+            consumed: outcome.consumed,
+        })
+    }
+
+    async fn reply(
+        &self,
+        municipality: &Municipality,
+        credentials: &crate::model::ChannelCredentials,
+        reply_token: &str,
+        messages: &[kizuna_core::Message],
+    ) {
+        let creds = line_credentials(credentials);
+        let token = match self.tokens.token(&creds).await {
+            Ok(t) => t,
+            Err(e) => {
+                warn!(municipality = municipality.id.as_str(), error = %e, "no token for the reply");
+                return;
+            }
+        };
+        match self.line.reply(&token, reply_token, messages).await {
+            Ok(_) => {}
+            Err(LineError::Unauthorized) => {
+                self.tokens.invalidate(&creds.channel_id).await;
+                warn!(
+                    municipality = municipality.id.as_str(),
+                    "reply refused: channel token rejected (401)"
+                );
+            }
+            // The state change stands; a lost reply is visible to the parent as silence, and
+            // 登録内容 shows the truth. A reply token is single-use, so there is no retry.
+            Err(e) => warn!(municipality = municipality.id.as_str(), error = %e, "reply failed"),
+        }
+    }
+}
+
+/// The conversation's view of a webhook event; `None` for events Kizuna does not handle.
+fn inbound_of(event: &Event) -> Option<Inbound> {
+    match &event.kind {
+        EventKind::Follow { is_unblocked } => Some(Inbound::Follow {
+            unblocked: *is_unblocked,
+        }),
+        EventKind::Unfollow => Some(Inbound::Unfollow),
+        EventKind::Message(MessageContent::Text { text, .. }) => Some(Inbound::Text(text.clone())),
+        EventKind::Message(_) => None,
+        EventKind::Postback(p) => Some(Inbound::Postback {
+            data: p.data.clone(),
+            date: p
+                .params
+                .date
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        }),
+        EventKind::Unknown => None,
+    }
+}
+
+#[async_trait]
+impl WebhookForwarder for kizuna_line::forward::WebhookForwardClient {
+    async fn forward(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String> {
+        kizuna_line::forward::WebhookForwardClient::forward(self, url, body, signature)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,111 @@
+//! The composition root: adapters wired into the use cases, once per process.
+//!
+//! The Lambda entry points, the local stack and the integration tests all build their
+//! handlers here, from a [`Config`] and [`AwsClients`], so there is one wiring to get right.
+
+use crate::{
+    AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore, DynamoMunicipalityDirectory,
+    DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore, SecretsManagerChannelSecrets,
+    SqsSendQueue,
+};
+use kizuna_app::clock::Clock;
+use kizuna_app::scheduler::{Scheduler, SchedulerPorts};
+use kizuna_app::sender::{Sender, SenderPorts, SenderSettings};
+use kizuna_app::webhook::{WebhookHandler, WebhookPorts};
+use kizuna_line::forward::WebhookForwardClient;
+use kizuna_line::{LineClient, LineError};
+use std::sync::Arc;
+
+/// The LINE client for `config.line_api_base` (`KIZUNA_LINE_API_BASE`).
+pub fn line_client(config: &Config) -> Result<LineClient, LineError> {
+    LineClient::new(&config.line_api_base)
+}
+
+pub fn municipalities(config: &Config, clients: &AwsClients) -> Arc<DynamoMunicipalityDirectory> {
+    Arc::new(DynamoMunicipalityDirectory::new(
+        clients.dynamodb.clone(),
+        &config.tables.municipalities,
+    ))
+}
+
+pub fn households(config: &Config, clients: &AwsClients) -> Arc<DynamoHouseholdStore> {
+    Arc::new(DynamoHouseholdStore::new(
+        clients.dynamodb.clone(),
+        &config.tables.households,
+    ))
+}
+
+pub fn secrets(config: &Config, clients: &AwsClients) -> Arc<SecretsManagerChannelSecrets> {
+    Arc::new(SecretsManagerChannelSecrets::new(
+        clients.secrets.clone(),
+        &config.secret_prefix,
+    ))
+}
+
+pub fn runs(config: &Config, clients: &AwsClients) -> Arc<DynamoRunRecords> {
+    Arc::new(DynamoRunRecords::new(
+        clients.dynamodb.clone(),
+        &config.tables.deliveries,
+    ))
+}
+
+pub fn ledger(config: &Config, clients: &AwsClients) -> Arc<DynamoDeliveryLedger> {
+    Arc::new(DynamoDeliveryLedger::new(
+        clients.dynamodb.clone(),
+        &config.tables.deliveries,
+    ))
+}
+
+pub fn content(config: &Config, clients: &AwsClients) -> Arc<S3ContentStore> {
+    Arc::new(S3ContentStore::new(clients.s3.clone(), &config.content_bucket))
+}
+
+pub fn send_queue(config: &Config, clients: &AwsClients) -> Arc<SqsSendQueue> {
+    Arc::new(SqsSendQueue::new(clients.sqs.clone(), &config.send_queue_url))
+}
+
+/// The webhook use case.
+pub fn webhook_handler(
+    config: &Config,
+    clients: &AwsClients,
+    clock: Arc<dyn Clock>,
+) -> Result<WebhookHandler, LineError> {
+    let ports = WebhookPorts {
+        municipalities: municipalities(config, clients),
+        secrets: secrets(config, clients),
+        households: households(config, clients),
+        events: Arc::new(DynamoWebhookEventLog::new(
+            clients.dynamodb.clone(),
+            &config.tables.events,
+        )),
+        forwarder: Arc::new(WebhookForwardClient::new()?),
+    };
+    Ok(WebhookHandler::new(ports, line_client(config)?, clock))
+}
+
+/// The sender use case.
+pub fn sender(
+    config: &Config,
+    clients: &AwsClients,
+    clock: Arc<dyn Clock>,
+    settings: SenderSettings,
+) -> Result<Sender, LineError> {
+    let ports = SenderPorts {
+        municipalities: municipalities(config, clients),
+        secrets: secrets(config, clients),
+        households: households(config, clients),
+        ledger: ledger(config, clients),
+        runs: runs(config, clients),
+        content: content(config, clients),
+    };
+    Ok(Sender::new(ports, line_client(config)?, clock, settings))
+}
+
+/// The scheduler use case.
+pub fn scheduler(config: &Config, clients: &AwsClients) -> Scheduler {
+    Scheduler::new(SchedulerPorts {
+        municipalities: municipalities(config, clients),
+        runs: runs(config, clients),
+        queue: send_queue(config, clients),
+    })
+}

@@ -1,0 +1,252 @@
+//! `Config::from_env()`: the one place Kizuna reads its configuration.
+
+use std::fmt;
+
+/// Default LINE Messaging API base URL.
+pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
+/// Default Secrets Manager name prefix: the secret of `ama-town` is `kizuna/line/ama-town`.
+pub const DEFAULT_SECRET_PREFIX: &str = "kizuna/line/";
+
+/// Names of Kizuna's DynamoDB tables (one per concern, so IAM can be least-privilege).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub municipalities: String,
+    pub households: String,
+    pub events: String,
+    pub deliveries: String,
+}
+
+/// Everything deployment-specific. Built by [`Config::from_env`] in Lambda `main`s and the CLI,
+/// or field by field in tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// LINE Messaging API base URL without a trailing slash (`KIZUNA_LINE_API_BASE`).
+    pub line_api_base: String,
+    pub tables: TableNames,
+    pub content_bucket: String,
+    pub send_queue_url: String,
+    pub secret_prefix: String,
+    /// `AWS_ENDPOINT_URL`, set only for emulators. The SDK reads it by itself; Kizuna needs it
+    /// to switch S3 to path-style addressing, which emulators on `localhost` require.
+    pub aws_endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing environment variable(s): {}", .0.join(", "))]
+    Missing(Vec<&'static str>),
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`] over any variable source. Reports every missing variable at
+    /// once, so a broken deployment is fixed in one go. Empty values count as missing.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let mut missing = Vec::new();
+        let mut required = |name: &'static str| {
+            get(name).unwrap_or_else(|| {
+                missing.push(name);
+                String::new()
+            })
+        };
+        let tables = TableNames {
+            municipalities: required("KIZUNA_TABLE_MUNICIPALITIES"),
+            households: required("KIZUNA_TABLE_HOUSEHOLDS"),
+            events: required("KIZUNA_TABLE_EVENTS"),
+            deliveries: required("KIZUNA_TABLE_DELIVERIES"),
+        };
+        let content_bucket = required("KIZUNA_CONTENT_BUCKET");
+        let send_queue_url = required("KIZUNA_SEND_QUEUE_URL");
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+
+        let line_api_base = get("KIZUNA_LINE_API_BASE")
+            .unwrap_or_else(|| DEFAULT_LINE_API_BASE.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !is_http_url(&line_api_base) {
+            return Err(ConfigError::Invalid {
+                var: "KIZUNA_LINE_API_BASE",
+                reason: "must start with https:// or http://".into(),
+            });
+        }
+        if !is_http_url(&send_queue_url) {
+            return Err(ConfigError::Invalid {
+                var: "KIZUNA_SEND_QUEUE_URL",
+                reason: "must be the queue URL (https://sqs.…/account/name), not its name or ARN"
+                    .into(),
+            });
+        }
+        Ok(Self {
+            line_api_base,
+            tables,
+            content_bucket,
+            send_queue_url,
+            secret_prefix: get("KIZUNA_SECRET_PREFIX")
+                .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_owned()),
+            aws_endpoint_url: get("AWS_ENDPOINT_URL"),
+        })
+    }
+
+    /// A configuration whose resource names all start with `namespace`, for the local stack
+    /// and tests (several namespaces can share one emulator). `queue_base` is the SQS endpoint
+    /// plus account, e.g. `http://127.0.0.1:5000/123456789012`.
+    pub fn for_namespace(
+        namespace: &str,
+        aws_endpoint_url: Option<String>,
+        queue_base: &str,
+        line_api_base: &str,
+    ) -> Self {
+        Self {
+            line_api_base: line_api_base.trim_end_matches('/').to_owned(),
+            tables: TableNames {
+                municipalities: format!("{namespace}-municipalities"),
+                households: format!("{namespace}-households"),
+                events: format!("{namespace}-webhook-events"),
+                deliveries: format!("{namespace}-deliveries"),
+            },
+            content_bucket: format!("{namespace}-content"),
+            send_queue_url: format!("{}/{namespace}-send", queue_base.trim_end_matches('/')),
+            secret_prefix: format!("{namespace}/line/"),
+            aws_endpoint_url,
+        }
+    }
+
+    /// The SQS queue name, the last segment of [`Config::send_queue_url`].
+    pub fn send_queue_name(&self) -> &str {
+        self.send_queue_url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+    }
+}
+
+fn is_http_url(s: &str) -> bool {
+    s.starts_with("https://") || s.starts_with("http://")
+}
+
+impl fmt::Display for TableNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "municipalities={} households={} events={} deliveries={}",
+            self.municipalities, self.households, self.events, self.deliveries
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("KIZUNA_TABLE_MUNICIPALITIES", "m"),
+        ("KIZUNA_TABLE_HOUSEHOLDS", "h"),
+        ("KIZUNA_TABLE_EVENTS", "e"),
+        ("KIZUNA_TABLE_DELIVERIES", "d"),
+        ("KIZUNA_CONTENT_BUCKET", "b"),
+        (
+            "KIZUNA_SEND_QUEUE_URL",
+            "https://sqs.ap-northeast-1.amazonaws.com/1/q",
+        ),
+    ];
+
+    #[test]
+    fn defaults_apply_when_optional_vars_are_absent() {
+        let c = Config::from_lookup(env(FULL)).unwrap();
+        assert_eq!(c.line_api_base, "https://api.line.me");
+        assert_eq!(c.secret_prefix, "kizuna/line/");
+        assert_eq!(c.aws_endpoint_url, None);
+        assert_eq!(c.tables.households, "h");
+        assert_eq!(c.send_queue_name(), "q");
+    }
+
+    #[test]
+    fn every_missing_variable_is_named() {
+        let err = Config::from_lookup(env(&[
+            ("KIZUNA_TABLE_HOUSEHOLDS", "h"),
+            ("KIZUNA_TABLE_EVENTS", "  "),
+        ]))
+        .unwrap_err();
+        let ConfigError::Missing(names) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            names,
+            &[
+                "KIZUNA_TABLE_MUNICIPALITIES",
+                "KIZUNA_TABLE_EVENTS",
+                "KIZUNA_TABLE_DELIVERIES",
+                "KIZUNA_CONTENT_BUCKET",
+                "KIZUNA_SEND_QUEUE_URL"
+            ]
+        );
+        assert!(err.to_string().contains("KIZUNA_CONTENT_BUCKET"));
+    }
+
+    #[test]
+    fn overrides_and_validation() {
+        let mut vars = FULL.to_vec();
+        vars.push(("KIZUNA_LINE_API_BASE", "http://127.0.0.1:8080/"));
+        vars.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        vars.push(("KIZUNA_SECRET_PREFIX", "x/"));
+        let c = Config::from_lookup(env(&vars)).unwrap();
+        assert_eq!(c.line_api_base, "http://127.0.0.1:8080");
+        assert_eq!(c.aws_endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(c.secret_prefix, "x/");
+
+        let mut vars = FULL.to_vec();
+        vars.push(("KIZUNA_LINE_API_BASE", "api.line.me"));
+        assert!(matches!(
+            Config::from_lookup(env(&vars)),
+            Err(ConfigError::Invalid {
+                var: "KIZUNA_LINE_API_BASE",
+                ..
+            })
+        ));
+        let mut vars = FULL.to_vec();
+        vars[5] = ("KIZUNA_SEND_QUEUE_URL", "kizuna-send");
+        assert!(matches!(
+            Config::from_lookup(env(&vars)),
+            Err(ConfigError::Invalid {
+                var: "KIZUNA_SEND_QUEUE_URL",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn namespaced_config_names_every_resource() {
+        let c = Config::for_namespace(
+            "kz1",
+            Some("http://127.0.0.1:5000".into()),
+            "http://127.0.0.1:5000/123456789012",
+            "http://127.0.0.1:9/",
+        );
+        assert_eq!(c.tables.events, "kz1-webhook-events");
+        assert_eq!(c.content_bucket, "kz1-content");
+        assert_eq!(
+            c.send_queue_url,
+            "http://127.0.0.1:5000/123456789012/kz1-send"
+        );
+        assert_eq!(c.send_queue_name(), "kz1-send");
+        assert_eq!(c.line_api_base, "http://127.0.0.1:9");
+    }
+}

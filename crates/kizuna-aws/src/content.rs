@@ -1,0 +1,163 @@
+use crate::error::{corrupt, store_error};
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use kizuna_app::model::{ContentFile, ContentSnapshot};
+use kizuna_app::ports::{ContentStore, StoreResult};
+use sha2::{Digest, Sha256};
+
+/// [`ContentStore`] on the content bucket: one object per content file, key = path.
+#[derive(Debug, Clone)]
+pub struct S3ContentStore {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3ContentStore {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// (key, ETag) of every object under `prefix`, sorted by key.
+    async fn listing(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| store_error("ListObjectsV2 content", e))?;
+            for object in out.contents() {
+                if let Some(key) = object.key() {
+                    objects.push((
+                        key.to_owned(),
+                        object.e_tag().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+            token = out
+                .next_continuation_token
+                .filter(|_| out.is_truncated == Some(true));
+            if token.is_none() {
+                objects.sort();
+                return Ok(objects);
+            }
+        }
+    }
+}
+
+/// A version that changes when any key or object changes: a digest of every (key, ETag).
+fn version_of<'a>(objects: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut digest = Sha256::new();
+    for (key, etag) in objects {
+        digest.update(key.as_bytes());
+        digest.update([0]);
+        digest.update(etag.trim_matches('"').as_bytes());
+        digest.update([b'\n']);
+    }
+    hex::encode(&digest.finalize()[..8])
+}
+
+#[async_trait]
+impl ContentStore for S3ContentStore {
+    async fn load(&self, prefix: &str) -> StoreResult<ContentSnapshot> {
+        let listing = self.listing(prefix).await?;
+        let mut files = Vec::with_capacity(listing.len());
+        let mut etags = Vec::with_capacity(listing.len());
+        for (key, _) in listing {
+            let out = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| store_error("GetObject content", e))?;
+            // The version comes from what was read, so a file replaced between the listing
+            // and the read cannot be cached under the old version.
+            etags.push(out.e_tag().unwrap_or_default().to_owned());
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| store_error_body(&key, e))?
+                .into_bytes();
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| corrupt("content file is not UTF-8", &key))?;
+            files.push(ContentFile { path: key, text });
+        }
+        let version = version_of(
+            files
+                .iter()
+                .zip(&etags)
+                .map(|(f, e)| (f.path.as_str(), e.as_str())),
+        );
+        Ok(ContentSnapshot { version, files })
+    }
+
+    async fn version(&self, prefix: &str) -> StoreResult<String> {
+        let listing = self.listing(prefix).await?;
+        Ok(version_of(
+            listing.iter().map(|(k, e)| (k.as_str(), e.as_str())),
+        ))
+    }
+
+    async fn put_object(&self, path: &str, bytes: Vec<u8>) -> StoreResult<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(path)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| store_error("PutObject content", e))?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .listing(prefix)
+            .await?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+}
+
+fn store_error_body(
+    key: &str,
+    e: aws_sdk_s3::primitives::ByteStreamError,
+) -> kizuna_app::ports::StoreError {
+    kizuna_app::ports::StoreError::Unavailable(format!("reading {key}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_changes_with_any_key_or_etag() {
+        let a = version_of([("content/a.toml", "\"1\""), ("content/b.toml", "\"2\"")]);
+        assert_eq!(
+            a,
+            version_of([("content/a.toml", "1"), ("content/b.toml", "2")])
+        );
+        assert_ne!(
+            a,
+            version_of([("content/a.toml", "1"), ("content/b.toml", "3")])
+        );
+        assert_ne!(a, version_of([("content/a.toml", "1")]));
+        assert_ne!(
+            a,
+            version_of([("content/a.toml", "1"), ("content/c.toml", "2")])
+        );
+        assert_eq!(a.len(), 16);
+    }
+}

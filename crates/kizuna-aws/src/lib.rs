@@ -1,0 +1,37 @@
+//! Kizuna's AWS adapters: `kizuna-app`'s ports implemented with the AWS SDK for Rust.
+//!
+//! - [`Config::from_env`] reads the configuration (the only place that does);
+//! - [`AwsClients::from_config`] builds the SDK clients once per process (honours
+//!   `AWS_ENDPOINT_URL`, so tests and the local stack need no special code path);
+//! - one adapter per port: [`DynamoMunicipalityDirectory`], [`SecretsManagerChannelSecrets`],
+//!   [`DynamoHouseholdStore`], [`DynamoWebhookEventLog`], [`DynamoDeliveryLedger`],
+//!   [`DynamoRunRecords`], [`S3ContentStore`], [`SqsSendQueue`];
+//! - [`provision::create_all`] creates the tables, bucket and queue exactly as
+//!   `docs/data-model.md` describes (tests, local stack).
+
+mod clients;
+pub mod compose;
+mod config;
+mod content;
+mod deliveries;
+mod error;
+mod events;
+mod households;
+mod item;
+mod municipalities;
+pub mod provision;
+mod queue;
+mod runs;
+pub mod schema;
+mod secrets;
+
+pub use clients::AwsClients;
+pub use config::{Config, ConfigError, TableNames, DEFAULT_LINE_API_BASE, DEFAULT_SECRET_PREFIX};
+pub use content::S3ContentStore;
+pub use deliveries::DynamoDeliveryLedger;
+pub use events::DynamoWebhookEventLog;
+pub use households::DynamoHouseholdStore;
+pub use municipalities::DynamoMunicipalityDirectory;
+pub use queue::SqsSendQueue;
+pub use runs::DynamoRunRecords;
+pub use secrets::SecretsManagerChannelSecrets;

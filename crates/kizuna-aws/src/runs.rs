@@ -1,0 +1,232 @@
+use crate::error::store_error;
+use crate::item::{get_n, get_s, millis_to_utc, n, opt_n, opt_s, parse_date, s, ttl_after, Item};
+use crate::schema::deliveries::{
+    EXPIRES_AT, GSI_RUNS_BY_DATE, PK, RUN_DATE, RUN_ID, RUN_PK_PREFIX, SK, STATUS,
+};
+use crate::schema::DELIVERY_RETENTION_DAYS;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use kizuna_app::model::{RunCounts, RunKey, RunRecord, RunStatus, RunUpdate};
+use kizuna_app::ports::{RunRecords, StoreError, StoreResult};
+use kizuna_core::MunicipalityId;
+
+const MUNICIPALITY: &str = "municipality";
+const SHARD: &str = "shard";
+const NOTE: &str = "note";
+const UPDATED_AT: &str = "updated_at";
+const COUNTERS: [&str; 5] = [
+    "sent",
+    "skipped",
+    "failed",
+    "not_sent_quota",
+    "missing_content",
+];
+
+/// [`RunRecords`] in the `deliveries` table: PK `"run#{municipality}"`, SK
+/// `"{YYYY-MM-DD}#{shard:03}"` (so the newest runs come first in a descending Query), and the
+/// sparse `runs_by_date` GSI for "every municipality on one date".
+#[derive(Debug, Clone)]
+pub struct DynamoRunRecords {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoRunRecords {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        max: Option<usize>,
+    ) -> StoreResult<Vec<RunRecord>> {
+        let mut all = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_error("Query run records", e))?;
+            for item in out.items.unwrap_or_default() {
+                all.push(run_record(&item)?);
+                if max.is_some_and(|m| all.len() >= m) {
+                    return Ok(all);
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+fn run_pk(municipality: &MunicipalityId) -> String {
+    format!("{RUN_PK_PREFIX}{}", municipality.as_str())
+}
+
+fn run_sk(date: NaiveDate, shard: u16) -> String {
+    format!("{}#{shard:03}", date.format("%Y-%m-%d"))
+}
+
+fn run_key_item(key: &RunKey) -> Item {
+    Item::from([
+        (PK.to_owned(), s(run_pk(&key.municipality))),
+        (SK.to_owned(), s(run_sk(key.date, key.shard))),
+    ])
+}
+
+fn run_record(item: &Item) -> StoreResult<RunRecord> {
+    let municipality = MunicipalityId::parse(get_s(item, MUNICIPALITY)?)
+        .map_err(|_| StoreError::Corrupt("run record municipality".into()))?;
+    let status = RunStatus::parse(get_s(item, STATUS)?)
+        .ok_or_else(|| StoreError::Corrupt("run record status".into()))?;
+    let count = |name| opt_n::<u64>(item, name).unwrap_or(0);
+    Ok(RunRecord {
+        key: RunKey {
+            municipality,
+            date: parse_date(get_s(item, RUN_DATE)?)?,
+            shard: get_n(item, SHARD)?,
+        },
+        status,
+        counts: RunCounts {
+            sent: count(COUNTERS[0]),
+            skipped: count(COUNTERS[1]),
+            failed: count(COUNTERS[2]),
+            not_sent_quota: count(COUNTERS[3]),
+            missing_content: count(COUNTERS[4]),
+        },
+        note: opt_s(item, NOTE),
+        updated_at: millis_to_utc(get_n(item, UPDATED_AT)?)?,
+    })
+}
+
+#[async_trait]
+impl RunRecords for DynamoRunRecords {
+    async fn upsert(
+        &self,
+        key: &RunKey,
+        update: &RunUpdate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RunRecord> {
+        let add = update.add;
+        let deltas = [
+            add.sent,
+            add.skipped,
+            add.failed,
+            add.not_sent_quota,
+            add.missing_content,
+        ];
+        // ADD creates a missing counter at 0 first, so concurrent batches of one run add up.
+        let mut expression = String::from(
+            "SET #status = :status, #updated = :updated, #muni = :muni, #date = :date, \
+             #shard = :shard, #run_id = :run_id, #exp = :exp",
+        );
+        if update.note.is_some() {
+            expression.push_str(", #note = :note");
+        }
+        expression.push_str(" ADD ");
+        expression.push_str(
+            &(0..COUNTERS.len())
+                .map(|i| format!("#c{i} :c{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if update.note.is_none() {
+            expression.push_str(" REMOVE #note");
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(run_key_item(key)))
+            .update_expression(expression)
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#updated", UPDATED_AT)
+            .expression_attribute_names("#muni", MUNICIPALITY)
+            .expression_attribute_names("#date", RUN_DATE)
+            .expression_attribute_names("#shard", SHARD)
+            .expression_attribute_names("#run_id", RUN_ID)
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_names("#note", NOTE)
+            .expression_attribute_values(":status", s(update.status.as_str()))
+            .expression_attribute_values(":updated", n(now.timestamp_millis()))
+            .expression_attribute_values(":muni", s(key.municipality.as_str()))
+            .expression_attribute_values(":date", s(key.date.format("%Y-%m-%d").to_string()))
+            .expression_attribute_values(":shard", n(key.shard))
+            .expression_attribute_values(
+                ":run_id",
+                s(format!("{}#{:03}", key.municipality.as_str(), key.shard)),
+            )
+            .expression_attribute_values(":exp", n(ttl_after(now, DELIVERY_RETENTION_DAYS)))
+            .return_values(ReturnValue::AllNew);
+        for (i, (name, delta)) in COUNTERS.iter().zip(deltas).enumerate() {
+            request = request
+                .expression_attribute_names(format!("#c{i}"), *name)
+                .expression_attribute_values(format!(":c{i}"), n(delta));
+        }
+        if let Some(note) = &update.note {
+            request = request.expression_attribute_values(":note", s(note));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| store_error("UpdateItem run record", e))?;
+        let item = out
+            .attributes
+            .ok_or_else(|| StoreError::Corrupt("run record update returned nothing".into()))?;
+        run_record(&item)
+    }
+
+    async fn get(&self, key: &RunKey) -> StoreResult<Option<RunRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(run_key_item(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem run record", e))?;
+        out.item.as_ref().map(run_record).transpose()
+    }
+
+    async fn list_recent(
+        &self,
+        municipality: &MunicipalityId,
+        n: u32,
+    ) -> StoreResult<Vec<RunRecord>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(run_pk(municipality)))
+            .scan_index_forward(false)
+            .limit(n.min(1_000) as i32);
+        self.query_all(query, Some(n as usize)).await
+    }
+
+    async fn list_for_date(&self, date: NaiveDate) -> StoreResult<Vec<RunRecord>> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI_RUNS_BY_DATE)
+            .key_condition_expression("#date = :date")
+            .expression_attribute_names("#date", RUN_DATE)
+            .expression_attribute_values(":date", s(date.format("%Y-%m-%d").to_string()));
+        self.query_all(query, None).await
+    }
+}

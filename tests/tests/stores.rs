@@ -1,0 +1,927 @@
+//! The AWS adapters against moto, through the real aws-sdk clients.
+//!
+//! Each test provisions its own namespace, so they run in parallel against one server.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
+use kizuna_app::model::{
+    ChannelCredentials, DeliveryState, Municipality, RunCounts, RunKey, RunStatus, RunUpdate,
+    SendJob, Shard,
+};
+use kizuna_app::ports::{
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, LedgerClaim,
+    MunicipalityDirectory, RunRecords, SendQueue, StoreError, WebhookEventLog,
+};
+use kizuna_core::Subject;
+use kizuna_core::{Household, LineUserId, MunicipalityId, Registration, RegistrationStatus};
+use kizuna_tests::{test_aws, TestAws};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn muni(s: &str) -> MunicipalityId {
+    MunicipalityId::parse(s).unwrap()
+}
+
+fn user(n: u32) -> LineUserId {
+    LineUserId::parse(&format!("U{n:032x}")).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A household expecting a baby: it receives messages.
+fn receiving(m: &MunicipalityId, n: u32) -> Household {
+    let mut h = Household::new(m.clone(), user(n));
+    h.registrations.push(Registration {
+        id: 1,
+        subject: Subject::Pregnancy {
+            due_date: date(2027, 5, 1),
+        },
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on: date(2026, 11, 1),
+    });
+    h
+}
+
+async fn raw_household(aws: &TestAws, m: &str, u: &LineUserId) -> HashMap<String, AttributeValue> {
+    aws.clients
+        .dynamodb
+        .get_item()
+        .table_name(&aws.config.tables.households)
+        .key("municipality_id", AttributeValue::S(m.into()))
+        .key("user_id", AttributeValue::S(u.as_str().into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("household item")
+}
+
+// ---------------------------------------------------------------- households
+
+#[tokio::test]
+async fn household_save_get_and_version_conflict() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("ama-town");
+    let mut h = receiving(&m, 1);
+
+    assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
+    assert_eq!(store.save(&h).await.unwrap(), 1);
+    // Version 0 means "must not exist": a second create loses.
+    assert_eq!(store.save(&h).await, Err(StoreError::Conflict));
+
+    let stored = store.get(&m, &h.user).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.registrations, h.registrations);
+
+    h.version = 1;
+    h.paused = true;
+    assert_eq!(store.save(&h).await.unwrap(), 2);
+    // A writer still holding version 1 lost the race and must re-read.
+    assert_eq!(store.save(&h).await, Err(StoreError::Conflict));
+    let stored = store.get(&m, &h.user).await.unwrap().unwrap();
+    assert!(stored.paused);
+    assert_eq!(stored.version, 2);
+}
+
+#[tokio::test]
+async fn concurrent_saves_of_one_version_have_exactly_one_winner() {
+    let aws = test_aws().await;
+    let store = Arc::new(aws.households());
+    let m = muni("ama-town");
+    for n in 0..10 {
+        // Create race (version 0) ...
+        let h = receiving(&m, n);
+        let results = race(&store, [h.clone(), h.clone(), h.clone()]).await;
+        assert_eq!(winners(&results), 1, "create race {n}: {results:?}");
+        // ... and update race (version 1), with different contents.
+        let mut a = h.clone();
+        a.version = 1;
+        a.paused = true;
+        let mut b = h.clone();
+        b.version = 1;
+        b.following = false;
+        let results = race(&store, [a.clone(), b.clone(), a]).await;
+        assert_eq!(winners(&results), 1, "update race {n}: {results:?}");
+        assert!(results
+            .iter()
+            .all(|r| matches!(r, Ok(2) | Err(StoreError::Conflict))));
+        let stored = store.get(&m, &h.user).await.unwrap().unwrap();
+        assert_eq!(stored.version, 2);
+        // Exactly one writer's change is stored, never a mix.
+        let is_a = stored.paused && stored.following;
+        let is_b = !stored.paused && !stored.following;
+        assert!(is_a || is_b, "{stored:?}");
+    }
+}
+
+async fn race(
+    store: &Arc<kizuna_aws::DynamoHouseholdStore>,
+    households: [Household; 3],
+) -> Vec<Result<u64, StoreError>> {
+    let tasks: Vec<_> = households
+        .into_iter()
+        .map(|h| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move { store.save(&h).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
+fn winners(results: &[Result<u64, StoreError>]) -> usize {
+    results.iter().filter(|r| r.is_ok()).count()
+}
+
+#[tokio::test]
+async fn delete_removes_the_household_and_is_idempotent() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("ama-town");
+    let h = receiving(&m, 7);
+    store.save(&h).await.unwrap();
+    store.delete(&m, &h.user).await.unwrap();
+    assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
+    store.delete(&m, &h.user).await.unwrap();
+    // Gone from the fan-out too.
+    let page = store
+        .deliverable_page(&m, Shard::ALL, None, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    // A new registration after deletion starts again at version 0.
+    assert_eq!(store.save(&h).await.unwrap(), 1);
+}
+
+/// Reads every page of one shard's fan-out.
+async fn fanout(
+    store: &dyn HouseholdStore,
+    m: &MunicipalityId,
+    shard: Shard,
+    limit: u32,
+) -> (Vec<LineUserId>, Vec<usize>) {
+    let mut users = Vec::new();
+    let mut sizes = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .deliverable_page(m, shard, cursor, limit)
+            .await
+            .unwrap();
+        sizes.push(page.items.len());
+        users.extend(page.items.into_iter().map(|h| h.user));
+        cursor = page.next;
+        if cursor.is_none() {
+            return (users, sizes);
+        }
+        assert!(sizes.len() < 100, "pagination does not end");
+    }
+}
+
+#[tokio::test]
+async fn deliverable_index_lists_only_receiving_households_in_pages() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("ama-town");
+    let mut expected = BTreeSet::new();
+    for n in 1..=5 {
+        let h = receiving(&m, n);
+        expected.insert(h.user.clone());
+        store.save(&h).await.unwrap();
+    }
+    let mut paused = receiving(&m, 10);
+    paused.paused = true;
+    let mut unfollowed = receiving(&m, 11);
+    unfollowed.following = false;
+    unfollowed.unfollowed_on = Some(date(2026, 12, 1));
+    let mut ended = receiving(&m, 12);
+    ended.registrations[0].status = kizuna_core::RegistrationStatus::Ended {
+        reason: kizuna_core::EndReason::Loss,
+        on: date(2026, 12, 1),
+    };
+    let no_registration = Household::new(m.clone(), user(13));
+    let elsewhere = receiving(&muni("other-town"), 14);
+    for h in [&paused, &unfollowed, &ended, &no_registration, &elsewhere] {
+        store.save(h).await.unwrap();
+    }
+
+    // The index is sparse: non-receiving items carry no fan-out key at all.
+    for h in [&paused, &unfollowed, &ended, &no_registration] {
+        let item = raw_household(&aws, "ama-town", &h.user).await;
+        assert!(!item.contains_key("send_shard"), "{:?}", h.user);
+    }
+    assert!(raw_household(&aws, "ama-town", &user(1))
+        .await
+        .contains_key("send_shard"));
+
+    let (users, sizes) = fanout(&store, &m, Shard::ALL, 2).await;
+    assert!(sizes.iter().all(|&s| s <= 2), "{sizes:?}");
+    assert!(sizes.len() >= 3, "5 households in pages of 2: {sizes:?}");
+    assert_eq!(users.len(), 5, "each household exactly once");
+    assert_eq!(users.into_iter().collect::<BTreeSet<_>>(), expected);
+
+    // Pausing takes a household out of the fan-out.
+    let mut h = store.get(&m, &user(3)).await.unwrap().unwrap();
+    h.paused = true;
+    store.save(&h).await.unwrap();
+    let (users, _) = fanout(&store, &m, Shard::ALL, 10).await;
+    assert_eq!(users.len(), 4);
+    assert!(!users.contains(&user(3)));
+}
+
+#[tokio::test]
+async fn shards_split_the_fanout_exactly_once() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("big-city");
+    let all: BTreeSet<_> = (100..160).map(user).collect();
+    for n in 100..160 {
+        store.save(&receiving(&m, n)).await.unwrap();
+    }
+    for count in [1u16, 3, 4] {
+        let mut seen = Vec::new();
+        for index in 0..count {
+            let shard = Shard::new(index, count).unwrap();
+            let (users, _) = fanout(&store, &m, shard, 7).await;
+            assert!(users.iter().all(|u| shard.covers(u)));
+            seen.extend(users);
+        }
+        assert_eq!(seen.len(), all.len(), "{count} shards: a household twice?");
+        assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), all);
+    }
+    // A cursor from one shard is refused by another.
+    let page = store
+        .deliverable_page(&m, Shard::new(0, 2).unwrap(), None, 1)
+        .await
+        .unwrap();
+    let err = store
+        .deliverable_page(&m, Shard::new(1, 2).unwrap(), page.next, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)));
+}
+
+#[tokio::test]
+async fn all_households_of_a_municipality_page_through() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("ama-town");
+    for n in 1..=5 {
+        let mut h = receiving(&m, n);
+        h.paused = n % 2 == 0;
+        store.save(&h).await.unwrap();
+    }
+    store
+        .save(&receiving(&muni("other-town"), 9))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.all_in_municipality_page(&m, cursor, 2).await.unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|h| h.user));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, (1..=5).map(user).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn retention_purge_deletes_only_long_unfollowed_households() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("ama-town");
+    let mut old = receiving(&m, 1);
+    old.following = false;
+    old.unfollowed_on = Some(date(2026, 1, 10));
+    let mut recent = receiving(&m, 2);
+    recent.following = false;
+    recent.unfollowed_on = Some(date(2026, 11, 1));
+    // Unfollowed long ago but followed again: kept.
+    let mut refollowed = receiving(&m, 3);
+    refollowed.unfollowed_on = Some(date(2025, 1, 1));
+    let following = receiving(&m, 4);
+    for h in [&old, &recent, &refollowed, &following] {
+        store.save(h).await.unwrap();
+    }
+    // TTL as backstop: 180 days after the unfollow, midnight Japan time.
+    let item = raw_household(&aws, "ama-town", &old.user).await;
+    let expected = Utc
+        .with_ymd_and_hms(2026, 7, 8, 15, 0, 0)
+        .unwrap()
+        .timestamp();
+    assert_eq!(item["expires_at"], AttributeValue::N(expected.to_string()));
+    assert!(!raw_household(&aws, "ama-town", &refollowed.user)
+        .await
+        .contains_key("expires_at"));
+
+    let purged = store
+        .purge_unfollowed_before(&m, date(2026, 6, 1))
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(store.get(&m, &old.user).await.unwrap(), None);
+    for h in [&recent, &refollowed, &following] {
+        assert!(store.get(&m, &h.user).await.unwrap().is_some());
+    }
+    assert_eq!(
+        store
+            .purge_unfollowed_before(&m, date(2026, 6, 1))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+// ---------------------------------------------------------------- webhook events
+
+#[tokio::test]
+async fn event_claims_follow_the_idempotency_protocol() {
+    let aws = test_aws().await;
+    let log = aws.events();
+    let t0 = at("2026-12-01T09:00:00Z");
+
+    assert_eq!(log.claim("ev-1", t0).await.unwrap(), Claim::Acquired);
+    assert_eq!(log.claim("ev-1", t0).await.unwrap(), Claim::InProgress);
+    log.complete("ev-1").await.unwrap();
+    assert_eq!(log.claim("ev-1", t0).await.unwrap(), Claim::AlreadyDone);
+    // Releasing a completed event does not reopen it.
+    log.release("ev-1").await.unwrap();
+    assert_eq!(
+        log.claim("ev-1", t0 + ChronoDuration::minutes(5))
+            .await
+            .unwrap(),
+        Claim::AlreadyDone
+    );
+
+    // A failed invocation releases its claim; LINE's redelivery gets it.
+    assert_eq!(log.claim("ev-2", t0).await.unwrap(), Claim::Acquired);
+    log.release("ev-2").await.unwrap();
+    assert_eq!(log.claim("ev-2", t0).await.unwrap(), Claim::Acquired);
+
+    // A crashed invocation's lock expires (default 60 s); moto never expires items, so this
+    // checks our own timestamp comparison.
+    assert_eq!(log.claim("ev-3", t0).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        log.claim("ev-3", t0 + ChronoDuration::seconds(59))
+            .await
+            .unwrap(),
+        Claim::InProgress
+    );
+    assert_eq!(
+        log.claim("ev-3", t0 + ChronoDuration::seconds(61))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+
+    // A done record past its 14-day retention counts as absent even before TTL deletes it.
+    assert_eq!(
+        log.claim("ev-1", t0 + ChronoDuration::days(15))
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+
+    assert_eq!(
+        log.complete("never-claimed").await,
+        Err(StoreError::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_event_have_exactly_one_winner() {
+    let aws = test_aws().await;
+    let log = Arc::new(aws.events());
+    let now = at("2026-12-01T09:00:00Z");
+    for round in 0..10 {
+        let id = format!("ev-race-{round}");
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let log = Arc::clone(&log);
+                let id = id.clone();
+                tokio::spawn(async move { log.claim(&id, now).await.unwrap() })
+            })
+            .collect();
+        let mut claims = Vec::new();
+        for t in tasks {
+            claims.push(t.await.unwrap());
+        }
+        let acquired = claims.iter().filter(|c| **c == Claim::Acquired).count();
+        assert_eq!(acquired, 1, "round {round}: {claims:?}");
+        assert!(claims
+            .iter()
+            .all(|c| matches!(c, Claim::Acquired | Claim::InProgress)));
+    }
+}
+
+// ---------------------------------------------------------------- delivery ledger
+
+#[tokio::test]
+async fn ledger_claims_leases_and_outcomes() {
+    let aws = test_aws().await;
+    let ledger = aws.ledger();
+    let m = muni("ama-town");
+    let d = date(2026, 12, 1);
+    let u = user(1);
+    let t0 = at("2026-11-30T23:00:00Z");
+    let lease = Duration::from_secs(120);
+
+    assert_eq!(ledger.get(&m, d, &u).await.unwrap(), None);
+    assert_eq!(
+        ledger.claim(&m, d, &u, t0, lease).await.unwrap(),
+        LedgerClaim::Acquired { attempt: 1 }
+    );
+    assert_eq!(
+        ledger
+            .claim(&m, d, &u, t0 + ChronoDuration::seconds(119), lease)
+            .await
+            .unwrap(),
+        LedgerClaim::LeasedByOther
+    );
+    let record = ledger.get(&m, d, &u).await.unwrap().unwrap();
+    assert_eq!(
+        record.state,
+        DeliveryState::Claimed {
+            lease_expires_at: t0 + ChronoDuration::seconds(120)
+        }
+    );
+    // The sender died holding the lease: after it expires, the next run takes over.
+    let t1 = t0 + ChronoDuration::seconds(121);
+    assert_eq!(
+        ledger.claim(&m, d, &u, t1, lease).await.unwrap(),
+        LedgerClaim::Acquired { attempt: 2 }
+    );
+    ledger.mark_sent(&m, d, &u, "req-abc", 1).await.unwrap();
+    assert_eq!(
+        ledger
+            .claim(&m, d, &u, t1 + ChronoDuration::hours(1), lease)
+            .await
+            .unwrap(),
+        LedgerClaim::AlreadySent
+    );
+    let record = ledger.get(&m, d, &u).await.unwrap().unwrap();
+    assert_eq!(record.attempt, 2);
+    assert_eq!(
+        record.state,
+        DeliveryState::Sent {
+            request_id: "req-abc".into(),
+            message_count: 1
+        }
+    );
+    // A sent delivery is never downgraded; marking sent again is harmless.
+    assert_eq!(
+        ledger.mark_failed(&m, d, &u, "late 500", true).await,
+        Err(StoreError::Conflict)
+    );
+    ledger.mark_sent(&m, d, &u, "req-abc", 1).await.unwrap();
+
+    // Unclaimed deliveries cannot be completed.
+    let stranger = user(2);
+    assert_eq!(
+        ledger.mark_sent(&m, d, &stranger, "req", 1).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        ledger.mark_failed(&m, d, &stranger, "x", true).await,
+        Err(StoreError::NotFound)
+    );
+
+    // A retryable failure can be claimed again; a permanent one cannot.
+    let retry = user(3);
+    ledger.claim(&m, d, &retry, t0, lease).await.unwrap();
+    ledger
+        .mark_failed(&m, d, &retry, "LINE 500", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.claim(&m, d, &retry, t0, lease).await.unwrap(),
+        LedgerClaim::Acquired { attempt: 2 }
+    );
+    let bad = user(4);
+    ledger.claim(&m, d, &bad, t0, lease).await.unwrap();
+    ledger
+        .mark_failed(&m, d, &bad, "LINE 400 invalid message", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger.claim(&m, d, &bad, t1, lease).await.unwrap(),
+        LedgerClaim::FailedPermanently
+    );
+    assert_eq!(
+        ledger.get(&m, d, &bad).await.unwrap().unwrap().state,
+        DeliveryState::Failed {
+            reason: "LINE 400 invalid message".into(),
+            retryable: false
+        }
+    );
+
+    // Another date is another delivery.
+    assert_eq!(
+        ledger
+            .claim(&m, date(2026, 12, 2), &u, t1, lease)
+            .await
+            .unwrap(),
+        LedgerClaim::Acquired { attempt: 1 }
+    );
+    let listed: BTreeSet<_> = ledger
+        .list(&m, d)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.user)
+        .collect();
+    assert_eq!(listed, [user(1), user(3), user(4)].into_iter().collect());
+}
+
+#[tokio::test]
+async fn concurrent_ledger_claims_have_exactly_one_winner() {
+    let aws = test_aws().await;
+    let ledger = Arc::new(aws.ledger());
+    let m = muni("ama-town");
+    let d = date(2026, 12, 1);
+    let now = at("2026-11-30T23:00:00Z");
+    for n in 0..10 {
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let ledger = Arc::clone(&ledger);
+                let m = m.clone();
+                tokio::spawn(async move {
+                    ledger
+                        .claim(&m, d, &user(n), now, Duration::from_secs(60))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut claims = Vec::new();
+        for t in tasks {
+            claims.push(t.await.unwrap());
+        }
+        let acquired = claims
+            .iter()
+            .filter(|c| matches!(c, LedgerClaim::Acquired { .. }))
+            .count();
+        assert_eq!(acquired, 1, "user {n}: {claims:?}");
+    }
+}
+
+// ---------------------------------------------------------------- run records
+
+fn run(m: &str, d: NaiveDate, shard: u16) -> RunKey {
+    RunKey {
+        municipality: muni(m),
+        date: d,
+        shard,
+    }
+}
+
+fn update(status: RunStatus, add: RunCounts) -> RunUpdate {
+    RunUpdate {
+        status,
+        add,
+        note: None,
+    }
+}
+
+#[tokio::test]
+async fn run_records_count_atomically_and_list() {
+    let aws = test_aws().await;
+    let runs = Arc::new(aws.runs());
+    let now = at("2026-12-01T00:00:00Z");
+    let key = run("ama-town", date(2026, 12, 1), 0);
+
+    let r = runs
+        .upsert(&key, &update(RunStatus::Started, RunCounts::default()), now)
+        .await
+        .unwrap();
+    assert_eq!(r.status, RunStatus::Started);
+    assert_eq!(r.counts, RunCounts::default());
+    assert_eq!(r.updated_at, now);
+
+    // Concurrent batches of one run never lose a count.
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let runs = Arc::clone(&runs);
+            let key = key.clone();
+            tokio::spawn(async move {
+                let add = RunCounts {
+                    sent: 10,
+                    skipped: 1,
+                    failed: u64::from(i % 2 == 0),
+                    not_sent_quota: 0,
+                    missing_content: 2,
+                };
+                runs.upsert(&key, &update(RunStatus::Started, add), now)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let done = runs
+        .upsert(
+            &key,
+            &RunUpdate {
+                status: RunStatus::Completed,
+                add: RunCounts {
+                    not_sent_quota: 3,
+                    ..RunCounts::default()
+                },
+                note: Some("quota reached".into()),
+            },
+            now + ChronoDuration::minutes(2),
+        )
+        .await
+        .unwrap();
+    let expected = RunCounts {
+        sent: 100,
+        skipped: 10,
+        failed: 5,
+        not_sent_quota: 3,
+        missing_content: 20,
+    };
+    assert_eq!(done.counts, expected);
+    assert_eq!(done.status, RunStatus::Completed);
+    assert_eq!(done.note.as_deref(), Some("quota reached"));
+    assert_eq!(runs.get(&key).await.unwrap().unwrap(), done);
+    assert_eq!(
+        runs.get(&run("ama-town", date(2026, 12, 2), 0))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Newest first across dates and shards; list_for_date spans municipalities.
+    for (m, d, shard) in [
+        ("ama-town", date(2026, 11, 30), 0),
+        ("ama-town", date(2026, 12, 1), 1),
+        ("ama-town", date(2026, 12, 2), 0),
+        ("oki-town", date(2026, 12, 1), 0),
+    ] {
+        runs.upsert(
+            &run(m, d, shard),
+            &update(RunStatus::Failed, RunCounts::default()),
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    let recent: Vec<_> = runs
+        .list_recent(&muni("ama-town"), 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key.date, r.key.shard))
+        .collect();
+    assert_eq!(
+        recent,
+        [
+            (date(2026, 12, 2), 0),
+            (date(2026, 12, 1), 1),
+            (date(2026, 12, 1), 0)
+        ]
+    );
+    assert_eq!(
+        runs.list_recent(&muni("ama-town"), 10).await.unwrap().len(),
+        4
+    );
+    let on_date: BTreeSet<_> = runs
+        .list_for_date(date(2026, 12, 1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key.municipality.to_string(), r.key.shard))
+        .collect();
+    assert_eq!(
+        on_date,
+        [
+            ("ama-town".to_string(), 0),
+            ("ama-town".to_string(), 1),
+            ("oki-town".to_string(), 0)
+        ]
+        .into_iter()
+        .collect()
+    );
+    // Ledger items in the same table never show up as runs.
+    aws.ledger()
+        .claim(
+            &muni("ama-town"),
+            date(2026, 12, 1),
+            &user(1),
+            now,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.list_recent(&muni("ama-town"), 10).await.unwrap().len(),
+        4
+    );
+}
+
+// ---------------------------------------------------------------- content, queue, secrets, municipalities
+
+#[tokio::test]
+async fn content_store_round_trip_and_versions() {
+    let aws = test_aws().await;
+    let content = aws.content();
+    content
+        .put_object(
+            "content/base/pregnancy.toml",
+            "[day.100]\ntext = \"こんにちは\"\n".into(),
+        )
+        .await
+        .unwrap();
+    content
+        .put_object("content/base/child.toml", b"[day.0]\n".to_vec())
+        .await
+        .unwrap();
+    content
+        .put_object("content/ama-town/overlay.toml", b"# overlay\n".to_vec())
+        .await
+        .unwrap();
+    content
+        .put_object("drafts/ignored.toml", b"x".to_vec())
+        .await
+        .unwrap();
+
+    let snapshot = content.load("content/").await.unwrap();
+    let paths: Vec<_> = snapshot.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "content/ama-town/overlay.toml",
+            "content/base/child.toml",
+            "content/base/pregnancy.toml"
+        ]
+    );
+    assert_eq!(snapshot.files[2].text, "[day.100]\ntext = \"こんにちは\"\n");
+    assert_eq!(content.version("content/").await.unwrap(), snapshot.version);
+    assert_eq!(content.list("content/base/").await.unwrap().len(), 2);
+
+    // Any change to any file gives a new version.
+    content
+        .put_object("content/base/child.toml", b"[day.0]\n# edited\n".to_vec())
+        .await
+        .unwrap();
+    let changed = content.version("content/").await.unwrap();
+    assert_ne!(changed, snapshot.version);
+    assert_eq!(content.load("content/").await.unwrap().version, changed);
+
+    content
+        .put_object("content/base/broken.toml", vec![0xff, 0xfe, 0x00])
+        .await
+        .unwrap();
+    assert!(matches!(
+        content.load("content/").await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(content
+        .load("nothing-here/")
+        .await
+        .unwrap()
+        .files
+        .is_empty());
+}
+
+#[tokio::test]
+async fn send_queue_delivers_every_job_as_json() {
+    let aws = test_aws().await;
+    let queue = aws.queue();
+    let jobs: Vec<SendJob> = (0..23u16)
+        .map(|i| SendJob {
+            municipality: muni(&format!("town-{}", i / 4)),
+            date: date(2026, 12, 1),
+            shard: Shard::new(i % 4, 4).unwrap(),
+            attempt: 0,
+        })
+        .collect();
+    queue.enqueue(&jobs).await.unwrap();
+    queue.enqueue(&[]).await.unwrap();
+
+    let mut received = Vec::new();
+    for _ in 0..20 {
+        let out = aws
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&aws.config.send_queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        for message in out.messages() {
+            let job: SendJob = serde_json::from_str(message.body().unwrap()).unwrap();
+            received.push(job);
+            aws.clients
+                .sqs
+                .delete_message()
+                .queue_url(&aws.config.send_queue_url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        if received.len() >= jobs.len() {
+            break;
+        }
+    }
+    let key = |j: &SendJob| (j.municipality.to_string(), j.shard.index);
+    let mut got: Vec<_> = received.iter().map(key).collect();
+    let mut want: Vec<_> = jobs.iter().map(key).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn channel_secrets_round_trip_and_cache() {
+    let aws = test_aws().await;
+    let writer = aws.secrets();
+    let reader = aws.secrets();
+    let m = muni("ama-town");
+    assert_eq!(reader.get(&m).await.unwrap(), None);
+
+    let first = ChannelCredentials {
+        channel_id: "1650000001".into(),
+        channel_secret: "secret-1".into(),
+        channel_access_token: None,
+    };
+    writer.put(&m, &first).await.unwrap();
+    // An unknown municipality is not cached: the new secret is seen at once.
+    assert_eq!(reader.get(&m).await.unwrap(), Some(first.clone()));
+
+    let rotated = ChannelCredentials {
+        channel_access_token: Some("long-lived-token".into()),
+        ..first.clone()
+    };
+    writer.put(&m, &rotated).await.unwrap();
+    // Within the TTL the reader keeps its copy (no Secrets Manager call per webhook) ...
+    assert_eq!(reader.get(&m).await.unwrap(), Some(first));
+    // ... and a reader without cache sees the rotation.
+    let uncached = aws.secrets().with_cache_ttl(Duration::ZERO);
+    assert_eq!(uncached.get(&m).await.unwrap(), Some(rotated.clone()));
+    assert_eq!(writer.get(&m).await.unwrap(), Some(rotated));
+
+    // The stored secret is the documented JSON.
+    let raw = aws
+        .clients
+        .secrets
+        .get_secret_value()
+        .secret_id(format!("{}ama-town", aws.config.secret_prefix))
+        .send()
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(raw.secret_string().unwrap()).unwrap();
+    assert_eq!(json["channel_id"], "1650000001");
+    assert_eq!(json["channel_access_token"], "long-lived-token");
+}
+
+#[tokio::test]
+async fn municipality_directory_round_trip() {
+    let aws = test_aws().await;
+    let directory = aws.municipalities();
+    assert!(directory.list().await.unwrap().is_empty());
+    let mut ama = Municipality::new(muni("ama-town"), "海士町", 8);
+    ama.bot_user_id = Some("Ubot".into());
+    ama.monthly_message_limit = Some(30_000);
+    ama.send_shards = 2;
+    let oki = Municipality::new(muni("oki-town"), "隠岐の島町", 7);
+    directory.put(&ama).await.unwrap();
+    directory.put(&oki).await.unwrap();
+    assert_eq!(directory.get(&ama.id).await.unwrap(), Some(ama.clone()));
+    assert_eq!(directory.get(&muni("nowhere")).await.unwrap(), None);
+    let mut listed = directory.list().await.unwrap();
+    listed.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(listed, [ama.clone(), oki]);
+    ama.enabled = false;
+    directory.put(&ama).await.unwrap();
+    assert!(!directory.get(&ama.id).await.unwrap().unwrap().enabled);
+}
+
+#[tokio::test]
+async fn provisioning_is_idempotent() {
+    let aws = test_aws().await;
+    let again = kizuna_aws::provision::create_all(&aws.clients, &aws.config)
+        .await
+        .unwrap();
+    assert_eq!(again.send_queue_url, aws.config.send_queue_url);
+}

@@ -1,0 +1,305 @@
+//! The webhook over HTTP on the local stack: real DynamoDB calls against moto, replies checked by
+//! the contract-enforcing fake LINE. Each test says what each input gets.
+
+use chrono::NaiveDate;
+use kizuna_core::{RegistrationStatus, Subject};
+use kizuna_tests::stack::*;
+use serde_json::json;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+const TODAY: (i32, u32, u32) = (2027, 1, 10);
+
+fn today() -> NaiveDate {
+    d(TODAY.0, TODAY.1, TODAY.2)
+}
+
+#[tokio::test]
+async fn a_whole_conversation_is_stored_and_answered() {
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(1));
+
+    // follow → welcome with date pickers
+    let welcome = parent.follow().await;
+    assert!(joined(&welcome).contains("きずな町"), "{}", joined(&welcome));
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert!(household.following);
+    assert!(household.registrations.is_empty());
+
+    // date picker → pregnancy registered, confirmation says what and when
+    let confirmed = parent.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 2, 1))).await;
+    let text = joined(&confirmed);
+    assert!(text.contains("7時"), "{text}");
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert_eq!(household.registrations.len(), 1);
+    assert_eq!(
+        household.registrations[0].subject,
+        Subject::Pregnancy { due_date: d(2027, 2, 1) }
+    );
+
+    // 生まれました → birth date picker → the pregnancy becomes a child (born early)
+    let asked = parent.say("生まれました").await;
+    let born = parent.tap(&asked, "生まれた日を選ぶ", Some(d(2027, 1, 8))).await;
+    assert!(!born.is_empty());
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert_eq!(
+        household.registrations[0].subject,
+        Subject::Child { birth_date: d(2027, 1, 8), due_date: Some(d(2027, 2, 1)) }
+    );
+
+    // 停止 → paused; 再開 → resumed
+    parent.say("停止").await;
+    assert!(stack.household(&parent.town, &parent.user).await.unwrap().paused);
+    parent.say("再開").await;
+    assert!(!stack.household(&parent.town, &parent.user).await.unwrap().paused);
+
+    // 削除 → confirmation → 削除する → nothing stored any more
+    let asked = parent.say("削除").await;
+    assert!(stack.household(&parent.town, &parent.user).await.is_some());
+    let done = parent.tap(&asked, "削除する", None).await;
+    assert!(joined(&done).contains("削除しました"), "{}", joined(&done));
+    assert!(stack.household(&parent.town, &parent.user).await.is_none());
+
+    // LINE's contract held for every reply.
+    assert!(stack.line.contract_violations().is_empty(), "{:#?}", stack.line.contract_violations());
+}
+
+#[tokio::test]
+async fn typed_dates_register_and_implausible_ones_are_refused() {
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(2));
+    parent.follow().await;
+
+    // An impossible date: a helpful reply, nothing stored.
+    let refused = parent.say("2027/2/30").await;
+    assert!(!refused.is_empty());
+    assert!(stack.household(&parent.town, &parent.user).await.unwrap().registrations.is_empty());
+
+    // The Reiwa form parents type.
+    parent.say("令和9年7月1日").await;
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert_eq!(
+        household.registrations[0].subject,
+        Subject::Pregnancy { due_date: d(2027, 7, 1) }
+    );
+}
+
+#[tokio::test]
+async fn ending_everything_after_a_loss_stops_all_registrations_gently() {
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(3));
+    let welcome = parent.follow().await;
+    parent.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1))).await;
+
+    let asked = parent.say("配信をすべて終了").await;
+    let button = find_button(&asked, "終了する").expect("a soft confirmation");
+    assert!(button["data"].as_str().unwrap().starts_with("kizuna:"));
+    let ended = parent.tap(&asked, "終了する", None).await;
+    let text = joined(&ended);
+    assert!(!text.contains('!') && !text.contains('！'), "{text}");
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert!(household
+        .registrations
+        .iter()
+        .all(|r| matches!(r.status, RegistrationStatus::Ended { .. })));
+    assert!(!household.receives_messages());
+}
+
+#[tokio::test]
+async fn unfollow_stops_sends_and_refollow_asks_before_resuming() {
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(4));
+    let welcome = parent.follow().await;
+    parent.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1))).await;
+
+    parent.unfollow().await;
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert!(!household.following);
+    assert!(!household.receives_messages());
+    assert_eq!(household.unfollowed_on, Some(today()));
+
+    let token = stack.reply_token(&parent.user);
+    let (status, _) = stack
+        .post_events(&parent.town, vec![fake_line::webhook::follow_event(&parent.user, &token, true)])
+        .await;
+    assert_eq!(status, 200);
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert!(household.following);
+    assert!(!household.receives_messages(), "nothing is sent until the parent says yes");
+    let asked = stack.replies_to(&parent.user).pop().unwrap();
+    parent.tap(&asked, "再開する", None).await;
+    assert!(stack.household(&parent.town, &parent.user).await.unwrap().receives_messages());
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_answers_and_change_nothing() {
+    let stack = stack_on(today()).await;
+    let town = town_id("kizuna-town");
+    let secret = stack.town(&town).channel.channel_secret.clone();
+    let bot = stack.town(&town).channel.bot_user_id.clone();
+    let u = user(5);
+    let token = stack.reply_token(&u);
+    let follow = fake_line::webhook::follow_event(&u, &token, false);
+    let signed = fake_line::webhook::signed_body(&secret, &bot, vec![follow.clone()]);
+
+    // Missing signature → 401.
+    let (status, _) = stack.post_raw("kizuna-town", signed.body.clone(), None).await;
+    assert_eq!(status, 401);
+    // Wrong signature (signed with another secret) → 401.
+    let forged = fake_line::webhook::signed_body("not-the-secret", &bot, vec![follow.clone()]);
+    let (status, _) = stack
+        .post_raw("kizuna-town", signed.body.clone(), Some(&forged.signature))
+        .await;
+    assert_eq!(status, 401);
+    // A valid signature over a different body → 401.
+    let other_body = fake_line::webhook::signed_body(&secret, &bot, vec![follow.clone(), follow.clone()]);
+    let (status, _) = stack
+        .post_raw("kizuna-town", other_body.body.clone(), Some(&signed.signature))
+        .await;
+    assert_eq!(status, 401);
+    // Unknown municipality → 404 (and an invalid id, too).
+    let (status, _) = stack.post_raw("no-such-town", signed.body.clone(), Some(&signed.signature)).await;
+    assert_eq!(status, 404);
+    let (status, _) = stack.post_raw("NO_SUCH", signed.body.clone(), Some(&signed.signature)).await;
+    assert_eq!(status, 404);
+    // Malformed JSON with a valid signature → 400.
+    let garbage = b"{\"destination\": \"x\", \"events\": [".to_vec();
+    let sig = fake_line::webhook::sign(&secret, &garbage);
+    let (status, _) = stack.post_raw("kizuna-town", garbage, Some(&sig)).await;
+    assert_eq!(status, 400);
+    // Over 1 MB → 413.
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    let sig = fake_line::webhook::sign(&secret, &huge);
+    let (status, _) = stack.post_raw("kizuna-town", huge, Some(&sig)).await;
+    assert_eq!(status, 413);
+    // Another bot's destination → 200, ignored.
+    let other = fake_line::webhook::signed_body(&secret, &user(999), vec![follow.clone()]);
+    let (status, _) = stack.post_raw("kizuna-town", other.body, Some(&other.signature)).await;
+    assert_eq!(status, 200);
+
+    // None of it stored anything or answered anyone.
+    assert!(stack.household(&town, &u).await.is_none());
+    assert!(stack.replies_to(&u).is_empty());
+
+    // An empty event list (the console's "Verify") → 200.
+    let verify = fake_line::webhook::signed_body(&secret, &bot, vec![]);
+    let (status, _) = stack.post_raw("kizuna-town", verify.body, Some(&verify.signature)).await;
+    assert_eq!(status, 200);
+    // The header name is matched case-insensitively: written as `X-LINE-Signature` on the wire.
+    let status = raw_post(&stack.webhook_base, "/webhook/kizuna-town", "X-LINE-Signature", &signed.signature, &signed.body).await;
+    assert_eq!(status, 200);
+    assert!(stack.household(&town, &u).await.is_some());
+}
+
+#[tokio::test]
+async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
+    let stack = stack_on(today()).await;
+    let town = town_id("kizuna-town");
+    let parent = Parent::new(&stack, "kizuna-town", user(6));
+    let welcome = parent.follow().await;
+    let picker = find_button(&welcome, "出産予定日を選ぶ").unwrap();
+    let token = stack.reply_token(&parent.user);
+    let event = fake_line::webhook::postback_event(
+        &parent.user,
+        &token,
+        picker["data"].as_str().unwrap(),
+        Some(json!({ "date": "2027-06-01" })),
+    );
+
+    // One after the other: LINE's redelivery of the same webhookEventId.
+    let (a, _) = stack.post_events(&town, vec![event.clone()]).await;
+    let (b, _) = stack
+        .post_events(&town, vec![fake_line::webhook::redelivered(event.clone())])
+        .await;
+    assert_eq!((a, b), (200, 200));
+    let household = stack.household(&town, &parent.user).await.unwrap();
+    assert_eq!(household.registrations.len(), 1);
+    let version_after_first = household.version;
+
+    // Concurrently: a second event delivered twice at once.
+    let token = stack.reply_token(&parent.user);
+    let add = fake_line::webhook::text_message_event(&parent.user, &token, "停止");
+    let (x, y) = tokio::join!(
+        stack.post_events(&town, vec![add.clone()]),
+        stack.post_events(&town, vec![add.clone()]),
+    );
+    // One of them is handled; the other is either a duplicate (200) or, if it arrived while
+    // the first was in progress, answered 500 so that LINE redelivers it later.
+    assert!(x.0 == 200 || y.0 == 200, "{x:?} {y:?}");
+    let household = stack.household(&town, &parent.user).await.unwrap();
+    assert!(household.paused);
+    assert_eq!(household.version, version_after_first + 1, "exactly one effect");
+    // One reply for the pause, not two (a reply token is single-use anyway).
+    let pause_replies = stack
+        .replies_to(&parent.user)
+        .iter()
+        .filter(|r| joined(r).contains("停止"))
+        .count();
+    assert_eq!(pause_replies, 1);
+}
+
+#[tokio::test]
+async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
+    // The town's other service, standing in for a chatbot behind the same channel.
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Vec<u8>)>::new()));
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                let sig = headers
+                    .get("x-line-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                sink.lock().unwrap().push((sig, body.to_vec()));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut town = kizuna_town();
+    town.municipality.forward_webhook_url = Some(format!("http://{addr}/hook"));
+    let stack = stack_with(vec![town], Default::default()).await;
+    stack.set_japan_time(today(), 12, 0);
+    let parent = Parent::new(&stack, "kizuna-town", user(7));
+
+    let reply = parent.say("ゴミの収集日を教えて").await;
+    assert!(reply.is_empty(), "no reply in a shared account: {reply:?}");
+    let forwarded = received.lock().unwrap().clone();
+    assert_eq!(forwarded.len(), 1);
+    // Forwarded unchanged: the downstream verifies the original signature with the same secret.
+    let secret = &stack.towns[0].channel.channel_secret;
+    let (sig, body) = &forwarded[0];
+    assert!(kizuna_line::signature::verify(secret.as_bytes(), body, sig));
+
+    // Our own commands are consumed, not forwarded.
+    parent.say("ヘルプ").await;
+    assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+/// An HTTP/1.1 POST written byte by byte, so the header name's case is exactly as given.
+async fn raw_post(base: &str, path: &str, header: &str, value: &str, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{header}: {value}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
