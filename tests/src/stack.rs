@@ -72,7 +72,8 @@ impl<'a> Parent<'a> {
     }
 
     pub async fn unfollow(&self) {
-        self.send(fake_line::webhook::unfollow_event(&self.user)).await;
+        self.send(fake_line::webhook::unfollow_event(&self.user))
+            .await;
     }
 
     pub async fn say(&self, text: &str) -> Vec<Value> {
@@ -91,14 +92,18 @@ impl<'a> Parent<'a> {
         match action["type"].as_str() {
             Some("message") => {
                 let text = action["text"].as_str().unwrap_or_default();
-                self.send(fake_line::webhook::text_message_event(&self.user, &token, text))
-                    .await
+                self.send(fake_line::webhook::text_message_event(
+                    &self.user, &token, text,
+                ))
+                .await
             }
             Some("postback") | Some("datetimepicker") => {
                 let params = date.map(|d| json!({ "date": d.format("%Y-%m-%d").to_string() }));
                 let data = action["data"].as_str().unwrap_or_default();
-                self.send(fake_line::webhook::postback_event(&self.user, &token, data, params))
-                    .await
+                self.send(fake_line::webhook::postback_event(
+                    &self.user, &token, data, params,
+                ))
+                .await
             }
             other => panic!("unexpected action type {other:?}"),
         }
@@ -108,9 +113,10 @@ impl<'a> Parent<'a> {
 /// The action of the quick-reply button labelled `label`, if any.
 pub fn find_button(reply: &[Value], label: &str) -> Option<Value> {
     reply.iter().find_map(|m| {
-        m["quickReply"]["items"].as_array()?.iter().find_map(|item| {
-            (item["action"]["label"] == label).then(|| item["action"].clone())
-        })
+        m["quickReply"]["items"]
+            .as_array()?
+            .iter()
+            .find_map(|item| (item["action"]["label"] == label).then(|| item["action"].clone()))
     })
 }
 

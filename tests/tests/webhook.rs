@@ -23,37 +23,62 @@ async fn a_whole_conversation_is_stored_and_answered() {
 
     // follow → welcome with date pickers
     let welcome = parent.follow().await;
-    assert!(joined(&welcome).contains("きずな町"), "{}", joined(&welcome));
+    assert!(
+        joined(&welcome).contains("きずな町"),
+        "{}",
+        joined(&welcome)
+    );
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
     assert!(household.following);
     assert!(household.registrations.is_empty());
 
     // date picker → pregnancy registered, confirmation says what and when
-    let confirmed = parent.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 2, 1))).await;
+    let confirmed = parent
+        .tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 2, 1)))
+        .await;
     let text = joined(&confirmed);
     assert!(text.contains("7時"), "{text}");
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
     assert_eq!(household.registrations.len(), 1);
     assert_eq!(
         household.registrations[0].subject,
-        Subject::Pregnancy { due_date: d(2027, 2, 1) }
+        Subject::Pregnancy {
+            due_date: d(2027, 2, 1)
+        }
     );
 
     // 生まれました → birth date picker → the pregnancy becomes a child (born early)
     let asked = parent.say("生まれました").await;
-    let born = parent.tap(&asked, "生まれた日を選ぶ", Some(d(2027, 1, 8))).await;
+    let born = parent
+        .tap(&asked, "生まれた日を選ぶ", Some(d(2027, 1, 8)))
+        .await;
     assert!(!born.is_empty());
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
     assert_eq!(
         household.registrations[0].subject,
-        Subject::Child { birth_date: d(2027, 1, 8), due_date: Some(d(2027, 2, 1)) }
+        Subject::Child {
+            birth_date: d(2027, 1, 8),
+            due_date: Some(d(2027, 2, 1))
+        }
     );
 
     // 停止 → paused; 再開 → resumed
     parent.say("停止").await;
-    assert!(stack.household(&parent.town, &parent.user).await.unwrap().paused);
+    assert!(
+        stack
+            .household(&parent.town, &parent.user)
+            .await
+            .unwrap()
+            .paused
+    );
     parent.say("再開").await;
-    assert!(!stack.household(&parent.town, &parent.user).await.unwrap().paused);
+    assert!(
+        !stack
+            .household(&parent.town, &parent.user)
+            .await
+            .unwrap()
+            .paused
+    );
 
     // 削除 → confirmation → 削除する → nothing stored any more
     let asked = parent.say("削除").await;
@@ -63,7 +88,11 @@ async fn a_whole_conversation_is_stored_and_answered() {
     assert!(stack.household(&parent.town, &parent.user).await.is_none());
 
     // LINE's contract held for every reply.
-    assert!(stack.line.contract_violations().is_empty(), "{:#?}", stack.line.contract_violations());
+    assert!(
+        stack.line.contract_violations().is_empty(),
+        "{:#?}",
+        stack.line.contract_violations()
+    );
 }
 
 #[tokio::test]
@@ -75,14 +104,21 @@ async fn typed_dates_register_and_implausible_ones_are_refused() {
     // An impossible date: a helpful reply, nothing stored.
     let refused = parent.say("2027/2/30").await;
     assert!(!refused.is_empty());
-    assert!(stack.household(&parent.town, &parent.user).await.unwrap().registrations.is_empty());
+    assert!(stack
+        .household(&parent.town, &parent.user)
+        .await
+        .unwrap()
+        .registrations
+        .is_empty());
 
     // The Reiwa form parents type.
     parent.say("令和9年7月1日").await;
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
     assert_eq!(
         household.registrations[0].subject,
-        Subject::Pregnancy { due_date: d(2027, 7, 1) }
+        Subject::Pregnancy {
+            due_date: d(2027, 7, 1)
+        }
     );
 }
 
@@ -91,7 +127,9 @@ async fn ending_everything_after_a_loss_stops_all_registrations_gently() {
     let stack = stack_on(today()).await;
     let parent = Parent::new(&stack, "kizuna-town", user(3));
     let welcome = parent.follow().await;
-    parent.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1))).await;
+    parent
+        .tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1)))
+        .await;
 
     let asked = parent.say("配信をすべて終了").await;
     let button = find_button(&asked, "終了する").expect("a soft confirmation");
@@ -112,7 +150,9 @@ async fn unfollow_stops_sends_and_refollow_asks_before_resuming() {
     let stack = stack_on(today()).await;
     let parent = Parent::new(&stack, "kizuna-town", user(4));
     let welcome = parent.follow().await;
-    parent.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1))).await;
+    parent
+        .tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1)))
+        .await;
 
     parent.unfollow().await;
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
@@ -122,15 +162,25 @@ async fn unfollow_stops_sends_and_refollow_asks_before_resuming() {
 
     let token = stack.reply_token(&parent.user);
     let (status, _) = stack
-        .post_events(&parent.town, vec![fake_line::webhook::follow_event(&parent.user, &token, true)])
+        .post_events(
+            &parent.town,
+            vec![fake_line::webhook::follow_event(&parent.user, &token, true)],
+        )
         .await;
     assert_eq!(status, 200);
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
     assert!(household.following);
-    assert!(!household.receives_messages(), "nothing is sent until the parent says yes");
+    assert!(
+        !household.receives_messages(),
+        "nothing is sent until the parent says yes"
+    );
     let asked = stack.replies_to(&parent.user).pop().unwrap();
     parent.tap(&asked, "再開する", None).await;
-    assert!(stack.household(&parent.town, &parent.user).await.unwrap().receives_messages());
+    assert!(stack
+        .household(&parent.town, &parent.user)
+        .await
+        .unwrap()
+        .receives_messages());
 }
 
 #[tokio::test]
@@ -145,7 +195,9 @@ async fn bad_requests_get_clear_answers_and_change_nothing() {
     let signed = fake_line::webhook::signed_body(&secret, &bot, vec![follow.clone()]);
 
     // Missing signature → 401.
-    let (status, _) = stack.post_raw("kizuna-town", signed.body.clone(), None).await;
+    let (status, _) = stack
+        .post_raw("kizuna-town", signed.body.clone(), None)
+        .await;
     assert_eq!(status, 401);
     // Wrong signature (signed with another secret) → 401.
     let forged = fake_line::webhook::signed_body("not-the-secret", &bot, vec![follow.clone()]);
@@ -154,15 +206,24 @@ async fn bad_requests_get_clear_answers_and_change_nothing() {
         .await;
     assert_eq!(status, 401);
     // A valid signature over a different body → 401.
-    let other_body = fake_line::webhook::signed_body(&secret, &bot, vec![follow.clone(), follow.clone()]);
+    let other_body =
+        fake_line::webhook::signed_body(&secret, &bot, vec![follow.clone(), follow.clone()]);
     let (status, _) = stack
-        .post_raw("kizuna-town", other_body.body.clone(), Some(&signed.signature))
+        .post_raw(
+            "kizuna-town",
+            other_body.body.clone(),
+            Some(&signed.signature),
+        )
         .await;
     assert_eq!(status, 401);
     // Unknown municipality → 404 (and an invalid id, too).
-    let (status, _) = stack.post_raw("no-such-town", signed.body.clone(), Some(&signed.signature)).await;
+    let (status, _) = stack
+        .post_raw("no-such-town", signed.body.clone(), Some(&signed.signature))
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = stack.post_raw("NO_SUCH", signed.body.clone(), Some(&signed.signature)).await;
+    let (status, _) = stack
+        .post_raw("NO_SUCH", signed.body.clone(), Some(&signed.signature))
+        .await;
     assert_eq!(status, 404);
     // Malformed JSON with a valid signature → 400.
     let garbage = b"{\"destination\": \"x\", \"events\": [".to_vec();
@@ -176,7 +237,9 @@ async fn bad_requests_get_clear_answers_and_change_nothing() {
     assert_eq!(status, 413);
     // Another bot's destination → 200, ignored.
     let other = fake_line::webhook::signed_body(&secret, &user(999), vec![follow.clone()]);
-    let (status, _) = stack.post_raw("kizuna-town", other.body, Some(&other.signature)).await;
+    let (status, _) = stack
+        .post_raw("kizuna-town", other.body, Some(&other.signature))
+        .await;
     assert_eq!(status, 200);
 
     // None of it stored anything or answered anyone.
@@ -185,10 +248,19 @@ async fn bad_requests_get_clear_answers_and_change_nothing() {
 
     // An empty event list (the console's "Verify") → 200.
     let verify = fake_line::webhook::signed_body(&secret, &bot, vec![]);
-    let (status, _) = stack.post_raw("kizuna-town", verify.body, Some(&verify.signature)).await;
+    let (status, _) = stack
+        .post_raw("kizuna-town", verify.body, Some(&verify.signature))
+        .await;
     assert_eq!(status, 200);
     // The header name is matched case-insensitively: written as `X-LINE-Signature` on the wire.
-    let status = raw_post(&stack.webhook_base, "/webhook/kizuna-town", "X-LINE-Signature", &signed.signature, &signed.body).await;
+    let status = raw_post(
+        &stack.webhook_base,
+        "/webhook/kizuna-town",
+        "X-LINE-Signature",
+        &signed.signature,
+        &signed.body,
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(stack.household(&town, &u).await.is_some());
 }
@@ -230,7 +302,11 @@ async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
     assert!(x.0 == 200 || y.0 == 200, "{x:?} {y:?}");
     let household = stack.household(&town, &parent.user).await.unwrap();
     assert!(household.paused);
-    assert_eq!(household.version, version_after_first + 1, "exactly one effect");
+    assert_eq!(
+        household.version,
+        version_after_first + 1,
+        "exactly one effect"
+    );
     // One reply for the pause, not two (a reply token is single-use anyway).
     let pause_replies = stack
         .replies_to(&parent.user)
@@ -247,18 +323,20 @@ async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
     let sink = received.clone();
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                let sig = headers
-                    .get("x-line-signature")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                sink.lock().unwrap().push((sig, body.to_vec()));
-                "ok"
-            }
-        }),
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let sig = headers
+                        .get("x-line-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    sink.lock().unwrap().push((sig, body.to_vec()));
+                    "ok"
+                }
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -31,5 +31,10 @@ async fn webhook(
         .and_then(|v| v.to_str().ok());
     let answer = handler.handle(&municipality, signature, &body).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json")], answer.body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        answer.body,
+    )
+        .into_response()
 }

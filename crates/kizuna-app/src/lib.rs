@@ -5,6 +5,8 @@
 //! `Arc<dyn …>`), and [`model`] holds the records that cross those ports.
 
 pub mod clock;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod pacing;
@@ -13,5 +15,3 @@ pub mod schedule;
 pub mod scheduler;
 pub mod sender;
 pub mod webhook;
-#[cfg(feature = "http")]
-pub mod http;

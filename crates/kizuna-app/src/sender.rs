@@ -28,7 +28,7 @@ use crate::ports::{
 };
 use crate::schedule::may_send_now;
 use chrono::NaiveDate;
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use kizuna_core::content::{ContentLibrary, SourceFile};
 use kizuna_core::plan::{plan_household, DailyPlan};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
@@ -335,25 +335,34 @@ impl Sender {
         let stop = AtomicU8::new(STOP_NONE);
         let pacer = self.pacer(municipality);
         let retried = AtomicU64::new(0);
-        let results: Vec<Delivered> = stream::iter(candidates.iter())
-            .map(|(household, plan)| {
-                self.deliver(
-                    job.date,
-                    municipality,
-                    &credentials,
-                    &token,
-                    household,
-                    plan,
-                    &pacer,
-                    quota.as_ref(),
-                    &stop,
-                    &retried,
-                    deadline,
-                )
-            })
-            .buffer_unordered(self.settings.concurrency.max(1))
-            .collect()
-            .await;
+        // A plain loop over FuturesUnordered (not a stream combinator with a closure) keeps
+        // this future `Send`, which the Lambda runtime and `tokio::spawn` need.
+        let concurrency = self.settings.concurrency.max(1);
+        let mut in_flight = FuturesUnordered::new();
+        let mut results: Vec<Delivered> = Vec::with_capacity(candidates.len());
+        for (household, plan) in &candidates {
+            if in_flight.len() >= concurrency {
+                if let Some(done) = in_flight.next().await {
+                    results.push(done);
+                }
+            }
+            in_flight.push(self.deliver(
+                job.date,
+                municipality,
+                &credentials,
+                &token,
+                household,
+                plan,
+                &pacer,
+                quota.as_ref(),
+                &stop,
+                &retried,
+                deadline,
+            ));
+        }
+        while let Some(done) = in_flight.next().await {
+            results.push(done);
+        }
 
         let mut leased_elsewhere = 0;
         let mut retryable_failures = 0;

@@ -57,11 +57,17 @@ pub fn ledger(config: &Config, clients: &AwsClients) -> Arc<DynamoDeliveryLedger
 }
 
 pub fn content(config: &Config, clients: &AwsClients) -> Arc<S3ContentStore> {
-    Arc::new(S3ContentStore::new(clients.s3.clone(), &config.content_bucket))
+    Arc::new(S3ContentStore::new(
+        clients.s3.clone(),
+        &config.content_bucket,
+    ))
 }
 
 pub fn send_queue(config: &Config, clients: &AwsClients) -> Arc<SqsSendQueue> {
-    Arc::new(SqsSendQueue::new(clients.sqs.clone(), &config.send_queue_url))
+    Arc::new(SqsSendQueue::new(
+        clients.sqs.clone(),
+        &config.send_queue_url,
+    ))
 }
 
 /// The webhook use case.

@@ -133,7 +133,11 @@ impl LocalStack {
 
         let clock = Arc::new(FixedClock::new(options.now));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let webhook = Arc::new(compose::webhook_handler(&config, &clients, dyn_clock.clone())?);
+        let webhook = Arc::new(compose::webhook_handler(
+            &config,
+            &clients,
+            dyn_clock.clone(),
+        )?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let webhook_base = format!("http://{}", listener.local_addr()?);
         let router = kizuna_app::http::router(webhook.clone());
@@ -142,7 +146,12 @@ impl LocalStack {
                 tracing::error!(error = %e, "local webhook server stopped");
             }
         });
-        let sender = Arc::new(compose::sender(&config, &clients, dyn_clock, options.sender)?);
+        let sender = Arc::new(compose::sender(
+            &config,
+            &clients,
+            dyn_clock,
+            options.sender,
+        )?);
         let scheduler = compose::scheduler(&config, &clients);
         Ok(Self {
             config,
@@ -337,18 +346,20 @@ pub async fn upload_content(store: &dyn ContentStore, dir: &Path) -> anyhow::Res
     let mut count = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).with_context(|| format!("reading {}", current.display()))? {
+        for entry in
+            std::fs::read_dir(&current).with_context(|| format!("reading {}", current.display()))?
+        {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
                 continue;
             }
-            let relative = path
-                .strip_prefix(dir)?
-                .to_string_lossy()
-                .replace('\\', "/");
+            let relative = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
             store
-                .put_object(&format!("{CONTENT_PREFIX}{relative}"), std::fs::read(&path)?)
+                .put_object(
+                    &format!("{CONTENT_PREFIX}{relative}"),
+                    std::fs::read(&path)?,
+                )
                 .await?;
             count += 1;
         }

@@ -1,0 +1,394 @@
+//! The daily fan-out on the local stack: scheduler → SQS (moto) → sender → fake LINE.
+//! Every test counts deliveries from the fake LINE's own record, not from our logs.
+
+use chrono::NaiveDate;
+use fake_line::{FaultPlan, RejectionKind};
+use kizuna_app::pacing::Backoff;
+use kizuna_app::ports::HouseholdStore;
+use kizuna_app::sender::{SendError, SenderSettings};
+use kizuna_aws::compose;
+use kizuna_core::content::ContentLibrary;
+use kizuna_core::plan::plan_household;
+use kizuna_core::{
+    EndReason, Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
+};
+use kizuna_local::{LocalStack, StackOptions, Town};
+use kizuna_tests::stack::*;
+use std::collections::HashMap;
+use std::time::Duration;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn today() -> NaiveDate {
+    d(2027, 1, 10)
+}
+
+fn reg(id: u32, subject: Subject) -> Registration {
+    Registration {
+        id,
+        subject,
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on: d(2026, 6, 1),
+    }
+}
+
+fn pregnancy(id: u32, due: NaiveDate) -> Registration {
+    reg(id, Subject::Pregnancy { due_date: due })
+}
+
+fn child(id: u32, birth: NaiveDate) -> Registration {
+    reg(
+        id,
+        Subject::Child {
+            birth_date: birth,
+            due_date: None,
+        },
+    )
+}
+
+/// Fast retries, so fault tests take seconds.
+fn quick_settings() -> SenderSettings {
+    SenderSettings {
+        backoff: Backoff {
+            first: Duration::from_millis(5),
+            max: Duration::from_millis(50),
+            attempts: 8,
+        },
+        ..SenderSettings::default()
+    }
+}
+
+async fn save(
+    stack: &LocalStack,
+    town: &MunicipalityId,
+    n: u32,
+    registrations: Vec<Registration>,
+) -> Household {
+    let mut h = Household::new(town.clone(), LineUserId::parse(&user(n)).unwrap());
+    h.registrations = registrations;
+    compose::households(&stack.config, &stack.clients)
+        .save(&h)
+        .await
+        .expect("household saved");
+    h
+}
+
+/// `count` households at varied stages (pregnancies and children), in `town`.
+async fn populate(
+    stack: &LocalStack,
+    town: &MunicipalityId,
+    first: u32,
+    count: u32,
+) -> Vec<Household> {
+    let mut out = Vec::new();
+    for i in 0..count {
+        let offset = i64::from(i * 37 % 900);
+        let r = if i % 2 == 0 {
+            pregnancy(1, today() + chrono::Days::new((offset % 250) as u64 + 1))
+        } else {
+            child(1, today() - chrono::Days::new(offset as u64))
+        };
+        out.push(save(stack, town, first + i, vec![r]).await);
+    }
+    out
+}
+
+fn library() -> ContentLibrary {
+    ContentLibrary::load_dir(&content_dir()).expect("the sample pack is valid")
+}
+
+/// Pushes per recipient, from the fake LINE's record.
+fn pushes_by_user(stack: &LocalStack) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for p in stack.line.recorded_pushes() {
+        *counts.entry(p.to).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn each_household_receives_exactly_todays_plan_once() {
+    let stack = stack_with(
+        vec![kizuna_town()],
+        StackOptions {
+            sender: quick_settings(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let town = town_id("kizuna-town");
+    let mut households = vec![
+        save(&stack, &town, 1, vec![pregnancy(1, d(2027, 5, 1))]).await, // 24w1d
+        save(&stack, &town, 2, vec![pregnancy(1, d(2027, 1, 20))]).await, // 38w4d
+        save(&stack, &town, 3, vec![child(1, today())]).await,           // born today
+        save(&stack, &town, 4, vec![child(1, d(2026, 10, 2))]).await,    // day 100
+        save(&stack, &town, 5, vec![child(1, d(2026, 1, 10))]).await,    // 1st birthday
+        save(
+            &stack,
+            &town,
+            6,
+            vec![pregnancy(1, d(2027, 6, 1)), child(2, d(2025, 11, 3))],
+        )
+        .await,
+    ];
+    // Twins: one registration, one push.
+    let mut twins = child(1, d(2027, 1, 1));
+    twins.baby_count = 2;
+    households.push(save(&stack, &town, 7, vec![twins]).await);
+    // These receive nothing today.
+    let mut paused = Household::new(town.clone(), LineUserId::parse(&user(8)).unwrap());
+    paused.registrations = vec![child(1, d(2026, 12, 1))];
+    paused.paused = true;
+    compose::households(&stack.config, &stack.clients)
+        .save(&paused)
+        .await
+        .unwrap();
+    let mut lost = pregnancy(1, d(2027, 5, 1));
+    lost.status = RegistrationStatus::Ended {
+        reason: EndReason::Loss,
+        on: d(2027, 1, 5),
+    };
+    save(&stack, &town, 9, vec![lost]).await;
+    save(
+        &stack,
+        &town,
+        10,
+        vec![pregnancy(1, today() + chrono::Days::new(253))],
+    )
+    .await; // 3w6d: not yet
+
+    let runs = stack.run_day(today()).await.unwrap();
+    assert!(runs.iter().all(|r| r.result.is_ok()), "{runs:#?}");
+
+    let lib = library();
+    let content = lib.for_municipality(&town);
+    for h in &households {
+        let expected = plan_household(h, today(), &content);
+        assert!(
+            !expected.messages.is_empty(),
+            "household {} should receive something",
+            h.user
+        );
+        let pushes = stack.pushes_to(h.user.as_str());
+        assert_eq!(pushes.len(), 1, "exactly one push for {}", h.user);
+        assert!(pushes[0].len() <= 5);
+        assert_eq!(
+            pushes[0],
+            serde_json::to_value(&expected.messages)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .clone()
+        );
+    }
+    for n in [8, 9, 10] {
+        assert!(
+            stack.pushes_to(&user(n)).is_empty(),
+            "user {n} must receive nothing"
+        );
+    }
+    // The household with a pregnancy and a child still gets ONE push, labelled per registration.
+    let both = joined(&stack.pushes_to(&user(6))[0]);
+    assert!(both.contains('【'), "{both}");
+    // Every push carried a UUID retry key; nothing violated LINE's contract.
+    assert!(stack
+        .line
+        .recorded_pushes()
+        .iter()
+        .all(|p| p.retry_key.is_some()));
+    assert!(stack.line.contract_violations().is_empty());
+    // One counted message per household: the cost floor.
+    assert_eq!(
+        stack
+            .line
+            .counted_messages(&stack.towns[0].channel.channel_id),
+        households.len() as u64
+    );
+
+    // The same day again — an operator re-run, a duplicate schedule — sends nothing more.
+    stack.set_japan_time(today(), 8, 0);
+    stack.sender.run(&runs[0].job, None).await.unwrap();
+    stack.run_slot(today(), 7).await.unwrap();
+    stack.drain_queue(5).await.unwrap();
+    assert!(pushes_by_user(&stack).values().all(|&n| n == 1));
+    let record = compose::runs(&stack.config, &stack.clients);
+    let recent = kizuna_app::ports::RunRecords::list_recent(record.as_ref(), &town, 5)
+        .await
+        .unwrap();
+    assert_eq!(recent[0].status, kizuna_app::model::RunStatus::Completed);
+    assert_eq!(recent[0].counts.sent, households.len() as u64);
+}
+
+#[tokio::test]
+async fn a_sender_killed_after_k_pushes_and_rerun_delivers_exactly_once() {
+    for k in [0usize, 1, 4, 9] {
+        let settings = SenderSettings {
+            concurrency: 1,
+            ..quick_settings()
+        };
+        let stack = stack_with(
+            vec![kizuna_town()],
+            StackOptions {
+                sender: settings,
+                ..Default::default()
+            },
+        )
+        .await;
+        let town = town_id("kizuna-town");
+        let households = populate(&stack, &town, 100, 12).await;
+        let expected: usize = {
+            let lib = library();
+            let content = lib.for_municipality(&town);
+            households
+                .iter()
+                .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
+                .count()
+        };
+        stack.set_japan_time(today(), 7, 0);
+        stack.run_slot(today(), 7).await.unwrap();
+
+        // Run the sender and kill it (drop the task mid-flight) once LINE has k pushes.
+        let sender = stack.sender.clone();
+        let job = kizuna_app::model::SendJob {
+            municipality: town.clone(),
+            date: today(),
+            shard: kizuna_app::model::Shard::new(0, 1).unwrap(),
+            attempt: 0,
+        };
+        let task = tokio::spawn(async move { sender.run(&job, None).await });
+        while stack.line.recorded_pushes().len() < k && !task.is_finished() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        task.abort();
+        let _ = task.await;
+
+        // The redelivered job (after the leases expire) finishes the day.
+        stack.set_japan_time(today(), 7, 10);
+        stack.drain_queue(10).await.unwrap();
+        let counts = pushes_by_user(&stack);
+        assert_eq!(
+            counts.len(),
+            expected,
+            "k={k}: every household received its message"
+        );
+        assert!(
+            counts.values().all(|&n| n == 1),
+            "k={k}: nobody received it twice: {counts:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn line_429s_and_5xx_at_20_percent_still_deliver_exactly_once() {
+    let faults = FaultPlan {
+        too_many_requests: 0.1,
+        server_error: 0.1,
+        ..FaultPlan::new(7)
+    };
+    let stack = stack_with(
+        vec![kizuna_town()],
+        StackOptions {
+            sender: quick_settings(),
+            fake_line: Box::new(move |b| b.faults(faults)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let town = town_id("kizuna-town");
+    let households = populate(&stack, &town, 200, 40).await;
+    let runs = stack.run_day(today()).await.unwrap();
+    assert!(!runs.is_empty());
+    let lib = library();
+    let content = lib.for_municipality(&town);
+    let expected = households
+        .iter()
+        .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
+        .count();
+    let counts = pushes_by_user(&stack);
+    assert_eq!(counts.len(), expected);
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+    let rejected = stack.line.rejected_requests();
+    assert!(
+        rejected.iter().any(|r| r.kind == RejectionKind::Injected),
+        "faults were injected"
+    );
+    assert!(
+        !rejected
+            .iter()
+            .any(|r| r.kind == RejectionKind::RateLimited),
+        "the sender never exceeded the real rate limit"
+    );
+    assert!(stack.line.contract_violations().is_empty());
+}
+
+#[tokio::test]
+async fn a_revoked_token_fails_only_its_own_municipality() {
+    let towns = vec![kizuna_town(), Town::new("other-town", "となり村", 7, 2)];
+    let stack = stack_with(
+        towns,
+        StackOptions {
+            sender: quick_settings(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let kizuna = town_id("kizuna-town");
+    let other = town_id("other-town");
+    populate(&stack, &kizuna, 300, 6).await;
+    let others = populate(&stack, &other, 400, 6).await;
+    stack.line.revoke_tokens(&stack.towns[0].channel.channel_id);
+
+    let runs = stack.run_day(today()).await.unwrap();
+    let failed: Vec<_> = runs.iter().filter(|r| r.result.is_err()).collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|r| r.job.municipality == kizuna));
+    assert!(failed
+        .iter()
+        .all(|r| matches!(r.result, Err(SendError::Unauthorized))));
+    // The other town's parents got their messages; nobody in the revoked town got anything.
+    let lib = library();
+    let content = lib.for_municipality(&other);
+    for h in &others {
+        let n = stack.pushes_to(h.user.as_str()).len();
+        let expected = usize::from(!plan_household(h, today(), &content).messages.is_empty());
+        assert_eq!(n, expected);
+    }
+    assert!(stack
+        .line
+        .recorded_pushes()
+        .iter()
+        .all(|p| p.channel_id == stack.towns[1].channel.channel_id));
+    // The failure is on record for the operator.
+    let runs = compose::runs(&stack.config, &stack.clients);
+    let recent = kizuna_app::ports::RunRecords::list_recent(runs.as_ref(), &kizuna, 1)
+        .await
+        .unwrap();
+    assert_eq!(recent[0].status, kizuna_app::model::RunStatus::Failed);
+}
+
+#[tokio::test]
+async fn the_monthly_limit_stops_the_run_and_records_who_was_not_sent() {
+    let mut town = kizuna_town();
+    town.channel.monthly_quota = Some(3);
+    let stack = stack_with(
+        vec![town],
+        StackOptions {
+            sender: quick_settings(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = town_id("kizuna-town");
+    populate(&stack, &id, 500, 10).await;
+    stack.run_day(today()).await.unwrap();
+    assert_eq!(stack.line.recorded_pushes().len(), 3);
+    let runs = compose::runs(&stack.config, &stack.clients);
+    let recent = kizuna_app::ports::RunRecords::list_recent(runs.as_ref(), &id, 1)
+        .await
+        .unwrap();
+    assert!(recent[0].counts.not_sent_quota > 0, "{:?}", recent[0]);
+    assert_eq!(recent[0].counts.sent, 3);
+}
