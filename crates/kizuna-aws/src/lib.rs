@@ -24,6 +24,7 @@ mod queue;
 mod runs;
 pub mod schema;
 mod secrets;
+pub mod telemetry;
 
 pub use clients::AwsClients;
 pub use config::{Config, ConfigError, TableNames, DEFAULT_LINE_API_BASE, DEFAULT_SECRET_PREFIX};

@@ -6,6 +6,8 @@
 //! code under test is the production code: only the clock and the endpoints differ, and those
 //! come from configuration.
 
+pub mod moto;
+
 use anyhow::{anyhow, Context as _};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use fake_line::{FakeChannel, FakeLineBuilder, RunningFakeLine};

@@ -1,0 +1,105 @@
+//! Lambda entry point of the sender: one SQS record = one send job (municipality, date, shard).
+//!
+//! A job that must run again is reported as a batch item failure (`ReportBatchItemFailures`),
+//! so SQS redelivers only that record after the visibility timeout, and after the redrive
+//! limit moves it to the DLQ, whose alarm wakes the operator. The ledger makes every rerun
+//! send only what is still unsent.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use kizuna_app::clock::SystemClock;
+use kizuna_app::model::SendJob;
+use kizuna_app::sender::{Sender, SenderSettings};
+use kizuna_aws::{compose, telemetry, AwsClients, Config};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct BatchResponse {
+    batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct ItemFailure {
+    item_identifier: String,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let clients = AwsClients::from_config(&config).await;
+    let sender = Arc::new(compose::sender(
+        &config,
+        &clients,
+        Arc::new(SystemClock),
+        SenderSettings::default(),
+    )?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let sender = sender.clone();
+        async move { handle(&sender, event).await }
+    }))
+    .await
+}
+
+async fn handle(sender: &Sender, event: LambdaEvent<SqsEvent>) -> Result<BatchResponse, Error> {
+    let deadline = deadline_of(event.context.deadline);
+    let mut response = BatchResponse::default();
+    for record in event.payload.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let job: SendJob = match serde_json::from_str(record.body.as_deref().unwrap_or_default()) {
+            Ok(job) => job,
+            Err(e) => {
+                // A malformed job can never succeed: let it go to the DLQ for a human to see.
+                tracing::error!(error = %e, "malformed send job");
+                response.batch_item_failures.push(ItemFailure {
+                    item_identifier: id,
+                });
+                continue;
+            }
+        };
+        if let Err(e) = sender.run(&job, Some(deadline)).await {
+            tracing::warn!(municipality = job.municipality.as_str(), error = %e, "send job will be retried");
+            response.batch_item_failures.push(ItemFailure {
+                item_identifier: id,
+            });
+        }
+    }
+    Ok(response)
+}
+
+/// The invocation's deadline (epoch milliseconds) as a tokio instant.
+fn deadline_of(epoch_ms: u64) -> tokio::time::Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    tokio::time::Instant::now() + Duration::from_millis(epoch_ms.saturating_sub(now_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_response_has_lambdas_field_names() {
+        let r = BatchResponse {
+            batch_item_failures: vec![ItemFailure {
+                item_identifier: "m1".into(),
+            }],
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"batchItemFailures":[{"itemIdentifier":"m1"}]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_past_deadline_is_now() {
+        let before = tokio::time::Instant::now();
+        assert!(deadline_of(0) <= tokio::time::Instant::now() && deadline_of(0) >= before);
+    }
+}
