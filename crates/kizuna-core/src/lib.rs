@@ -5,10 +5,14 @@
 //! *on date D, what does this household receive?*
 
 pub mod calendar;
+pub mod content;
+pub mod conversation;
 pub mod household;
 pub mod ids;
 pub mod message;
+pub mod plan;
 pub mod programme;
+pub mod typed_date;
 
 pub use calendar::{today_in_japan, JAPAN};
 pub use household::{

@@ -22,6 +22,9 @@ pub const DUE_DATE_DAY: i64 = 280;
 pub const CHILD_DAILY_LAST_DAY: u16 = 100;
 /// Ages that get a birthday message; the programme ends on the last one.
 pub const BIRTHDAY_AGES: [u8; 3] = [1, 2, 3];
+/// Fewest days from birth to a 3rd birthday (three years without a 29 February, or a child
+/// born on 29 February whose birthday is kept on 28 February).
+const MIN_DAYS_TO_THIRD_BIRTHDAY: i64 = 3 * 365;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,8 +92,11 @@ pub fn programme_day(subject: &Subject, date: NaiveDate) -> Option<ProgrammeDay>
         }
         Subject::Child { birth_date, .. } => {
             let age_days = (date - birth_date).num_days();
-            let third_birthday = nth_birthday(birth_date, 3);
-            if age_days >= 0 && date < third_birthday {
+            // Three years hold at least 1095 days, so the (slower) birthday arithmetic is only
+            // needed at the very end of the programme; the daily plan runs millions of times.
+            if age_days >= 0
+                && (age_days < MIN_DAYS_TO_THIRD_BIRTHDAY || date < nth_birthday(birth_date, 3))
+            {
                 Some(ProgrammeDay::Child {
                     age_days: age_days as u16,
                 })
@@ -105,10 +111,41 @@ pub fn programme_day(subject: &Subject, date: NaiveDate) -> Option<ProgrammeDay>
 pub fn birthday_age(subject: &Subject, date: NaiveDate) -> Option<u8> {
     match *subject {
         Subject::Pregnancy { .. } => None,
-        Subject::Child { birth_date, .. } => BIRTHDAY_AGES
-            .into_iter()
-            .find(|&age| nth_birthday(birth_date, u32::from(age)) == date),
+        Subject::Child { birth_date, .. } => {
+            child_birthday_age(birth_date, date, (date - birth_date).num_days())
+        }
     }
+}
+
+/// [`programme_day`] and [`birthday_age`] together, computing the day count once (the daily
+/// plan asks both questions for every registration).
+pub fn programme_day_and_birthday(
+    subject: &Subject,
+    date: NaiveDate,
+) -> (Option<ProgrammeDay>, Option<u8>) {
+    match *subject {
+        Subject::Pregnancy { .. } => (programme_day(subject, date), None),
+        Subject::Child { birth_date, .. } => {
+            let age_days = (date - birth_date).num_days();
+            let day = (age_days >= 0
+                && (age_days < MIN_DAYS_TO_THIRD_BIRTHDAY || date < nth_birthday(birth_date, 3)))
+            .then_some(ProgrammeDay::Child {
+                age_days: age_days as u16,
+            });
+            (day, child_birthday_age(birth_date, date, age_days))
+        }
+    }
+}
+
+fn child_birthday_age(birth_date: NaiveDate, date: NaiveDate, age_days: i64) -> Option<u8> {
+    // The n-th birthday (n ≤ 3) is 365·n or 365·n + 1 days after birth: three years contain at
+    // most one 29 February. Anything else is rejected without date arithmetic.
+    let age = age_days / 365;
+    let max_age = i64::from(BIRTHDAY_AGES[BIRTHDAY_AGES.len() - 1]);
+    if !(1..=max_age).contains(&age) || age_days - 365 * age > 1 {
+        return None;
+    }
+    (nth_birthday(birth_date, age as u32) == date).then_some(age as u8)
 }
 
 #[cfg(test)]
@@ -170,6 +207,33 @@ mod tests {
         assert_eq!(birthday_age(&c, d(2031, 2, 28)), Some(3));
         assert_eq!(birthday_age(&c, d(2029, 2, 28)), Some(1));
         assert_eq!(birthday_age(&c, d(2029, 3, 1)), None);
+    }
+
+    #[test]
+    fn combined_lookup_agrees_with_the_separate_ones() {
+        let births = [
+            d(2028, 2, 29),
+            d(2027, 3, 1),
+            d(2027, 12, 31),
+            d(2026, 1, 1),
+        ];
+        for birth in births {
+            let c = Subject::Child {
+                birth_date: birth,
+                due_date: None,
+            };
+            for date in birth
+                .iter_days()
+                .take(1200)
+                .chain([birth - chrono::Days::new(1)])
+            {
+                assert_eq!(
+                    programme_day_and_birthday(&c, date),
+                    (programme_day(&c, date), birthday_age(&c, date)),
+                    "born {birth}, on {date}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,415 @@
+//! Content packs: the texts parents receive, as files a municipal clerk can edit.
+//!
+//! A content directory holds one base pack and any number of municipality overlays:
+//!
+//! ```text
+//! base/pack.toml                       id, version, sample marker, child schedule after day 100
+//! base/*.toml                          [[maternity]] stage = "12w3d", [[child]] day = 37,
+//!                                      [closing], [[birthday]] age = 1
+//! municipalities/<id>/municipality.toml display_name = "きずな町"
+//! municipalities/<id>/*.toml           [[birthday]] (overrides the base), [[note]]
+//! ```
+//!
+//! Everything is parsed and validated up front ([`ContentLibrary::from_files`]); a library that
+//! loads is complete (every scheduled day has a text) and every text fits LINE's limit with the
+//! longest placeholder values, so the daily plan never has to fail. Templates are pre-parsed and
+//! indexed by day in `Vec`s because the plan runs millions of times per daily fan-out.
+//! The authoring guide is `docs/content-authoring.md`.
+
+mod parse;
+pub mod template;
+
+use crate::ids::MunicipalityId;
+use crate::programme::{MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+pub use template::{Placeholder, Template, TemplateError, TextKind, Values};
+
+/// The last child day that can exist: a child's 3rd birthday is at most 1096 days after birth
+/// (one 29 February inside the three years), and the programme ends the day before.
+pub const CHILD_LAST_POSSIBLE_DAY: u16 = 1095;
+
+/// Said where a text needs the municipality's name but no overlay gives one.
+pub const FALLBACK_MUNICIPALITY_NAME: &str = "お住まいのまち";
+
+/// UTF-16 units the plan may add around a text: a registration label such as
+/// 【出産予定日 12月31日の赤ちゃん】 plus a line break. The length check reserves them.
+pub const LABEL_RESERVE_UTF16: usize = 40;
+
+/// One file of a content directory, as read from disk or S3. `path` is relative to the
+/// content root and uses `/` (e.g. `base/pack.toml`, `municipalities/kizuna-town/notes.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// A problem in a content file, printed as `path:line: message` (line 1 for whole-file problems).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub path: String,
+    pub line: u32,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(path: impl Into<String>, line: u32, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// Where a text came from, for diagnostics and previews.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Text {
+    pub template: Template,
+    pub origin: Origin,
+}
+
+/// "every `every_days` days from `from_day` to `to_day`" (child days, inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScheduleRule {
+    pub from_day: u16,
+    pub to_day: u16,
+    pub every_days: u16,
+}
+
+/// What a municipality note is attached to. Windows are inclusive; a note is sent once, on the
+/// first day in its window that the registration (or, for dates, the household) receives a
+/// programme message on or after registering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteTarget {
+    /// Gestational days (a single stage is a window of one day).
+    Maternity { first: u16, last: u16 },
+    /// Child days.
+    Child { first: u16, last: u16 },
+    /// Calendar dates in Japan.
+    Dates { first: NaiveDate, last: NaiveDate },
+}
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub id: String,
+    pub target: NoteTarget,
+    pub(crate) text: Text,
+}
+
+impl Note {
+    pub fn template(&self) -> &Template {
+        &self.text.template
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Overlay {
+    pub display_name: String,
+    pub birthdays: [Option<Text>; 3],
+    pub notes: Vec<Note>,
+    /// Indexed by gestational day − 28: indices into `notes` whose window contains that day.
+    pub maternity_notes: Vec<Vec<u16>>,
+    /// Indexed by child day.
+    pub child_notes: Vec<Vec<u16>>,
+    pub calendar_notes: Vec<u16>,
+}
+
+/// A validated set of content: the base pack and every municipality overlay.
+#[derive(Debug, Clone)]
+pub struct ContentLibrary {
+    pub(crate) pack_id: String,
+    pub(crate) pack_version: String,
+    pub(crate) sample: bool,
+    pub(crate) digest: String,
+    pub(crate) schedule: Vec<ScheduleRule>,
+    /// Indexed by child day: the smallest scheduled child day ≥ it (`u16::MAX` if none).
+    pub(crate) next_child_day: Vec<u16>,
+    // The day tables hold bare templates (24 bytes each, origins dropped after validation):
+    // the plan reads them for every registration, and dense tables stay in cache.
+    /// Indexed by gestational day − 28.
+    pub(crate) maternity: Vec<Option<Template>>,
+    pub(crate) closing: Option<Template>,
+    /// Indexed by child day; `None` on days that are not scheduled.
+    pub(crate) child: Vec<Option<Template>>,
+    pub(crate) birthdays: [Option<Template>; 3],
+    pub(crate) municipalities: BTreeMap<MunicipalityId, Overlay>,
+}
+
+impl ContentLibrary {
+    /// Parses and validates a content directory given as in-memory files (the sender reads them
+    /// from S3). Files outside `base/` and `municipalities/<id>/`, files under `tools/`, and
+    /// files not ending in `.toml` are ignored. All problems are returned, not just the first.
+    pub fn from_files(
+        files: impl IntoIterator<Item = SourceFile>,
+    ) -> Result<ContentLibrary, Vec<Diagnostic>> {
+        parse::build(files.into_iter().collect(), "")
+    }
+
+    /// Reads a content directory from disk. Diagnostics name files as `dir/relative/path`.
+    pub fn load_dir(dir: &Path) -> Result<ContentLibrary, Vec<Diagnostic>> {
+        let (files, mut diagnostics) = read_dir_files(dir);
+        let prefix = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
+        match parse::build(files, &prefix) {
+            Ok(library) if diagnostics.is_empty() => Ok(library),
+            Ok(_) => Err(diagnostics),
+            Err(found) => {
+                diagnostics.extend(found);
+                Err(diagnostics)
+            }
+        }
+    }
+
+    /// Identifies the exact content (SHA-256 over every file's path and text, hex): a cache key
+    /// and what a run record stores so that any sent message can be traced to its text.
+    pub fn version(&self) -> &str {
+        &self.digest
+    }
+
+    /// The base pack's `id` and `version` as its authors wrote them.
+    pub fn pack_id(&self) -> &str {
+        &self.pack_id
+    }
+
+    pub fn pack_version(&self) -> &str {
+        &self.pack_version
+    }
+
+    /// True for the sample pack shipped with the code (not real programme text).
+    pub fn is_sample(&self) -> bool {
+        self.sample
+    }
+
+    pub fn schedule(&self) -> &[ScheduleRule] {
+        &self.schedule
+    }
+
+    pub fn municipalities(&self) -> impl Iterator<Item = &MunicipalityId> {
+        self.municipalities.keys()
+    }
+
+    pub fn has_municipality(&self, id: &MunicipalityId) -> bool {
+        self.municipalities.contains_key(id)
+    }
+
+    /// Base + overlay for one municipality. A municipality without an overlay gets the base
+    /// texts, no notes, and no "（〇〇より）" label.
+    pub fn for_municipality(&self, id: &MunicipalityId) -> MunicipalityContent<'_> {
+        let overlay = self.municipalities.get(id);
+        MunicipalityContent {
+            library: self,
+            overlay,
+        }
+    }
+
+    /// Scheduled child days (0..=100 and the pack's schedule), ascending.
+    pub fn scheduled_child_days(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..=CHILD_LAST_POSSIBLE_DAY).filter(|&d| self.next_child_day[usize::from(d)] == d)
+    }
+}
+
+/// Where a birthday text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    Base,
+    Municipality,
+}
+
+/// The content one municipality's parents receive: the base pack with the overlay on top.
+#[derive(Debug, Clone, Copy)]
+pub struct MunicipalityContent<'a> {
+    library: &'a ContentLibrary,
+    overlay: Option<&'a Overlay>,
+}
+
+impl<'a> MunicipalityContent<'a> {
+    pub fn library(&self) -> &'a ContentLibrary {
+        self.library
+    }
+
+    /// The name for the "（〇〇町より）" label, if the municipality has an overlay.
+    pub fn display_name(&self) -> Option<&'a str> {
+        self.overlay.map(|o| o.display_name.as_str())
+    }
+
+    /// The value of `{municipality}`.
+    pub fn municipality_name(&self) -> &'a str {
+        self.display_name().unwrap_or(FALLBACK_MUNICIPALITY_NAME)
+    }
+
+    pub fn maternity(&self, gestational_day: u16) -> Option<&'a Template> {
+        let i = usize::from(gestational_day.checked_sub(MATERNITY_FIRST_DAY)?);
+        self.library.maternity.get(i)?.as_ref()
+    }
+
+    pub fn closing(&self) -> Option<&'a Template> {
+        self.library.closing.as_ref()
+    }
+
+    /// Whether child day `day` has a message at all (0..=100, or in the pack's schedule).
+    pub fn is_child_day_scheduled(&self, day: u16) -> bool {
+        self.next_child_day(day) == Some(day)
+    }
+
+    /// The first scheduled child day on or after `day`.
+    pub fn next_child_day(&self, day: u16) -> Option<u16> {
+        match self.library.next_child_day.get(usize::from(day)) {
+            Some(&d) if d != u16::MAX => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn child(&self, day: u16) -> Option<&'a Template> {
+        self.library.child.get(usize::from(day))?.as_ref()
+    }
+
+    /// The birthday text for `age` (1..=3): the municipality's own if it has one, else the base.
+    pub fn birthday(&self, age: u8) -> Option<(&'a Template, TextSource)> {
+        let i = usize::from(age.checked_sub(1)?);
+        if let Some(t) = self.overlay.and_then(|o| o.birthdays.get(i)?.as_ref()) {
+            return Some((&t.template, TextSource::Municipality));
+        }
+        self.library
+            .birthdays
+            .get(i)?
+            .as_ref()
+            .map(|t| (t, TextSource::Base))
+    }
+
+    pub fn notes(&self) -> &'a [Note] {
+        self.overlay.map_or(&[], |o| o.notes.as_slice())
+    }
+
+    /// Notes whose maternity window contains `gestational_day`.
+    pub(crate) fn maternity_notes(&self, gestational_day: u16) -> &'a [u16] {
+        let Some(o) = self.overlay else { return &[] };
+        gestational_day
+            .checked_sub(MATERNITY_FIRST_DAY)
+            .and_then(|i| o.maternity_notes.get(usize::from(i)))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Notes whose child window contains `day`.
+    pub(crate) fn child_notes(&self, day: u16) -> &'a [u16] {
+        let Some(o) = self.overlay else { return &[] };
+        o.child_notes
+            .get(usize::from(day))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn calendar_notes(&self) -> &'a [u16] {
+        self.overlay.map_or(&[], |o| o.calendar_notes.as_slice())
+    }
+}
+
+/// Stage key as written in content files: gestational day 87 → `12w3d`.
+pub fn stage_key(gestational_day: u16) -> String {
+    format!("{}w{}d", gestational_day / 7, gestational_day % 7)
+}
+
+/// Parses a stage key (`12w3d`) into a gestational day within 4w0d..=41w6d.
+pub fn parse_stage_key(key: &str) -> Option<u16> {
+    let (weeks, days) = key.strip_suffix('d')?.split_once('w')?;
+    let ok_digits =
+        |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !ok_digits(weeks) || !ok_digits(days) {
+        return None;
+    }
+    let (weeks, days): (u16, u16) = (weeks.parse().ok()?, days.parse().ok()?);
+    let day = weeks * 7 + days;
+    (days < 7 && (MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY).contains(&day)).then_some(day)
+}
+
+/// Recursively reads every file under `dir`; unreadable or non-UTF-8 `.toml` files become
+/// diagnostics, other unreadable files are ignored (they are not content).
+fn read_dir_files(dir: &Path) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    let prefix = dir.to_string_lossy().trim_end_matches('/').to_owned();
+    while let Some(current) = stack.pop() {
+        let entries = match std::fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(e) => {
+                diagnostics.push(Diagnostic::new(
+                    current.to_string_lossy(),
+                    1,
+                    format!("cannot read directory: {e}"),
+                ));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            if !relative.ends_with(".toml") {
+                continue;
+            }
+            match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => files.push(SourceFile {
+                        path: relative,
+                        text,
+                    }),
+                    Err(_) => diagnostics.push(Diagnostic::new(
+                        format!("{prefix}/{relative}"),
+                        1,
+                        "unreadable file: not UTF-8 text (save it as UTF-8)",
+                    )),
+                },
+                Err(e) => diagnostics.push(Diagnostic::new(
+                    format!("{prefix}/{relative}"),
+                    1,
+                    format!("unreadable file: {e}"),
+                )),
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    (files, diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_keys_round_trip_and_reject_nonsense() {
+        assert_eq!(parse_stage_key("12w3d"), Some(87));
+        assert_eq!(parse_stage_key("4w0d"), Some(28));
+        assert_eq!(parse_stage_key("41w6d"), Some(293));
+        for bad in [
+            "3w6d", "42w0d", "12w7d", "12w", "w3d", "12W3D", "+1w0d", "12w3d ", "",
+        ] {
+            assert_eq!(parse_stage_key(bad), None, "{bad:?}");
+        }
+        for day in MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY {
+            assert_eq!(parse_stage_key(&stage_key(day)), Some(day));
+        }
+    }
+}

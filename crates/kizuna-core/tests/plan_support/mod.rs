@@ -1,0 +1,73 @@
+//! Shared helpers for the integration tests (included with `mod plan_support;`; `common/` belongs to the conversation tests).
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use kizuna_core::content::ContentLibrary;
+use kizuna_core::{
+    EndReason, Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
+};
+use std::path::Path;
+use std::sync::OnceLock;
+
+pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// The sample pack from the repository's `content/`, loaded once per test binary.
+pub fn sample() -> &'static ContentLibrary {
+    static LIBRARY: OnceLock<ContentLibrary> = OnceLock::new();
+    LIBRARY.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        ContentLibrary::load_dir(&dir).unwrap_or_else(|diagnostics| {
+            panic!(
+                "sample pack does not load:\n{}",
+                diagnostics
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })
+    })
+}
+
+pub fn town() -> MunicipalityId {
+    MunicipalityId::parse("kizuna-town").unwrap()
+}
+
+pub fn household(registrations: Vec<Registration>) -> Household {
+    let mut h = Household::new(
+        town(),
+        LineUserId::parse("U4af4980629a0b1c2d3e4f5a6b7c8d9e0").unwrap(),
+    );
+    h.registrations = registrations;
+    h
+}
+
+pub fn pregnancy(id: u32, due_date: NaiveDate, registered_on: NaiveDate) -> Registration {
+    Registration {
+        id,
+        subject: Subject::Pregnancy { due_date },
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on,
+    }
+}
+
+pub fn child(id: u32, birth_date: NaiveDate) -> Registration {
+    Registration {
+        id,
+        subject: Subject::Child {
+            birth_date,
+            due_date: None,
+        },
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on: birth_date,
+    }
+}
+
+pub fn ended(mut r: Registration, reason: EndReason, on: NaiveDate) -> Registration {
+    r.status = RegistrationStatus::Ended { reason, on };
+    r
+}
