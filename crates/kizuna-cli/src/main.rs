@@ -1,7 +1,7 @@
 //! `kizuna`: the operator tool. Each subcommand lives in its own module under `commands/`
 //! and returns the process exit code; `main` only parses arguments and dispatches.
 
-mod commands;
+use kizuna_cli::commands;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 #[command(
     name = "kizuna",
     version,
-    about = "Kizuna operator tool (content packs, previews)"
+    about = "Kizuna operator tool (content packs, previews, municipalities, sends, reports)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,6 +24,18 @@ enum Command {
     Content(commands::content::ContentCommand),
     /// Show what one parent receives each day (text, JSON lines or an HTML calendar).
     Preview(commands::preview::PreviewArgs),
+    /// Municipalities: onboard a town, list, show, disable/enable.
+    #[command(subcommand)]
+    Municipality(commands::municipality::MunicipalityCommand),
+    /// Registrations, pauses, blocks and deliveries per municipality and month (small counts
+    /// suppressed).
+    Stats(commands::stats::StatsArgs),
+    /// Run records of the daily sends: today's, a date's, or a municipality's recent ones.
+    Runs(commands::runs::RunsArgs),
+    /// Re-run (or, with --dry-run, preview) one municipality's send for a date. Idempotent.
+    Send(commands::send::SendArgs),
+    /// Counted LINE messages each municipality will send in a month, against its limit.
+    Forecast(commands::forecast::ForecastArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +43,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Content(cmd) => commands::content::run(cmd),
         Command::Preview(args) => commands::preview::run(args),
+        Command::Municipality(cmd) => commands::municipality::run(cmd),
+        Command::Stats(args) => commands::stats::run(args),
+        Command::Runs(args) => commands::runs::run(args),
+        Command::Send(args) => commands::send::run(args),
+        Command::Forecast(args) => commands::forecast::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! `kizuna content check [DIR]`.
+//! `kizuna content check [DIR]` and `kizuna content sync [DIR]` (see [`crate::commands::sync`]).
 
 use clap::Subcommand;
 use kizuna_core::content::ContentLibrary;
@@ -14,11 +14,15 @@ pub enum ContentCommand {
         #[arg(default_value = "content")]
         dir: PathBuf,
     },
+    /// Validate, then make the bucket's content/ equal DIR: upload new and changed files,
+    /// delete removed ones. Safe to interrupt and re-run.
+    Sync(crate::commands::sync::SyncArgs),
 }
 
 pub fn run(cmd: ContentCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ContentCommand::Check { dir } => check(&dir),
+        ContentCommand::Sync(args) => crate::commands::sync::run(args),
     }
 }
 

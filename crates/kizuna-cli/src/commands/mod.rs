@@ -1,4 +1,11 @@
 //! One module per subcommand.
 
 pub mod content;
+pub mod forecast;
+pub mod municipality;
+pub mod ops;
 pub mod preview;
+pub mod runs;
+pub mod send;
+pub mod stats;
+pub mod sync;

@@ -1,0 +1,427 @@
+//! `kizuna municipality add|list|show|disable|enable`: bring a town on board.
+//!
+//! Channel secrets and tokens are read from a file or stdin, never from the command line
+//! (shell history, `ps`), and are never printed back.
+
+use crate::commands::ops::{block_on, parse_municipality, Ops};
+use anyhow::{bail, Context as _};
+use clap::{ArgGroup, Args, Subcommand};
+use kizuna_app::model::{ChannelCredentials, Municipality};
+use kizuna_app::ports::{ChannelSecrets, MunicipalityDirectory};
+use kizuna_aws::compose;
+use kizuna_core::MunicipalityId;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Delivery hours outside this range are allowed but warned about: parents read the message
+/// in the morning or evening, and LAST_SEND_HOUR (21) stops catch-up anyway.
+pub const RECOMMENDED_HOURS: std::ops::RangeInclusive<u8> = 6..=21;
+
+#[derive(Subcommand)]
+pub enum MunicipalityCommand {
+    /// Register (or update) a municipality and its LINE channel credentials.
+    Add(AddArgs),
+    /// Every municipality, one per line.
+    List,
+    /// One municipality's settings (credentials: only whether they exist).
+    Show {
+        #[arg(value_parser = parse_municipality)]
+        id: MunicipalityId,
+    },
+    /// Stop the daily sends (webhooks are still answered).
+    Disable {
+        #[arg(value_parser = parse_municipality)]
+        id: MunicipalityId,
+    },
+    /// Resume the daily sends.
+    Enable {
+        #[arg(value_parser = parse_municipality)]
+        id: MunicipalityId,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("secret").args(["channel_secret_file", "channel_secret_stdin"])))]
+pub struct AddArgs {
+    /// Municipality id (lowercase letters, digits, '-'), e.g. ama-town.
+    #[arg(value_parser = parse_municipality)]
+    pub id: MunicipalityId,
+    /// The name parents read, e.g. 海士町.
+    #[arg(long)]
+    pub name: String,
+    /// Delivery hour, Japan time (0–23; 6–21 recommended).
+    #[arg(long)]
+    pub hour: u8,
+    /// LINE channel id (Basic settings of the Messaging API channel).
+    #[arg(long, requires = "secret")]
+    pub channel_id: Option<String>,
+    /// File holding the channel secret.
+    #[arg(long, value_name = "FILE")]
+    pub channel_secret_file: Option<PathBuf>,
+    /// Read the channel secret from stdin.
+    #[arg(long)]
+    pub channel_secret_stdin: bool,
+    /// File holding a long-lived channel access token (without it, short-lived tokens are
+    /// issued from the channel id and secret).
+    #[arg(long, value_name = "FILE")]
+    pub access_token_file: Option<PathBuf>,
+    /// The town's other webhook service, which receives the events Kizuna does not consume.
+    #[arg(long, value_name = "URL")]
+    pub forward_url: Option<String>,
+    /// Counted messages per month allowed by the town's LINE plan.
+    #[arg(long, value_name = "N")]
+    pub monthly_limit: Option<u64>,
+    /// Send jobs the daily fan-out is split into (1–32).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u16>,
+    /// Push requests per second for this channel (default 2000, LINE's limit).
+    #[arg(long, value_name = "N")]
+    pub push_rate: Option<u32>,
+    /// The stack's WebhookBaseUrl output (…/webhook/).
+    #[arg(long, env = "KIZUNA_WEBHOOK_BASE", value_name = "URL")]
+    pub webhook_base: Option<String>,
+}
+
+pub fn run(cmd: MunicipalityCommand) -> anyhow::Result<ExitCode> {
+    block_on(|ops| async move {
+        let mut out = std::io::stdout().lock();
+        match cmd {
+            MunicipalityCommand::Add(args) => {
+                let request = AddRequest::from_args(&args, &mut std::io::stdin().lock())?;
+                add(&ops, request, &mut out).await
+            }
+            MunicipalityCommand::List => list(&ops, &mut out).await,
+            MunicipalityCommand::Show { id } => show(&ops, &id, &mut out).await,
+            MunicipalityCommand::Disable { id } => set_enabled(&ops, &id, false, &mut out).await,
+            MunicipalityCommand::Enable { id } => set_enabled(&ops, &id, true, &mut out).await,
+        }
+    })
+}
+
+/// What `municipality add` writes.
+#[derive(Debug, Clone)]
+pub struct AddRequest {
+    pub municipality: Municipality,
+    /// `None`: leave the stored credentials as they are.
+    pub credentials: Option<CredentialsUpdate>,
+    pub webhook_base: Option<String>,
+}
+
+/// New credentials, or only a new access token for the stored ones (token rotation).
+#[derive(Debug, Clone)]
+pub enum CredentialsUpdate {
+    Replace(ChannelCredentials),
+    AccessToken(String),
+}
+
+impl AddRequest {
+    pub fn from_args(args: &AddArgs, stdin: &mut dyn Read) -> anyhow::Result<Self> {
+        let mut m = Municipality::new(args.id.clone(), args.name.trim(), args.hour);
+        m.forward_webhook_url = args.forward_url.clone();
+        m.monthly_message_limit = args.monthly_limit;
+        if let Some(n) = args.shards {
+            m.send_shards = n;
+        }
+        if let Some(n) = args.push_rate {
+            m.push_rate_per_second = n;
+        }
+        let secret = match (&args.channel_secret_file, args.channel_secret_stdin) {
+            (Some(path), _) => Some(read_secret_file(path, "channel secret")?),
+            (None, true) => {
+                let mut text = String::new();
+                stdin
+                    .read_to_string(&mut text)
+                    .context("reading the channel secret from stdin")?;
+                Some(non_empty(text, "channel secret (stdin)")?)
+            }
+            (None, false) => None,
+        };
+        let token = args
+            .access_token_file
+            .as_deref()
+            .map(|p| read_secret_file(p, "access token"))
+            .transpose()?;
+        let credentials = match (&args.channel_id, secret, token) {
+            (Some(channel_id), Some(channel_secret), token) => {
+                Some(CredentialsUpdate::Replace(ChannelCredentials {
+                    channel_id: channel_id.trim().to_owned(),
+                    channel_secret,
+                    channel_access_token: token,
+                }))
+            }
+            (None, Some(_), _) => bail!("--channel-id is required with the channel secret"),
+            (_, None, Some(token)) => Some(CredentialsUpdate::AccessToken(token)),
+            (Some(_), None, None) => {
+                bail!("--channel-id needs --channel-secret-file or --channel-secret-stdin")
+            }
+            (None, None, None) => None,
+        };
+        Ok(Self {
+            municipality: m,
+            credentials,
+            webhook_base: args.webhook_base.clone(),
+        })
+    }
+}
+
+fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the {what} from {}", path.display()))?;
+    non_empty(text, what)
+}
+
+fn non_empty(text: String, what: &str) -> anyhow::Result<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        bail!("the {what} is empty");
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The URL to paste into the LINE Developers console for `id`, from the stack's
+/// `WebhookBaseUrl` output (`…/webhook/`) or a bare base URL (the local stack).
+pub fn webhook_url(base: &str, id: &MunicipalityId) -> String {
+    let base = base.trim_end_matches('/');
+    if base.ends_with("/webhook") {
+        format!("{base}/{}", id.as_str())
+    } else {
+        format!("{base}/webhook/{}", id.as_str())
+    }
+}
+
+/// Writes the municipality record and (if given) its credentials, then prints what the clerk
+/// must set in the LINE console.
+pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let AddRequest {
+        mut municipality,
+        credentials,
+        webhook_base,
+    } = request;
+    municipality
+        .validate()
+        .with_context(|| format!("municipality {}", municipality.id))?;
+    let directory = compose::municipalities(&ops.config, &ops.clients);
+    let secrets = compose::secrets(&ops.config, &ops.clients);
+    let id = municipality.id.clone();
+    let existing = directory.get(&id).await?;
+    if let Some(existing) = &existing {
+        // Re-adding updates the settings; what the system learnt (the verified bot id) and
+        // whether an operator disabled the town are kept.
+        municipality.bot_user_id = existing.bot_user_id.clone();
+        municipality.enabled = existing.enabled;
+    }
+    // Credentials first: a municipality record without them would make the sender fail loudly
+    // at the next delivery hour.
+    let credentials = match credentials {
+        Some(CredentialsUpdate::Replace(c)) => Some(c),
+        Some(CredentialsUpdate::AccessToken(token)) => {
+            let Some(mut stored) = secrets.get(&id).await? else {
+                bail!("{id} has no stored credentials: give --channel-id and the channel secret");
+            };
+            stored.channel_access_token = Some(token);
+            Some(stored)
+        }
+        None => None,
+    };
+    if let Some(c) = &credentials {
+        secrets.put(&id, c).await?;
+    }
+    directory.put(&municipality).await?;
+    let has_credentials = credentials.is_some() || secrets.get(&id).await?.is_some();
+
+    writeln!(
+        out,
+        "{} {} ({}), daily message at {:02}:00 Japan time",
+        if existing.is_some() {
+            "updated"
+        } else {
+            "added"
+        },
+        id,
+        municipality.display_name,
+        municipality.delivery_hour
+    )?;
+    if !RECOMMENDED_HOURS.contains(&municipality.delivery_hour) {
+        writeln!(
+            out,
+            "warning: delivery hour {} is outside the recommended {}–{}: parents may be woken, and no catch-up runs after 21:00",
+            municipality.delivery_hour,
+            RECOMMENDED_HOURS.start(),
+            RECOMMENDED_HOURS.end()
+        )?;
+    }
+    match &credentials {
+        Some(c) => writeln!(
+            out,
+            "credentials stored in Secrets Manager ({}{}): channel secret, {}",
+            ops.config.secret_prefix,
+            id,
+            if c.channel_access_token.is_some() {
+                "long-lived access token"
+            } else {
+                "no access token (short-lived tokens will be issued)"
+            }
+        )?,
+        None if has_credentials => writeln!(out, "credentials: unchanged (stored)")?,
+        None => writeln!(
+            out,
+            "warning: no channel credentials stored yet: daily sends will fail until you run \
+             `kizuna municipality add {id} … --channel-id ID --channel-secret-file F`"
+        )?,
+    }
+    writeln!(out)?;
+    match webhook_base {
+        Some(base) => writeln!(out, "Webhook URL: {}", webhook_url(&base, &id))?,
+        None => writeln!(
+            out,
+            "Webhook URL: <WebhookBaseUrl output of the stack>{id}  (pass --webhook-base or set KIZUNA_WEBHOOK_BASE to print it)"
+        )?,
+    }
+    writeln!(
+        out,
+        "LINE Official Account Manager / LINE Developers console:"
+    )?;
+    for item in CONSOLE_CHECKLIST {
+        writeln!(out, "  [ ] {item}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a clerk sets in the LINE console (Japanese first: that is the console's language).
+pub const CONSOLE_CHECKLIST: [&str; 5] = [
+    "Webhook URL を上記に設定し「検証」 (Messaging API settings → Webhook URL → Verify)",
+    "Webhookの利用: オン (Use webhook: on)",
+    "Webhookの再送: オン (Webhook redelivery: on)",
+    "応答メッセージ: オフ (Auto-reply messages: off)",
+    "あいさつメッセージ: オフ (Greeting messages: off — Kizuna greets new friends itself)",
+];
+
+pub async fn list(ops: &Ops, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let directory = compose::municipalities(&ops.config, &ops.clients);
+    let mut all = directory.list().await?;
+    all.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    writeln!(
+        out,
+        "{:<24} {:<16} {:>4} {:<8} {:>6} {:>10}",
+        "ID", "NAME", "HOUR", "STATE", "SHARDS", "LIMIT"
+    )?;
+    for m in &all {
+        writeln!(
+            out,
+            "{:<24} {:<16} {:>4} {:<8} {:>6} {:>10}",
+            m.id.as_str(),
+            m.display_name,
+            format!("{:02}", m.delivery_hour),
+            if m.enabled { "enabled" } else { "disabled" },
+            m.send_shards,
+            m.monthly_message_limit
+                .map_or("-".to_owned(), |l| l.to_string())
+        )?;
+    }
+    writeln!(out, "{} municipality(ies)", all.len())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn show(ops: &Ops, id: &MunicipalityId, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let directory = compose::municipalities(&ops.config, &ops.clients);
+    let Some(m) = directory.get(id).await? else {
+        writeln!(out, "{id}: not registered")?;
+        return Ok(ExitCode::from(1));
+    };
+    let credentials = compose::secrets(&ops.config, &ops.clients).get(id).await?;
+    writeln!(out, "id:              {}", m.id)?;
+    writeln!(out, "name:            {}", m.display_name)?;
+    writeln!(out, "delivery hour:   {:02}:00 (Japan)", m.delivery_hour)?;
+    writeln!(
+        out,
+        "state:           {}",
+        if m.enabled {
+            "enabled"
+        } else {
+            "disabled (no daily sends)"
+        }
+    )?;
+    writeln!(out, "send shards:     {}", m.send_shards)?;
+    writeln!(out, "push rate:       {}/s", m.push_rate_per_second)?;
+    writeln!(
+        out,
+        "monthly limit:   {}",
+        m.monthly_message_limit
+            .map_or("none".to_owned(), |l| l.to_string())
+    )?;
+    writeln!(
+        out,
+        "forward webhook: {}",
+        m.forward_webhook_url.as_deref().unwrap_or("none")
+    )?;
+    writeln!(
+        out,
+        "bot verified:    {}",
+        if m.bot_user_id.is_some() {
+            "yes"
+        } else {
+            "not yet (first webhook pending)"
+        }
+    )?;
+    match credentials {
+        Some(c) => writeln!(
+            out,
+            "credentials:     stored (channel id {}, secret set, access token {})",
+            c.channel_id,
+            if c.channel_access_token.is_some() {
+                "set"
+            } else {
+                "not set: short-lived tokens"
+            }
+        )?,
+        None => writeln!(out, "credentials:     MISSING (daily sends will fail)")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn set_enabled(
+    ops: &Ops,
+    id: &MunicipalityId,
+    enabled: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let directory = compose::municipalities(&ops.config, &ops.clients);
+    let Some(mut m) = directory.get(id).await? else {
+        writeln!(out, "{id}: not registered")?;
+        return Ok(ExitCode::from(1));
+    };
+    m.enabled = enabled;
+    directory.put(&m).await?;
+    writeln!(
+        out,
+        "{id}: {}",
+        if enabled {
+            "enabled (daily sends resume at the next delivery hour)"
+        } else {
+            "disabled (no daily sends; parents' messages are still answered)"
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_url_from_stack_output_or_bare_base() {
+        let id = MunicipalityId::parse("ama-town").unwrap();
+        assert_eq!(
+            webhook_url(
+                "https://x.execute-api.ap-northeast-1.amazonaws.com/webhook/",
+                &id
+            ),
+            "https://x.execute-api.ap-northeast-1.amazonaws.com/webhook/ama-town"
+        );
+        assert_eq!(
+            webhook_url("http://127.0.0.1:3000", &id),
+            "http://127.0.0.1:3000/webhook/ama-town"
+        );
+    }
+}

@@ -1,0 +1,416 @@
+//! `kizuna stats [--municipality ID] [--month YYYY-MM] [--format table|csv|html] [--out FILE]`.
+//!
+//! Registrations (current, by programme and stage band), paused and unfollowed households,
+//! and the month's deliveries from the run records. Every count from 1 to 4 is shown as "<5":
+//! in a small town a count of 2 "babies aged 6–11 months" can identify a family.
+
+use crate::commands::ops::{block_on, parse_municipality, suppressed, Month, Ops};
+use anyhow::Context as _;
+use chrono::{NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+use kizuna_app::model::RunCounts;
+use kizuna_app::ports::{HouseholdStore, MunicipalityDirectory, RunRecords};
+use kizuna_aws::compose;
+use kizuna_core::plan::age_in_months;
+use kizuna_core::programme::gestational_day;
+use kizuna_core::{today_in_japan, Household, MunicipalityId, Subject};
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Html,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[arg(long, value_parser = parse_municipality)]
+    pub municipality: Option<MunicipalityId>,
+    /// Month of the delivery figures, YYYY-MM (default: this month, Japan time).
+    #[arg(long, value_parser = Month::parse)]
+    pub month: Option<Month>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
+    block_on(|ops| async move {
+        let today = today_in_japan(Utc::now());
+        let month = args.month.unwrap_or_else(|| Month::of(today));
+        let stats = collect(&ops, args.municipality.as_ref(), month, today).await?;
+        let text = render(&stats, month, today, args.format);
+        match &args.out {
+            Some(path) => {
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Stage bands: coarse enough to publish, fine enough for a clerk planning visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Band {
+    PregnancyEarly,
+    PregnancyMid,
+    PregnancyLate,
+    Child0To2Months,
+    Child3To5Months,
+    Child6To11Months,
+    Child1Year,
+    Child2Years,
+    /// Past the programme (a pregnancy past 42 weeks with no birth reported, a child of 3+).
+    Finished,
+}
+
+impl Band {
+    pub const ALL: [Band; 9] = [
+        Band::PregnancyEarly,
+        Band::PregnancyMid,
+        Band::PregnancyLate,
+        Band::Child0To2Months,
+        Band::Child3To5Months,
+        Band::Child6To11Months,
+        Band::Child1Year,
+        Band::Child2Years,
+        Band::Finished,
+    ];
+
+    /// For an active registration's subject on `date`.
+    pub fn of(subject: &Subject, date: NaiveDate) -> Band {
+        match *subject {
+            Subject::Pregnancy { due_date } => match gestational_day(due_date, date) {
+                ..112 => Band::PregnancyEarly,
+                112..196 => Band::PregnancyMid,
+                196..=294 => Band::PregnancyLate,
+                _ => Band::Finished,
+            },
+            Subject::Child { birth_date, .. } => {
+                if date < birth_date {
+                    return Band::Child0To2Months;
+                }
+                match age_in_months(birth_date, date) {
+                    0..3 => Band::Child0To2Months,
+                    3..6 => Band::Child3To5Months,
+                    6..12 => Band::Child6To11Months,
+                    12..24 => Band::Child1Year,
+                    24..36 => Band::Child2Years,
+                    _ => Band::Finished,
+                }
+            }
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Band::PregnancyEarly => "pregnancy_early",
+            Band::PregnancyMid => "pregnancy_mid",
+            Band::PregnancyLate => "pregnancy_late",
+            Band::Child0To2Months => "child_0_2m",
+            Band::Child3To5Months => "child_3_5m",
+            Band::Child6To11Months => "child_6_11m",
+            Band::Child1Year => "child_1y",
+            Band::Child2Years => "child_2y",
+            Band::Finished => "finished",
+        }
+    }
+
+    /// The label a clerk reads.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Band::PregnancyEarly => "妊娠初期（〜15週）",
+            Band::PregnancyMid => "妊娠中期（16〜27週）",
+            Band::PregnancyLate => "妊娠後期（28週〜）",
+            Band::Child0To2Months => "0〜2か月",
+            Band::Child3To5Months => "3〜5か月",
+            Band::Child6To11Months => "6〜11か月",
+            Band::Child1Year => "1歳",
+            Band::Child2Years => "2歳",
+            Band::Finished => "配信期間終了",
+        }
+    }
+}
+
+/// One municipality's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MunicipalityStats {
+    pub id: String,
+    pub display_name: String,
+    /// Households following the account (paused included).
+    pub following: u64,
+    pub paused: u64,
+    /// Unfollowed or blocked, kept until the retention limit.
+    pub unfollowed: u64,
+    /// Active registrations of following households, per band (in [`Band::ALL`] order).
+    pub bands: [u64; 9],
+    /// The month's deliveries, summed over every run record (all shards and attempts).
+    pub deliveries: RunCounts,
+    pub run_days: u64,
+}
+
+impl MunicipalityStats {
+    pub fn count_household(&mut self, h: &Household, today: NaiveDate) {
+        if !h.following {
+            self.unfollowed += 1;
+            return;
+        }
+        self.following += 1;
+        if h.paused {
+            self.paused += 1;
+        }
+        for r in h.active_registrations() {
+            let band = Band::of(&r.subject, today);
+            let i = Band::ALL.iter().position(|b| *b == band).unwrap_or(8);
+            self.bands[i] += 1;
+        }
+    }
+
+    pub fn registrations(&self) -> u64 {
+        self.bands.iter().sum()
+    }
+}
+
+pub async fn collect(
+    ops: &Ops,
+    only: Option<&MunicipalityId>,
+    month: Month,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<MunicipalityStats>> {
+    let mut municipalities = compose::municipalities(&ops.config, &ops.clients)
+        .list()
+        .await?;
+    if let Some(id) = only {
+        municipalities.retain(|m| &m.id == id);
+        if municipalities.is_empty() {
+            anyhow::bail!("{id} is not registered");
+        }
+    }
+    municipalities.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let households = compose::households(&ops.config, &ops.clients);
+    let mut stats = Vec::new();
+    for m in &municipalities {
+        let mut s = MunicipalityStats {
+            id: m.id.to_string(),
+            display_name: m.display_name.clone(),
+            ..Default::default()
+        };
+        let mut cursor = None;
+        loop {
+            let page = households
+                .all_in_municipality_page(&m.id, cursor, 1000)
+                .await?;
+            for h in &page.items {
+                s.count_household(h, today);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        stats.push(s);
+    }
+    // One query per day of the month for every municipality at once (the by-date index).
+    let runs = compose::runs(&ops.config, &ops.clients);
+    for day in month.days().filter(|d| *d <= today) {
+        let records = runs.list_for_date(day).await?;
+        for s in stats.iter_mut() {
+            let mut ran = false;
+            for r in records
+                .iter()
+                .filter(|r| r.key.municipality.as_str() == s.id)
+            {
+                ran = true;
+                let (d, c) = (&mut s.deliveries, r.counts);
+                d.sent += c.sent;
+                d.skipped += c.skipped;
+                d.failed += c.failed;
+                d.not_sent_quota += c.not_sent_quota;
+                d.missing_content += c.missing_content;
+            }
+            s.run_days += u64::from(ran);
+        }
+    }
+    Ok(stats)
+}
+
+pub fn render(
+    stats: &[MunicipalityStats],
+    month: Month,
+    today: NaiveDate,
+    format: Format,
+) -> String {
+    match format {
+        Format::Table => table(stats, month, today),
+        Format::Csv => csv(stats, month, today),
+        Format::Html => html(stats, month, today),
+    }
+}
+
+/// (key, Japanese label, value) rows of one municipality, in report order.
+fn rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, u64)> {
+    let mut rows = vec![
+        ("following", "友だち登録中の世帯", s.following),
+        ("paused", "一時停止中", s.paused),
+        ("unfollowed", "ブロック・友だち解除", s.unfollowed),
+        (
+            "registrations",
+            "配信登録（妊娠・子ども）",
+            s.registrations(),
+        ),
+    ];
+    for (i, band) in Band::ALL.iter().enumerate() {
+        rows.push((band.key(), band.label_ja(), s.bands[i]));
+    }
+    rows.extend([
+        ("sent", "配信成功", s.deliveries.sent),
+        ("failed", "配信失敗", s.deliveries.failed),
+        (
+            "not_sent_quota",
+            "上限により未配信",
+            s.deliveries.not_sent_quota,
+        ),
+    ]);
+    rows
+}
+
+fn table(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "registrations as of {today}; deliveries in {month}; counts 1–4 shown as <5"
+    );
+    for s in stats {
+        let _ = writeln!(out, "\n{} ({})", s.id, s.display_name);
+        for (key, _, value) in rows(s) {
+            let _ = writeln!(out, "  {key:<16} {:>8}", suppressed(value));
+        }
+        let _ = writeln!(out, "  {:<16} {:>8}", "run_days", s.run_days);
+    }
+    out
+}
+
+fn csv(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
+    let mut out = String::from("municipality,as_of,month,metric,value\n");
+    for s in stats {
+        for (key, _, value) in rows(s) {
+            let _ = writeln!(out, "{},{today},{month},{key},{}", s.id, suppressed(value));
+        }
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A self-contained page (no scripts, no external files) a clerk can forward by e-mail.
+fn html(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8"><title>きずなメール 配信状況 {month}</title>
+<style>
+body{{font-family:"Hiragino Sans","Noto Sans JP",sans-serif;margin:2em;color:#333}}
+h1{{font-size:1.4em}} h2{{font-size:1.15em;border-bottom:2px solid #e8a0a0;padding-bottom:.2em}}
+table{{border-collapse:collapse;margin-bottom:1.5em}} td,th{{padding:.25em .6em;text-align:left}}
+td.n{{text-align:right;font-variant-numeric:tabular-nums;width:4em}}
+.note{{color:#777;font-size:.85em}}
+</style></head><body>
+<h1>きずなメール 配信状況レポート</h1>
+<p>登録状況: {today} 時点 ／ 配信実績: {month}</p>
+<p class="note">個人の特定を防ぐため、1〜4の値は「&lt;5」と表示しています。</p>
+"#
+    );
+    for s in stats {
+        let _ = writeln!(out, "<h2>{}</h2>", escape(&s.display_name));
+        for (title, range) in [
+            ("登録状況", 0..4),
+            ("妊娠週数・月齢別の登録", 4..13),
+            ("配信実績", 13..16),
+        ] {
+            let rows: Vec<_> = rows(s)[range].to_vec();
+            let max = rows.iter().map(|r| r.2).max().unwrap_or(0).max(1);
+            let _ = writeln!(out, "<h3>{title}</h3><table>");
+            for (_, label, value) in rows {
+                // Suppressed values get no bar either: its length would reveal the count.
+                let width = if (1..5).contains(&value) {
+                    0
+                } else {
+                    value * 240 / max
+                };
+                let _ = writeln!(
+                    out,
+                    r##"<tr><th>{label}</th><td class="n">{}</td><td><svg width="250" height="14" role="img"><rect width="{width}" height="14" fill="#e8a0a0"/></svg></td></tr>"##,
+                    escape(&suppressed(value))
+                );
+            }
+            let _ = writeln!(out, "</table>");
+        }
+    }
+    let _ = writeln!(out, "</body></html>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn bands() {
+        let today = d(2027, 1, 10);
+        let preg = |due| Band::of(&Subject::Pregnancy { due_date: due }, today);
+        // Due in 280 - 100 = 180 days: 14w2d.
+        assert_eq!(preg(d(2027, 7, 9)), Band::PregnancyEarly);
+        assert_eq!(preg(today), Band::PregnancyLate);
+        // Due in 111 days: gestational day 169 (24w1d).
+        assert_eq!(preg(d(2027, 5, 1)), Band::PregnancyMid);
+        assert_eq!(preg(d(2026, 12, 1)), Band::Finished);
+        let child = |b| {
+            Band::of(
+                &Subject::Child {
+                    birth_date: b,
+                    due_date: None,
+                },
+                today,
+            )
+        };
+        assert_eq!(child(d(2026, 12, 1)), Band::Child0To2Months);
+        assert_eq!(child(d(2026, 10, 10)), Band::Child3To5Months);
+        assert_eq!(child(d(2025, 1, 10)), Band::Child2Years);
+        assert_eq!(child(d(2024, 1, 10)), Band::Finished);
+    }
+
+    #[test]
+    fn html_suppresses_and_escapes() {
+        let s = MunicipalityStats {
+            id: "x".into(),
+            display_name: "<町>".into(),
+            following: 3,
+            paused: 12,
+            ..Default::default()
+        };
+        let page = html(&[s], Month::parse("2027-01").unwrap(), d(2027, 1, 10));
+        assert!(page.contains("&lt;町&gt;"));
+        assert!(page.contains(">&lt;5<"));
+        assert!(page.contains(">12<"));
+        assert!(!page.contains("<script"));
+    }
+}

@@ -1,0 +1,649 @@
+//! The operator commands in-process against moto (a fresh namespace per test) and the local
+//! stack (fake LINE): what they print, and what they change — or leave unchanged.
+
+use chrono::NaiveDate;
+use kizuna_app::model::{ChannelCredentials, Municipality};
+use kizuna_app::ports::{
+    ChannelSecrets, ContentStore, DeliveryLedger, HouseholdStore, MunicipalityDirectory,
+};
+use kizuna_aws::compose;
+use kizuna_cli::commands::forecast;
+use kizuna_cli::commands::municipality::{self, AddArgs, AddRequest};
+use kizuna_cli::commands::ops::{Month, Ops};
+use kizuna_cli::commands::runs::{self, RunsArgs};
+use kizuna_cli::commands::send;
+use kizuna_cli::commands::stats::{self, Format};
+use kizuna_cli::commands::sync;
+use kizuna_core::{
+    Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
+};
+use kizuna_local::LocalStack;
+use kizuna_tests::stack::{content_dir, stack_on, user};
+use kizuna_tests::test_aws;
+use std::path::Path;
+use std::process::ExitCode;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn id(s: &str) -> MunicipalityId {
+    MunicipalityId::parse(s).unwrap()
+}
+
+fn text(buf: Vec<u8>) -> String {
+    String::from_utf8(buf).unwrap()
+}
+
+fn add_args(id_: &str) -> AddArgs {
+    AddArgs {
+        id: id(id_),
+        name: "海士町".into(),
+        hour: 8,
+        channel_id: None,
+        channel_secret_file: None,
+        channel_secret_stdin: false,
+        access_token_file: None,
+        forward_url: None,
+        monthly_limit: Some(5_000),
+        shards: None,
+        push_rate: None,
+        webhook_base: Some("https://abc.execute-api.ap-northeast-1.amazonaws.com/webhook/".into()),
+    }
+}
+
+#[tokio::test]
+async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
+    let aws = test_aws().await;
+    let ops = Ops::new(aws.config.clone(), aws.clients.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "tok-SECRET-0001\n").unwrap();
+    let mut args = add_args("ama-town");
+    args.channel_id = Some("1650000000".into());
+    args.channel_secret_stdin = true;
+    args.access_token_file = Some(token_file);
+    let request = AddRequest::from_args(&args, &mut "chsecret-SECRET-42\n".as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let code = municipality::add(&ops, request, &mut out).await.unwrap();
+    assert_eq!(code, ExitCode::SUCCESS);
+    let printed = text(out);
+    assert!(printed.contains("added ama-town (海士町)"), "{printed}");
+    assert!(printed.contains(
+        "Webhook URL: https://abc.execute-api.ap-northeast-1.amazonaws.com/webhook/ama-town"
+    ));
+    assert!(printed.contains("Webhookの再送: オン"));
+    assert!(printed.contains("応答メッセージ: オフ"));
+    assert!(!printed.contains("SECRET"), "{printed}");
+
+    // Stored where the Lambdas read them.
+    let stored = aws.secrets().get(&id("ama-town")).await.unwrap().unwrap();
+    assert_eq!(
+        stored,
+        ChannelCredentials {
+            channel_id: "1650000000".into(),
+            channel_secret: "chsecret-SECRET-42".into(),
+            channel_access_token: Some("tok-SECRET-0001".into()),
+        }
+    );
+    let record = aws
+        .municipalities()
+        .get(&id("ama-town"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.delivery_hour, 8);
+    assert_eq!(record.monthly_message_limit, Some(5_000));
+    assert!(record.enabled);
+
+    let mut out = Vec::new();
+    municipality::show(&ops, &id("ama-town"), &mut out)
+        .await
+        .unwrap();
+    let shown = text(out);
+    assert!(shown.contains("credentials:     stored"), "{shown}");
+    assert!(shown.contains("access token set"), "{shown}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+
+    // A second town without credentials, at an hour outside the recommendation.
+    let mut args = add_args("kizuna-town");
+    args.hour = 23;
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    let mut out = Vec::new();
+    municipality::add(&ops, request, &mut out).await.unwrap();
+    let printed = text(out);
+    assert!(printed.contains("warning: delivery hour 23"), "{printed}");
+    assert!(printed.contains("no channel credentials"), "{printed}");
+
+    let mut out = Vec::new();
+    municipality::list(&ops, &mut out).await.unwrap();
+    let listed = text(out);
+    assert!(listed.contains("ama-town"), "{listed}");
+    assert!(listed.contains("kizuna-town"), "{listed}");
+    assert!(listed.contains("2 municipality(ies)"), "{listed}");
+
+    // Disable keeps everything else; re-adding keeps the disabled state.
+    let mut out = Vec::new();
+    municipality::set_enabled(&ops, &id("ama-town"), false, &mut out)
+        .await
+        .unwrap();
+    assert!(
+        !aws.municipalities()
+            .get(&id("ama-town"))
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
+
+    // Token rotation: only the token changes, the secret stays.
+    let new_token = dir.path().join("token2");
+    std::fs::write(&new_token, "tok-SECRET-0002").unwrap();
+    let mut args = add_args("ama-town");
+    args.access_token_file = Some(new_token);
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    let mut out = Vec::new();
+    municipality::add(&ops, request, &mut out).await.unwrap();
+    assert!(text(out).contains("updated ama-town"));
+    let fresh = aws.secrets().with_cache_ttl(std::time::Duration::ZERO);
+    let stored = fresh.get(&id("ama-town")).await.unwrap().unwrap();
+    assert_eq!(
+        stored.channel_access_token.as_deref(),
+        Some("tok-SECRET-0002")
+    );
+    assert_eq!(stored.channel_secret, "chsecret-SECRET-42");
+    assert!(
+        !aws.municipalities()
+            .get(&id("ama-town"))
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled
+    );
+
+    // Secrets on the command line are impossible, and a secret without a channel id refused.
+    let mut args = add_args("x-town");
+    args.channel_secret_stdin = true;
+    assert!(AddRequest::from_args(&args, &mut "s".as_bytes()).is_err());
+    let mut out = Vec::new();
+    let code = municipality::show(&ops, &id("nowhere"), &mut out)
+        .await
+        .unwrap();
+    assert_eq!(code, ExitCode::from(1));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// key → ETag of the bucket's content/.
+async fn bucket(ops: &Ops) -> std::collections::BTreeMap<String, String> {
+    sync::remote_listing(ops).await.unwrap()
+}
+
+#[tokio::test]
+async fn content_sync_refuses_a_broken_pack_and_converges_after_an_interruption() {
+    let aws = test_aws().await;
+    let ops = Ops::new(aws.config.clone(), aws.clients.clone());
+    let store = aws.content();
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("content");
+    copy_dir(&content_dir(), &pack);
+
+    // 1. A broken pack: diagnostics, exit 1, nothing uploaded.
+    let notes = pack.join("municipalities/kizuna-town/notes.toml");
+    let good_notes = std::fs::read_to_string(&notes).unwrap();
+    std::fs::write(&notes, format!("{good_notes}\n[[[ not toml\n")).unwrap();
+    let mut out = Vec::new();
+    let code = sync::sync(&ops, &pack, false, false, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert_eq!(code, ExitCode::from(1), "{printed}");
+    assert!(
+        printed.contains("notes.toml:"),
+        "file:line diagnostics: {printed}"
+    );
+    assert!(printed.contains("nothing uploaded"));
+    assert!(bucket(&ops).await.is_empty());
+    std::fs::write(&notes, &good_notes).unwrap();
+
+    // 2. An earlier, interrupted sync: two files up, plus a stale file the pack no longer has.
+    let local = sync::pack_files(&pack).unwrap();
+    assert!(local
+        .keys()
+        .all(|k| k.starts_with("content/") && k.ends_with(".toml")));
+    assert!(!local.keys().any(|k| k.contains("tools/")));
+    for (key, bytes) in local.iter().take(2) {
+        store.put_object(key, bytes.clone()).await.unwrap();
+    }
+    store
+        .put_object("content/base/retired.toml", b"# old".to_vec())
+        .await
+        .unwrap();
+    let before = bucket(&ops).await;
+    let version_before = store.version("content/").await.unwrap();
+
+    // 3. Dry run: prints the diff, changes nothing.
+    let mut out = Vec::new();
+    sync::sync(&ops, &pack, true, false, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert!(printed.contains("- content/base/retired.toml"), "{printed}");
+    assert!(
+        printed.contains(&format!(
+            "{} new, 0 changed, 1 removed, 2 unchanged",
+            local.len() - 2
+        )),
+        "{printed}"
+    );
+    assert!(printed.contains("dry run: nothing changed"));
+    assert_eq!(bucket(&ops).await, before);
+
+    // 4. The re-run converges: the bucket holds exactly DIR, and the sender sees a new version.
+    let mut out = Vec::new();
+    let code = sync::sync(&ops, &pack, false, false, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(code, ExitCode::SUCCESS);
+    let after = bucket(&ops).await;
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        local.keys().collect::<Vec<_>>()
+    );
+    for (key, etag) in &after {
+        assert_eq!(etag.trim_matches('"'), sync::etag_of(&local[key]), "{key}");
+    }
+    let version_after = store.version("content/").await.unwrap();
+    assert_ne!(version_before, version_after);
+    // What the sender loads is exactly the pack on disk.
+    let snapshot = store.load("content/").await.unwrap();
+    for f in &snapshot.files {
+        assert_eq!(f.text.as_bytes(), local[&f.path].as_slice());
+    }
+
+    // 5. Nothing left to do: idempotent.
+    let mut out = Vec::new();
+    sync::sync(&ops, &pack, false, false, &mut out)
+        .await
+        .unwrap();
+    assert!(text(out).contains("already holds this pack"));
+    assert_eq!(store.version("content/").await.unwrap(), version_after);
+
+    // 6. One edited file: only it is uploaded.
+    std::fs::write(&notes, format!("{good_notes}\n# edited\n")).unwrap();
+    let mut out = Vec::new();
+    sync::sync(&ops, &pack, false, false, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert!(printed.contains("0 new, 1 changed, 0 removed"), "{printed}");
+    assert_ne!(store.version("content/").await.unwrap(), version_after);
+}
+
+fn registration(id: u32, subject: Subject) -> Registration {
+    Registration {
+        id,
+        subject,
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on: d(2026, 6, 1),
+    }
+}
+
+async fn save(ops: &Ops, town: &MunicipalityId, n: u32, f: impl FnOnce(&mut Household)) {
+    let mut h = Household::new(town.clone(), LineUserId::parse(&user(n)).unwrap());
+    f(&mut h);
+    compose::households(&ops.config, &ops.clients)
+        .save(&h)
+        .await
+        .unwrap();
+}
+
+/// きずな町 on the local stack: 6 pregnancies in mid-pregnancy (a message every day),
+/// 2 newborns, 1 paused, 1 unfollowed.
+async fn populated_stack(date: NaiveDate) -> (LocalStack, Ops) {
+    let stack = stack_on(date).await;
+    let ops = Ops::new(stack.config.clone(), stack.clients.clone());
+    let town = id("kizuna-town");
+    for n in 0..6 {
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![registration(
+                1,
+                Subject::Pregnancy {
+                    due_date: d(2027, 5, 1 + n),
+                },
+            )]
+        })
+        .await;
+    }
+    for n in 6..8 {
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![registration(
+                1,
+                Subject::Child {
+                    birth_date: d(2027, 1, 1),
+                    due_date: None,
+                },
+            )]
+        })
+        .await;
+    }
+    save(&ops, &town, 8, |h| {
+        h.registrations = vec![registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 5, 20),
+            },
+        )];
+        h.paused = true;
+    })
+    .await;
+    save(&ops, &town, 9, |h| {
+        h.registrations = vec![registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 5, 21),
+            },
+        )];
+        h.following = false;
+        h.unfollowed_on = Some(d(2027, 1, 2));
+    })
+    .await;
+    (stack, ops)
+}
+
+#[tokio::test]
+async fn stats_and_runs_after_a_day_with_small_counts_suppressed() {
+    let date = d(2027, 1, 10);
+    let (stack, ops) = populated_stack(date).await;
+    stack.run_day(date).await.unwrap();
+    let pushed = stack.line.recorded_pushes().len() as u64;
+    assert!(pushed >= 6, "{pushed}");
+
+    let stats = stats::collect(&ops, None, Month::of(date), date)
+        .await
+        .unwrap();
+    assert_eq!(stats.len(), 1);
+    let s = &stats[0];
+    assert_eq!((s.following, s.paused, s.unfollowed), (9, 1, 1));
+    assert_eq!(s.registrations(), 9);
+    assert_eq!(s.deliveries.sent, pushed);
+    assert_eq!(s.run_days, 1);
+
+    let table = stats::render(&stats, Month::of(date), date, Format::Table);
+    assert!(table.contains("paused                 <5"), "{table}");
+    assert!(table.contains("following               9"), "{table}");
+    let csv = stats::render(&stats, Month::of(date), date, Format::Csv);
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,child_0_2m,<5"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,unfollowed,<5"),
+        "{csv}"
+    );
+    let html = stats::render(&stats, Month::of(date), date, Format::Html);
+    assert!(
+        html.contains("きずな町") && html.contains("配信成功"),
+        "{html}"
+    );
+    for n in 0..10 {
+        assert!(!html.contains(&user(n)) && !csv.contains(&user(n)));
+    }
+
+    // runs: the date's record, and the municipality's recent ones.
+    let mut out = Vec::new();
+    let args = RunsArgs {
+        municipality: None,
+        date: Some(date),
+        recent: 14,
+    };
+    runs::runs(&ops, &args, kizuna_local::japan_time(date, 12, 0), &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("kizuna-town"))
+        .expect(&printed);
+    assert!(line.contains("completed"), "{line}");
+    assert!(line.contains(&format!(" {pushed} ")), "{line}");
+
+    let mut out = Vec::new();
+    let args = RunsArgs {
+        municipality: Some(id("kizuna-town")),
+        date: None,
+        recent: 5,
+    };
+    runs::runs(&ops, &args, kizuna_local::japan_time(date, 12, 0), &mut out)
+        .await
+        .unwrap();
+    assert!(text(out).contains("2027-01-10"));
+
+    // Today, with a municipality that has no run although its hour passed: flagged, exit 1.
+    let mut late = Municipality::new(id("late-town"), "遅町", 7);
+    late.enabled = true;
+    compose::municipalities(&ops.config, &ops.clients)
+        .put(&late)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let args = RunsArgs {
+        municipality: None,
+        date: None,
+        recent: 14,
+    };
+    let code = runs::runs(&ops, &args, kizuna_local::japan_time(date, 12, 0), &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert_eq!(code, ExitCode::from(1), "{printed}");
+    assert!(
+        printed.contains("NO RUN RECORD today although the delivery hour has passed: late-town")
+    );
+}
+
+#[tokio::test]
+async fn send_dry_run_changes_nothing_and_a_real_rerun_is_idempotent() {
+    let date = d(2027, 1, 10);
+    let (stack, ops) = populated_stack(date).await;
+    stack.set_japan_time(date, 8, 0);
+    let town = id("kizuna-town");
+    let ledger = compose::ledger(&ops.config, &ops.clients);
+
+    let mut out = Vec::new();
+    send::dry_run(&ops, &town, date, None, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert!(stack.line.recorded_pushes().is_empty());
+    assert!(ledger.list(&town, date).await.unwrap().is_empty());
+    let would = printed
+        .lines()
+        .filter(|l| l.contains("would send") && !l.starts_with("would send"))
+        .count();
+    assert!(would >= 6, "{printed}");
+    assert!(
+        printed.contains(&format!("would send {would}, already sent 0")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("maternity/"),
+        "content keys shown: {printed}"
+    );
+    for n in 0..10 {
+        assert!(!printed.contains(&user(n)), "no user ids: {printed}");
+    }
+    let fp = LineUserId::parse(&user(0)).unwrap().fingerprint();
+    assert!(printed.contains(&fp));
+
+    // Real run: exactly the households the dry run listed.
+    let mut out = Vec::new();
+    let code = send::send(&ops, &stack.sender, &town, date, None, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert_eq!(code, ExitCode::SUCCESS, "{printed}");
+    assert!(printed.contains("Idempotent"));
+    assert!(printed.contains(&format!("sent {would},")), "{printed}");
+    assert_eq!(stack.line.recorded_pushes().len(), would);
+
+    // Again: nothing pushed twice.
+    let mut out = Vec::new();
+    send::send(&ops, &stack.sender, &town, date, None, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert!(printed.contains("sent 0,"), "{printed}");
+    assert_eq!(stack.line.recorded_pushes().len(), would);
+
+    let mut out = Vec::new();
+    send::dry_run(&ops, &town, date, None, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert!(
+        printed.contains(&format!("would send 0, already sent {would}")),
+        "{printed}"
+    );
+    assert_eq!(send::parse_shard("1/4").unwrap().count, 4);
+    assert!(send::parse_shard("4/4").is_err());
+}
+
+#[tokio::test]
+async fn forecast_counts_one_message_per_household_per_day() {
+    let aws = test_aws().await;
+    let ops = Ops::new(aws.config.clone(), aws.clients.clone());
+    kizuna_local::upload_content(&aws.content(), &content_dir())
+        .await
+        .unwrap();
+    let town = id("kizuna-town");
+    let mut m = Municipality::new(town.clone(), "きずな町", 7);
+    m.monthly_message_limit = Some(50);
+    aws.municipalities().put(&m).await.unwrap();
+    // Due 2027-08-01: all of April 2027 lies in weeks 22–26, one message every day.
+    save(&ops, &town, 1, |h| {
+        h.registrations = vec![registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 8, 1),
+            },
+        )]
+    })
+    .await;
+    // Twins as one registration, plus a second pregnancy in the same household: still one push a day.
+    save(&ops, &town, 2, |h| {
+        let mut twins = registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 8, 15),
+            },
+        );
+        twins.baby_count = 2;
+        h.registrations = vec![
+            twins,
+            registration(
+                2,
+                Subject::Pregnancy {
+                    due_date: d(2027, 9, 1),
+                },
+            ),
+        ]
+    })
+    .await;
+    // Paused and unfollowed households are not counted.
+    save(&ops, &town, 3, |h| {
+        h.registrations = vec![registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 8, 1),
+            },
+        )];
+        h.paused = true;
+    })
+    .await;
+    // A pregnancy that ends its programme on 2027-04-10 (closing day 294 = due + 14).
+    save(&ops, &town, 4, |h| {
+        h.registrations = vec![registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 3, 27),
+            },
+        )]
+    })
+    .await;
+
+    let april = Month::parse("2027-04").unwrap();
+    let result = forecast::forecast(&ops, april, None).await.unwrap();
+    assert_eq!(result.len(), 1);
+    let f = &result[0];
+    assert_eq!(f.households, 3);
+    // 30 + 30 + 10 (April 1..=10: gestational days 285..=293 and the closing day 294).
+    assert_eq!(f.messages, 70);
+    assert_eq!(f.peak_day, 3);
+    assert!(f.over_limit());
+    let mut out = Vec::new();
+    forecast::print(&result, april, &mut out).unwrap();
+    let printed = text(out);
+    assert!(printed.contains("OVER LIMIT by 20"), "{printed}");
+    assert!(printed.contains("assumes no new registrations"));
+
+    let feb = Month::parse("2027-02").unwrap();
+    let only = forecast::forecast(&ops, feb, Some(&town)).await.unwrap();
+    // February: 28 days each for the two ongoing households; the fourth is at weeks 32–36.
+    assert_eq!(only[0].messages, 3 * 28);
+}
+
+/// The binary itself: configuration from the environment only (as against real AWS).
+#[tokio::test]
+async fn the_binary_reads_its_configuration_from_the_environment() {
+    let aws = test_aws().await;
+    let mut m = Municipality::new(id("ama-town"), "海士町", 8);
+    m.send_shards = 2;
+    aws.municipalities().put(&m).await.unwrap();
+    let c = &aws.config;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kizuna"))
+        .args(["municipality", "list"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", c.aws_endpoint_url.as_deref().unwrap())
+        .env("AWS_REGION", kizuna_tests::REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("KIZUNA_TABLE_MUNICIPALITIES", &c.tables.municipalities)
+        .env("KIZUNA_TABLE_HOUSEHOLDS", &c.tables.households)
+        .env("KIZUNA_TABLE_EVENTS", &c.tables.events)
+        .env("KIZUNA_TABLE_DELIVERIES", &c.tables.deliveries)
+        .env("KIZUNA_CONTENT_BUCKET", &c.content_bucket)
+        .env("KIZUNA_SEND_QUEUE_URL", &c.send_queue_url)
+        .env("KIZUNA_SECRET_PREFIX", &c.secret_prefix)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("ama-town"), "{stdout}");
+    assert!(stdout.contains("1 municipality(ies)"), "{stdout}");
+
+    // Without configuration: a clear error naming the variables, exit 2.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kizuna"))
+        .args(["runs"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("KIZUNA_TABLE_MUNICIPALITIES"));
+}
