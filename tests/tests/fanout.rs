@@ -392,3 +392,91 @@ async fn the_monthly_limit_stops_the_run_and_records_who_was_not_sent() {
     assert!(recent[0].counts.not_sent_quota > 0, "{:?}", recent[0]);
     assert_eq!(recent[0].counts.sent, 3);
 }
+
+#[tokio::test]
+async fn a_town_without_a_long_lived_token_sends_with_stateless_tokens() {
+    let mut town = kizuna_town();
+    town.channel.access_tokens.clear();
+    let stack = stack_with(
+        vec![town],
+        StackOptions {
+            sender: quick_settings(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = town_id("kizuna-town");
+    // The stored credentials have no token either: the sender must issue one from id + secret.
+    let secrets = compose::secrets(&stack.config, &stack.clients);
+    let mut creds = kizuna_app::ports::ChannelSecrets::get(secrets.as_ref(), &id)
+        .await
+        .unwrap()
+        .unwrap();
+    creds.channel_access_token = None;
+    kizuna_app::ports::ChannelSecrets::put(secrets.as_ref(), &id, &creds)
+        .await
+        .unwrap();
+    populate(&stack, &id, 600, 5).await;
+    let runs = stack.run_day(today()).await.unwrap();
+    assert!(runs.iter().all(|r| r.result.is_ok()), "{runs:#?}");
+    assert!(!stack.line.recorded_pushes().is_empty());
+    // One stateless token served the whole run (cached until near expiry).
+    assert_eq!(
+        stack
+            .line
+            .issued_token_count(&stack.towns[0].channel.channel_id),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_unfinished_run_is_caught_up_in_a_later_slot() {
+    let stack = stack_with(
+        vec![kizuna_town()],
+        StackOptions {
+            sender: quick_settings(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = town_id("kizuna-town");
+    let households = populate(&stack, &id, 700, 6).await;
+    let channel = stack.towns[0].channel.channel_id.clone();
+
+    // 7:00: LINE rejects the token; nothing is delivered and the run is recorded as failed.
+    stack.line.revoke_tokens(&channel);
+    stack.set_japan_time(today(), 7, 0);
+    stack.run_slot(today(), 7).await.unwrap();
+    stack.drain_queue(1).await.unwrap();
+    assert!(stack.line.recorded_pushes().is_empty());
+    // The failed job is dropped from the queue here, as if it had gone to the DLQ.
+    stack
+        .clients
+        .sqs
+        .purge_queue()
+        .queue_url(&stack.config.send_queue_url)
+        .send()
+        .await
+        .unwrap();
+
+    // 9:00: the token works again; the scheduler's catch-up re-enqueues the unfinished run.
+    stack.line.restore_tokens(&channel);
+    stack.set_japan_time(today(), 9, 0);
+    let slot = stack.run_slot(today(), 9).await.unwrap();
+    assert_eq!(slot.jobs.len(), 1);
+    assert_eq!(slot.jobs[0].attempt, 2);
+    stack.drain_queue(5).await.unwrap();
+    let lib = library();
+    let content = lib.for_municipality(&id);
+    let expected = households
+        .iter()
+        .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
+        .count();
+    let counts = pushes_by_user(&stack);
+    assert_eq!(counts.len(), expected);
+    assert!(counts.values().all(|&n| n == 1));
+
+    // 10:00: completed, so nothing more is enqueued.
+    stack.set_japan_time(today(), 10, 0);
+    assert!(stack.run_slot(today(), 10).await.unwrap().jobs.is_empty());
+}

@@ -381,3 +381,17 @@ async fn raw_post(base: &str, path: &str, header: &str, value: &str, body: &[u8]
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn standby_events_send_nothing_and_change_nothing() {
+    let stack = stack_on(today()).await;
+    let town = town_id("kizuna-town");
+    let u = user(8);
+    let token = stack.reply_token(&u);
+    let mut follow = fake_line::webhook::follow_event(&u, &token, false);
+    follow["mode"] = json!("standby");
+    let (status, _) = stack.post_events(&town, vec![follow]).await;
+    assert_eq!(status, 200);
+    assert!(stack.household(&town, &u).await.is_none());
+    assert!(stack.replies_to(&u).is_empty());
+}
