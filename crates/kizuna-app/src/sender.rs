@@ -74,7 +74,7 @@ impl Default for SenderSettings {
             page_size: 500,
             concurrency: 64,
             backoff: Backoff::default(),
-            deadline_margin: Duration::from_secs(90),
+            deadline_margin: Duration::from_secs(60),
         }
     }
 }
