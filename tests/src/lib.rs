@@ -11,19 +11,16 @@
 //! moto runs with its requests serialised (`moto_serialized.py`), because its DynamoDB is not
 //! atomic under concurrent conditional writes and DynamoDB is.
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::Credentials;
 use kizuna_aws::{
-    provision, AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore,
-    DynamoMunicipalityDirectory, DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore,
-    SecretsManagerChannelSecrets, SqsSendQueue,
+    AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore, DynamoMunicipalityDirectory,
+    DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore, SecretsManagerChannelSecrets,
+    SqsSendQueue,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The region every test uses (Kizuna's production region).
 pub const REGION: &str = "ap-northeast-1";
-/// moto's fixed account id, part of its queue URLs.
-pub const MOTO_ACCOUNT: &str = "123456789012";
+pub use kizuna_local::moto::MOTO_ACCOUNT;
 
 /// One test's AWS: configuration and clients for its own, freshly provisioned namespace.
 #[derive(Debug, Clone)]
@@ -35,32 +32,10 @@ pub struct TestAws {
 
 /// Provisions a fresh namespace on this process's moto server (starting it if needed).
 pub async fn test_aws() -> TestAws {
-    let endpoint = moto_endpoint().to_owned();
     let namespace = next_namespace();
-    let mut config = Config::for_namespace(
-        &namespace,
-        Some(endpoint.clone()),
-        &format!("{endpoint}/{MOTO_ACCOUNT}"),
-        // Nothing listens here: tests that talk to LINE replace it with the fake's URL.
-        "http://127.0.0.1:9",
-    );
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "kizuna-tests",
-        ))
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
-    let clients = AwsClients::from_sdk_config(&sdk, &config);
-    let provisioned = provision::create_all(&clients, &config)
+    let (config, clients) = kizuna_local::moto::provisioned_namespace(&namespace)
         .await
         .unwrap_or_else(|e| panic!("provisioning namespace {namespace} on moto: {e}"));
-    config.send_queue_url = provisioned.send_queue_url;
     TestAws {
         namespace,
         config,

@@ -5,14 +5,12 @@
 //!
 //! Results and their reading are in docs/benchmarks.md.
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sqs::config::Credentials;
 use chrono::{Days, NaiveDate};
 use fake_line::{Endpoint, FakeChannel, RejectionKind};
 use futures::stream::{FuturesUnordered, StreamExt};
 use kizuna_app::pacing::Pacer;
 use kizuna_app::ports::HouseholdStore;
-use kizuna_aws::{compose, provision, AwsClients, Config};
+use kizuna_aws::compose;
 use kizuna_core::{Household, LineUserId, Message, Registration, RegistrationStatus, Subject};
 use kizuna_line::{ChannelToken, LineClient};
 use kizuna_local::{LocalStack, StackOptions, Town};
@@ -26,24 +24,9 @@ fn date() -> NaiveDate {
 }
 
 async fn stack(name: &str) -> LocalStack {
-    let endpoint = kizuna_local::moto::moto_endpoint().to_owned();
-    let mut config = Config::for_namespace(
-        name,
-        Some(endpoint.clone()),
-        &format!("{endpoint}/123456789012"),
-        "http://127.0.0.1:9",
-    );
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("ap-northeast-1"))
-        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
-    let clients = AwsClients::from_sdk_config(&sdk, &config);
-    config.send_queue_url = provision::create_all(&clients, &config)
+    let (config, clients) = kizuna_local::moto::provisioned_namespace(name)
         .await
-        .unwrap()
-        .send_queue_url;
+        .unwrap();
     let content = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content");
     let s = LocalStack::start(
         config,

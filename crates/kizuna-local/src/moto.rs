@@ -192,3 +192,41 @@ fn moto_answers(port: u16) -> bool {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
+
+/// moto's fixed account id (part of its queue URLs).
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
+/// A fresh namespace (tables, bucket, queue, secret prefix all starting with `namespace`) on
+/// this process's moto server, provisioned exactly as production is, with SDK clients that
+/// talk to it. The region is Kizuna's production region; credentials are dummies.
+pub async fn provisioned_namespace(
+    namespace: &str,
+) -> Result<(kizuna_aws::Config, kizuna_aws::AwsClients), kizuna_aws::provision::ProvisionError> {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_sdk_sqs::config::Credentials;
+    let endpoint = moto_endpoint().to_owned();
+    let mut config = kizuna_aws::Config::for_namespace(
+        namespace,
+        Some(endpoint.clone()),
+        &format!("{endpoint}/{MOTO_ACCOUNT}"),
+        // Nothing listens here: whoever talks to LINE replaces it with the fake's URL.
+        "http://127.0.0.1:9",
+    );
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("ap-northeast-1"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "kizuna-local",
+        ))
+        .endpoint_url(&endpoint)
+        .load()
+        .await;
+    let clients = kizuna_aws::AwsClients::from_sdk_config(&sdk, &config);
+    config.send_queue_url = kizuna_aws::provision::create_all(&clients, &config)
+        .await?
+        .send_queue_url;
+    Ok((config, clients))
+}

@@ -7,10 +7,7 @@
 //! No AWS account and no Docker: moto plays AWS, fake-line plays LINE.
 
 use anyhow::Context as _;
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sqs::config::Credentials;
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use kizuna_aws::{provision, AwsClients, Config};
 use kizuna_core::today_in_japan;
 use kizuna_local::{texts, LocalStack, StackOptions, Town};
 use serde_json::{json, Value};
@@ -28,30 +25,10 @@ async fn main() -> anyhow::Result<()> {
     let serve = std::env::args().any(|a| a == "--serve");
     let endpoint = kizuna_local::moto::moto_endpoint().to_owned();
     println!("AWS emulator (moto) at {endpoint}");
-    let namespace = format!("demo{}", std::process::id());
-    let mut config = Config::for_namespace(
-        &namespace,
-        Some(endpoint.clone()),
-        &format!("{endpoint}/123456789012"),
-        "http://127.0.0.1:9",
-    );
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("ap-northeast-1"))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "kizuna-demo",
-        ))
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
-    let clients = AwsClients::from_sdk_config(&sdk, &config);
-    config.send_queue_url = provision::create_all(&clients, &config)
-        .await
-        .context("creating tables, bucket and queue on moto")?
-        .send_queue_url;
+    let (config, clients) =
+        kizuna_local::moto::provisioned_namespace(&format!("demo{}", std::process::id()))
+            .await
+            .context("creating tables, bucket and queue on moto")?;
 
     let content = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content");
     let today = today_in_japan(Utc::now());
