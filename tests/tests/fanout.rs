@@ -480,3 +480,49 @@ async fn an_unfinished_run_is_caught_up_in_a_later_slot() {
     stack.set_japan_time(today(), 10, 0);
     assert!(stack.run_slot(today(), 10).await.unwrap().jobs.is_empty());
 }
+
+#[tokio::test]
+async fn missing_content_for_one_stage_skips_only_those_households() {
+    let stack = stack_with(
+        vec![kizuna_town()],
+        StackOptions {
+            sender: quick_settings(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let town = town_id("kizuna-town");
+    let gap = save(&stack, &town, 800, vec![pregnancy(1, d(2027, 5, 1))]).await; // 24w1d today
+    let fine = save(&stack, &town, 801, vec![pregnancy(1, d(2027, 5, 2))]).await; // 24w0d
+    let child_ok = save(&stack, &town, 802, vec![child(1, d(2026, 12, 1))]).await;
+
+    // An upload that slipped past `content sync`: the 24w1d text is gone.
+    let maternity = std::fs::read_to_string(content_dir().join("base/maternity.toml")).unwrap();
+    let start = maternity
+        .find("[[maternity]]\nstage = \"24w1d\"")
+        .expect("the sample has 24w1d");
+    let end = start + maternity[start + 1..].find("[[maternity]]").unwrap() + 1;
+    let without = format!("{}{}", &maternity[..start], &maternity[end..]);
+    kizuna_app::ports::ContentStore::put_object(
+        compose::content(&stack.config, &stack.clients).as_ref(),
+        "content/base/maternity.toml",
+        without.into_bytes(),
+    )
+    .await
+    .unwrap();
+
+    let runs = stack.run_day(today()).await.unwrap();
+    assert!(runs.iter().all(|r| r.result.is_ok()), "{runs:#?}");
+    assert!(
+        stack.pushes_to(gap.user.as_str()).is_empty(),
+        "no text, no push"
+    );
+    assert_eq!(stack.pushes_to(fine.user.as_str()).len(), 1);
+    assert_eq!(stack.pushes_to(child_ok.user.as_str()).len(), 1);
+    let runs = compose::runs(&stack.config, &stack.clients);
+    let record = &kizuna_app::ports::RunRecords::list_recent(runs.as_ref(), &town, 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(record.counts.missing_content, 1);
+    assert_eq!(record.counts.sent, 2);
+}

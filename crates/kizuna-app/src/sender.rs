@@ -186,14 +186,20 @@ impl Sender {
                 .to_owned(),
             text: f.text,
         });
-        let library = ContentLibrary::from_files(files).map_err(|diagnostics| {
-            let first: Vec<String> = diagnostics.iter().take(3).map(|d| d.to_string()).collect();
-            SendError::Content(format!(
-                "{} problem(s), e.g. {}",
-                diagnostics.len(),
-                first.join("; ")
-            ))
-        })?;
+        let (library, gaps) =
+            ContentLibrary::from_files_allowing_gaps(files).map_err(|diagnostics| {
+                let first: Vec<String> =
+                    diagnostics.iter().take(3).map(|d| d.to_string()).collect();
+                SendError::Content(format!(
+                    "{} problem(s), e.g. {}",
+                    diagnostics.len(),
+                    first.join("; ")
+                ))
+            })?;
+        for gap in &gaps {
+            // Only the households on these days are skipped (counted as missing_content).
+            warn!(gap = %gap, "the content pack has no text for a scheduled day");
+        }
         let library = Arc::new(library);
         *cache = Some((snapshot.version, library.clone()));
         Ok(library)

@@ -159,15 +159,27 @@ impl ContentLibrary {
     pub fn from_files(
         files: impl IntoIterator<Item = SourceFile>,
     ) -> Result<ContentLibrary, Vec<Diagnostic>> {
-        parse::build(files.into_iter().collect(), "")
+        parse::build(files.into_iter().collect(), "", false).map(|(library, _)| library)
+    }
+
+    /// Like [`ContentLibrary::from_files`], but a scheduled day without a text does not fail the
+    /// library: it is returned as a warning, and the plan reports it per household
+    /// ([`crate::plan::DailyPlan::missing`]). This is the sender's mode — a gap in the content
+    /// must skip only the households on that day, not every parent of every town — while
+    /// `kizuna content check` and `content sync` refuse such a pack before it is uploaded.
+    /// Every other problem (syntax, placeholders, lengths, duplicates) still fails.
+    pub fn from_files_allowing_gaps(
+        files: impl IntoIterator<Item = SourceFile>,
+    ) -> Result<(ContentLibrary, Vec<Diagnostic>), Vec<Diagnostic>> {
+        parse::build(files.into_iter().collect(), "", true)
     }
 
     /// Reads a content directory from disk. Diagnostics name files as `dir/relative/path`.
     pub fn load_dir(dir: &Path) -> Result<ContentLibrary, Vec<Diagnostic>> {
         let (files, mut diagnostics) = read_dir_files(dir);
         let prefix = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
-        match parse::build(files, &prefix) {
-            Ok(library) if diagnostics.is_empty() => Ok(library),
+        match parse::build(files, &prefix, false) {
+            Ok((library, _)) if diagnostics.is_empty() => Ok(library),
             Ok(_) => Err(diagnostics),
             Err(found) => {
                 diagnostics.extend(found);

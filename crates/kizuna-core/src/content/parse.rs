@@ -139,6 +139,8 @@ fn line_of(starts: &[usize], offset: usize) -> u32 {
 
 struct Builder {
     diagnostics: Vec<Diagnostic>,
+    /// Days with no text, when the caller accepts gaps (see `Gaps`); otherwise they are errors.
+    gaps: Option<Vec<Diagnostic>>,
     /// Prepended to every path in a diagnostic (`content/` when loading from disk).
     prefix: String,
 }
@@ -147,6 +149,15 @@ impl Builder {
     fn error(&mut self, path: &str, line: u32, message: impl Into<String>) {
         let path = format!("{}{path}", self.prefix);
         self.diagnostics.push(Diagnostic::new(path, line, message));
+    }
+
+    /// A scheduled day without a text: an error, unless the caller accepts gaps.
+    fn gap(&mut self, path: &str, line: u32, message: impl Into<String>) {
+        let path = format!("{}{path}", self.prefix);
+        match &mut self.gaps {
+            Some(gaps) => gaps.push(Diagnostic::new(path, line, message)),
+            None => self.diagnostics.push(Diagnostic::new(path, line, message)),
+        }
     }
 
     fn template(
@@ -199,14 +210,18 @@ impl Builder {
 }
 
 /// `display_prefix` is prepended to paths in diagnostics only (e.g. `content/`).
+/// With `allow_gaps`, scheduled days without a text are returned as warnings beside the library
+/// instead of failing it.
 pub(super) fn build(
     mut files: Vec<SourceFile>,
     display_prefix: &str,
-) -> Result<ContentLibrary, Vec<Diagnostic>> {
+    allow_gaps: bool,
+) -> Result<(ContentLibrary, Vec<Diagnostic>), Vec<Diagnostic>> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let digest = digest(&files);
     let mut b = Builder {
         diagnostics: Vec::new(),
+        gaps: allow_gaps.then(Vec::new),
         prefix: display_prefix.to_owned(),
     };
 
@@ -469,10 +484,10 @@ pub(super) fn build(
         } else {
             format!("stages {}–{}", stage_key(run.0), stage_key(run.1))
         };
-        b.error(&pack_path, 1, format!("no maternity message for {what}"));
+        b.gap(&pack_path, 1, format!("no maternity message for {what}"));
     }
     if closing_origin.is_none() {
-        b.error(
+        b.gap(
             &pack_path,
             1,
             "no maternity closing message ([closing], sent on day 294)",
@@ -490,7 +505,7 @@ pub(super) fn build(
             format!("days {}–{}", run.0, run.1)
         };
         let line = scheduled_by[usize::from(run.0)];
-        b.error(&pack_path, line, format!("no child message for {what}"));
+        b.gap(&pack_path, line, format!("no child message for {what}"));
     }
 
     // 6. Overlays.
@@ -650,7 +665,7 @@ pub(super) fn build(
         return Err(diagnostics);
     }
     let bare = |t: Option<Text>| t.map(|t| t.template);
-    Ok(ContentLibrary {
+    let library = ContentLibrary {
         maternity: maternity.into_iter().map(bare).collect(),
         closing: bare(closing),
         child: child.into_iter().map(bare).collect(),
@@ -662,7 +677,8 @@ pub(super) fn build(
         schedule,
         next_child_day,
         municipalities,
-    })
+    };
+    Ok((library, b.gaps.unwrap_or_default()))
 }
 
 fn digest(files: &[SourceFile]) -> String {
