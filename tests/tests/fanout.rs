@@ -100,6 +100,23 @@ fn library() -> ContentLibrary {
     ContentLibrary::load_dir(&content_dir()).expect("the sample pack is valid")
 }
 
+/// How many of `households` have a message today, by the core's own plan over the sample pack.
+fn receiving_today(households: &[Household], town: &MunicipalityId) -> usize {
+    let lib = library();
+    let content = lib.for_municipality(town);
+    households
+        .iter()
+        .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
+        .count()
+}
+
+/// Every household with a message today received exactly one push.
+fn assert_exactly_once(stack: &LocalStack, households: &[Household], town: &MunicipalityId) {
+    let counts = pushes_by_user(stack);
+    assert_eq!(counts.len(), receiving_today(households, town));
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+}
+
 /// Pushes per recipient, from the fake LINE's record.
 fn pushes_by_user(stack: &LocalStack) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
@@ -239,14 +256,7 @@ async fn a_sender_killed_after_k_pushes_and_rerun_delivers_exactly_once() {
         .await;
         let town = town_id("kizuna-town");
         let households = populate(&stack, &town, 100, 12).await;
-        let expected: usize = {
-            let lib = library();
-            let content = lib.for_municipality(&town);
-            households
-                .iter()
-                .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
-                .count()
-        };
+        let expected = receiving_today(&households, &town);
         stack.set_japan_time(today(), 7, 0);
         stack.run_slot(today(), 7).await.unwrap();
 
@@ -301,15 +311,7 @@ async fn line_429s_and_5xx_at_20_percent_still_deliver_exactly_once() {
     let households = populate(&stack, &town, 200, 40).await;
     let runs = stack.run_day(today()).await.unwrap();
     assert!(!runs.is_empty());
-    let lib = library();
-    let content = lib.for_municipality(&town);
-    let expected = households
-        .iter()
-        .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
-        .count();
-    let counts = pushes_by_user(&stack);
-    assert_eq!(counts.len(), expected);
-    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+    assert_exactly_once(&stack, &households, &town);
     let rejected = stack.line.rejected_requests();
     assert!(
         rejected.iter().any(|r| r.kind == RejectionKind::Injected),
@@ -466,15 +468,7 @@ async fn an_unfinished_run_is_caught_up_in_a_later_slot() {
     assert_eq!(slot.jobs.len(), 1);
     assert_eq!(slot.jobs[0].attempt, 2);
     stack.drain_queue(5).await.unwrap();
-    let lib = library();
-    let content = lib.for_municipality(&id);
-    let expected = households
-        .iter()
-        .filter(|h| !plan_household(h, today(), &content).messages.is_empty())
-        .count();
-    let counts = pushes_by_user(&stack);
-    assert_eq!(counts.len(), expected);
-    assert!(counts.values().all(|&n| n == 1));
+    assert_exactly_once(&stack, &households, &id);
 
     // 10:00: completed, so nothing more is enqueued.
     stack.set_japan_time(today(), 10, 0);
