@@ -10,7 +10,7 @@ use anyhow::{bail, Context as _};
 use chrono::NaiveDate;
 use clap::Args;
 use kizuna_app::clock::SystemClock;
-use kizuna_app::model::{DeliveryState, SendJob, Shard};
+use kizuna_app::model::{DeliveryState, Municipality, SendJob, Shard};
 use kizuna_app::ports::{DeliveryLedger, HouseholdStore, MunicipalityDirectory};
 use kizuna_app::schedule::may_send_now;
 use kizuna_app::sender::{Sender, SenderSettings};
@@ -81,6 +81,14 @@ pub struct DryRunSummary {
     pub missing_content: u64,
 }
 
+/// The municipality's record, or an error an operator can act on.
+async fn registered(ops: &Ops, id: &MunicipalityId) -> anyhow::Result<Municipality> {
+    compose::municipalities(&ops.config, &ops.clients)
+        .get(id)
+        .await?
+        .with_context(|| format!("{id} is not registered"))
+}
+
 /// Who would receive what on `date`: one line per household fingerprint with the number of
 /// message objects and their content keys, and the ledger's state. Reads only.
 pub async fn dry_run(
@@ -90,10 +98,7 @@ pub async fn dry_run(
     shard: Option<Shard>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let municipality = compose::municipalities(&ops.config, &ops.clients)
-        .get(id)
-        .await?
-        .with_context(|| format!("{id} is not registered"))?;
+    let municipality = registered(ops, id).await?;
     // The sender's own content loading (S3, validated), so the plan is exactly what it sends.
     let sender = compose::sender(
         &ops.config,
@@ -203,10 +208,7 @@ pub async fn send(
     shard: Option<Shard>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let municipality = compose::municipalities(&ops.config, &ops.clients)
-        .get(id)
-        .await?
-        .with_context(|| format!("{id} is not registered"))?;
+    let municipality = registered(ops, id).await?;
     let shards: Vec<Shard> = match shard {
         Some(s) => vec![s],
         None => municipality.shards().collect(),
