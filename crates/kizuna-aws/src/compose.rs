@@ -4,9 +4,9 @@
 //! handlers here, from a [`Config`] and [`AwsClients`], so there is one wiring to get right.
 
 use crate::{
-    AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore, DynamoMunicipalityDirectory,
-    DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore, SecretsManagerChannelSecrets,
-    SqsSendQueue,
+    warmup, AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore,
+    DynamoMunicipalityDirectory, DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore,
+    SecretsManagerChannelSecrets, SqsSendQueue,
 };
 use kizuna_app::clock::Clock;
 use kizuna_app::scheduler::{Scheduler, SchedulerPorts};
@@ -76,6 +76,32 @@ pub fn webhook_handler(
     clients: &AwsClients,
     clock: Arc<dyn Clock>,
 ) -> Result<WebhookHandler, LineError> {
+    webhook_handler_with_line(config, clients, clock, line_client(config)?)
+}
+
+/// The webhook use case as its Lambda builds it at init: first the connections it will need
+/// are warmed up (if [`Config::warm_up_at_init`]), through the very clients it then uses.
+pub async fn webhook_handler_at_init(
+    config: &Config,
+    clients: &AwsClients,
+    clock: Arc<dyn Clock>,
+) -> Result<WebhookHandler, LineError> {
+    let line = line_client(config)?;
+    if config.warm_up_at_init {
+        warmup::warm_up(config, clients, &line, warmup::WEBHOOK)
+            .await
+            .log();
+    }
+    webhook_handler_with_line(config, clients, clock, line)
+}
+
+/// The webhook use case over a given LINE client (whose connection pool it shares).
+pub fn webhook_handler_with_line(
+    config: &Config,
+    clients: &AwsClients,
+    clock: Arc<dyn Clock>,
+    line: LineClient,
+) -> Result<WebhookHandler, LineError> {
     let ports = WebhookPorts {
         municipalities: municipalities(config, clients),
         secrets: secrets(config, clients),
@@ -86,7 +112,7 @@ pub fn webhook_handler(
         )),
         forwarder: Arc::new(WebhookForwardClient::new()?),
     };
-    Ok(WebhookHandler::new(ports, line_client(config)?, clock))
+    Ok(WebhookHandler::new(ports, line, clock))
 }
 
 /// The sender use case.
@@ -96,6 +122,39 @@ pub fn sender(
     clock: Arc<dyn Clock>,
     settings: SenderSettings,
 ) -> Result<Sender, LineError> {
+    Ok(sender_with_line(
+        config,
+        clients,
+        clock,
+        settings,
+        line_client(config)?,
+    ))
+}
+
+/// The sender use case as its Lambda builds it at init (see [`webhook_handler_at_init`]).
+pub async fn sender_at_init(
+    config: &Config,
+    clients: &AwsClients,
+    clock: Arc<dyn Clock>,
+    settings: SenderSettings,
+) -> Result<Sender, LineError> {
+    let line = line_client(config)?;
+    if config.warm_up_at_init {
+        warmup::warm_up(config, clients, &line, warmup::SENDER)
+            .await
+            .log();
+    }
+    Ok(sender_with_line(config, clients, clock, settings, line))
+}
+
+/// The sender use case over a given LINE client (whose connection pool it shares).
+pub fn sender_with_line(
+    config: &Config,
+    clients: &AwsClients,
+    clock: Arc<dyn Clock>,
+    settings: SenderSettings,
+    line: LineClient,
+) -> Sender {
     let ports = SenderPorts {
         municipalities: municipalities(config, clients),
         secrets: secrets(config, clients),
@@ -104,7 +163,7 @@ pub fn sender(
         runs: runs(config, clients),
         content: content(config, clients),
     };
-    Ok(Sender::new(ports, line_client(config)?, clock, settings))
+    Sender::new(ports, line, clock, settings)
 }
 
 /// The scheduler use case.

@@ -6,6 +6,8 @@ use std::fmt;
 pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
 /// Default Secrets Manager name prefix: the secret of `ama-town` is `kizuna/line/ama-town`.
 pub const DEFAULT_SECRET_PREFIX: &str = "kizuna/line/";
+/// Default of `KIZUNA_WARM_UP_AT_INIT` (see [`Config::warm_up_at_init`]).
+pub const DEFAULT_WARM_UP_AT_INIT: bool = true;
 
 /// Names of Kizuna's DynamoDB tables (one per concern, so IAM can be least-privilege).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,11 @@ pub struct Config {
     /// `AWS_ENDPOINT_URL`, set only for emulators. The SDK reads it by itself; Kizuna needs it
     /// to switch S3 to path-style addressing, which emulators on `localhost` require.
     pub aws_endpoint_url: Option<String>,
+    /// `KIZUNA_WARM_UP_AT_INIT` (`true`/`false`, default [`DEFAULT_WARM_UP_AT_INIT`]): whether
+    /// a Lambda opens its AWS and LINE connections while it initialises ([`crate::warmup`]),
+    /// so the first event does not pay for them. docs/benchmarks.md ("Start-up") has the
+    /// measurements behind the default.
+    pub warm_up_at_init: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +91,13 @@ impl Config {
                     .into(),
             });
         }
+        let warm_up_at_init = match get("KIZUNA_WARM_UP_AT_INIT") {
+            None => DEFAULT_WARM_UP_AT_INIT,
+            Some(v) => parse_bool(&v).ok_or(ConfigError::Invalid {
+                var: "KIZUNA_WARM_UP_AT_INIT",
+                reason: format!("must be true or false, not {v:?}"),
+            })?,
+        };
         Ok(Self {
             line_api_base,
             tables,
@@ -92,6 +106,7 @@ impl Config {
             secret_prefix: get("KIZUNA_SECRET_PREFIX")
                 .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_owned()),
             aws_endpoint_url: get("AWS_ENDPOINT_URL"),
+            warm_up_at_init,
         })
     }
 
@@ -116,6 +131,7 @@ impl Config {
             send_queue_url: format!("{}/{namespace}-send", queue_base.trim_end_matches('/')),
             secret_prefix: format!("{namespace}/line/"),
             aws_endpoint_url,
+            warm_up_at_init: DEFAULT_WARM_UP_AT_INIT,
         }
     }
 
@@ -126,6 +142,15 @@ impl Config {
             .rsplit('/')
             .next()
             .unwrap_or_default()
+    }
+}
+
+/// `true`/`false` as CloudFormation and shells write them (also `1`/`0`), any case.
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -174,6 +199,7 @@ mod tests {
         assert_eq!(c.line_api_base, "https://api.line.me");
         assert_eq!(c.secret_prefix, "kizuna/line/");
         assert_eq!(c.aws_endpoint_url, None);
+        assert_eq!(c.warm_up_at_init, DEFAULT_WARM_UP_AT_INIT);
         assert_eq!(c.tables.households, "h");
         assert_eq!(c.send_queue_name(), "q");
     }
@@ -227,6 +253,33 @@ mod tests {
             Config::from_lookup(env(&vars)),
             Err(ConfigError::Invalid {
                 var: "KIZUNA_SEND_QUEUE_URL",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn warm_up_at_init_is_a_boolean() {
+        for (value, expected) in [
+            ("true", true),
+            ("FALSE", false),
+            ("1", true),
+            (" 0 ", false),
+        ] {
+            let mut vars = FULL.to_vec();
+            vars.push(("KIZUNA_WARM_UP_AT_INIT", value));
+            assert_eq!(
+                Config::from_lookup(env(&vars)).unwrap().warm_up_at_init,
+                expected,
+                "{value:?}"
+            );
+        }
+        let mut vars = FULL.to_vec();
+        vars.push(("KIZUNA_WARM_UP_AT_INIT", "yes please"));
+        assert!(matches!(
+            Config::from_lookup(env(&vars)),
+            Err(ConfigError::Invalid {
+                var: "KIZUNA_WARM_UP_AT_INIT",
                 ..
             })
         ));

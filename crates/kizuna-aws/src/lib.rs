@@ -25,9 +25,13 @@ mod runs;
 pub mod schema;
 mod secrets;
 pub mod telemetry;
+pub mod warmup;
 
 pub use clients::AwsClients;
-pub use config::{Config, ConfigError, TableNames, DEFAULT_LINE_API_BASE, DEFAULT_SECRET_PREFIX};
+pub use config::{
+    Config, ConfigError, TableNames, DEFAULT_LINE_API_BASE, DEFAULT_SECRET_PREFIX,
+    DEFAULT_WARM_UP_AT_INIT,
+};
 pub use content::S3ContentStore;
 pub use deliveries::DynamoDeliveryLedger;
 pub use events::DynamoWebhookEventLog;

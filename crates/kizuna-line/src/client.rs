@@ -319,6 +319,18 @@ impl LineClient {
         self.get_json("/v2/bot/info", token).await
     }
 
+    /// Opens a connection to the API host and leaves it in the client's pool, so the next call
+    /// skips the TCP and TLS handshakes (a Lambda calls this while it initialises). Sends
+    /// `GET /` without credentials: no endpoint, no token, nothing LINE counts or logs against
+    /// a channel. Any HTTP answer (LINE's is a 404) means the connection is up.
+    pub async fn warm_up(&self) -> Result<StatusCode, LineError> {
+        let resp = send(self.http.get(self.url("/")?)).await?;
+        let status = resp.status();
+        // Reading the body to its end returns the connection to the pool.
+        resp.bytes().await.map_err(transport)?;
+        Ok(status)
+    }
+
     /// `POST /oauth2/v3/token` (client credentials): a stateless channel access token, valid
     /// for 15 minutes and not revocable. Prefer [`crate::token::TokenProvider`], which caches it.
     pub async fn issue_stateless_token(

@@ -231,6 +231,29 @@ async fn connection_failures_are_retryable_transport_errors() {
 }
 
 #[tokio::test]
+async fn warm_up_reaches_the_host_without_touching_any_channel() {
+    let (fake, client) = start(builder(Some(100)).build()).await;
+    // Any HTTP answer will do: the point is the pooled connection, not the endpoint.
+    let status = client.warm_up().await.expect("warm-up");
+    assert_eq!(status.as_u16(), 404);
+    assert!(fake.rejected_requests().is_empty());
+    assert!(fake.contract_violations().is_empty());
+    assert_eq!(fake.counted_messages(CHANNEL), 0);
+    // The warmed client then works as usual.
+    assert_eq!(client.quota(&token()).await.unwrap(), Quota::Limited(100));
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let unreachable = LineClient::new(&format!("http://127.0.0.1:{port}")).unwrap();
+    assert!(matches!(
+        unreachable.warm_up().await,
+        Err(LineError::Transport(_))
+    ));
+}
+
+#[tokio::test]
 async fn quota_consumption_and_bot_info() {
     let (fake, client) = start(builder(Some(100)).build()).await;
     assert_eq!(client.quota(&token()).await.unwrap(), Quota::Limited(100));

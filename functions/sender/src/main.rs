@@ -32,12 +32,16 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let clients = AwsClients::from_config(&config).await;
-    let sender = Arc::new(compose::sender(
-        &config,
-        &clients,
-        Arc::new(SystemClock),
-        SenderSettings::default(),
-    )?);
+    // Connections opened now if KIZUNA_WARM_UP_AT_INIT (kizuna_aws::warmup).
+    let sender = Arc::new(
+        compose::sender_at_init(
+            &config,
+            &clients,
+            Arc::new(SystemClock),
+            SenderSettings::default(),
+        )
+        .await?,
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let sender = sender.clone();
         async move { handle(&sender, event).await }

@@ -11,14 +11,11 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     telemetry::init();
     // Built once per execution environment and reused by warm invocations (clients, the
-    // secret cache, LINE tokens).
+    // secret cache, LINE tokens), with its connections opened now if KIZUNA_WARM_UP_AT_INIT.
     let config = Config::from_env()?;
     let clients = AwsClients::from_config(&config).await;
-    let handler = Arc::new(compose::webhook_handler(
-        &config,
-        &clients,
-        Arc::new(SystemClock),
-    )?);
+    let handler =
+        Arc::new(compose::webhook_handler_at_init(&config, &clients, Arc::new(SystemClock)).await?);
     lambda_http::run(service_fn(move |request| {
         let handler = handler.clone();
         async move { handle(&handler, request).await }
