@@ -6,6 +6,7 @@
 //! code under test is the production code: only the clock and the endpoints differ, and those
 //! come from configuration.
 
+pub mod chaos;
 pub mod moto;
 
 use anyhow::{anyhow, Context as _};
