@@ -152,9 +152,10 @@ async fn delete_removes_the_household_and_is_idempotent() {
     let m = muni("ama-town");
     let h = receiving(&m, 7);
     store.save(&h).await.unwrap();
-    store.delete(&m, &h.user).await.unwrap();
+    let stored = store.get(&m, &h.user).await.unwrap().unwrap();
+    store.delete(&stored).await.unwrap();
     assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
-    store.delete(&m, &h.user).await.unwrap();
+    store.delete(&stored).await.unwrap();
     // Gone from the fan-out too.
     let page = store
         .deliverable_page(&m, Shard::ALL, None, 10)
@@ -163,6 +164,25 @@ async fn delete_removes_the_household_and_is_idempotent() {
     assert!(page.items.is_empty());
     // A new registration after deletion starts again at version 0.
     assert_eq!(store.save(&h).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_delete_decided_on_an_older_version_is_a_conflict_and_deletes_nothing() {
+    let aws = test_aws().await;
+    let store = aws.households();
+    let m = muni("ama-town");
+    let h = receiving(&m, 8);
+    store.save(&h).await.unwrap();
+    let read = store.get(&m, &h.user).await.unwrap().unwrap();
+    // Another event changes the household after our read.
+    let mut changed = read.clone();
+    changed.paused = true;
+    store.save(&changed).await.unwrap();
+    assert_eq!(store.delete(&read).await, Err(StoreError::Conflict));
+    let kept = store.get(&m, &h.user).await.unwrap().unwrap();
+    assert!(kept.paused);
+    store.delete(&kept).await.unwrap();
+    assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
 }
 
 /// Reads every page of one shard's fan-out.

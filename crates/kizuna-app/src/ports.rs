@@ -76,9 +76,11 @@ pub trait HouseholdStore: Send + Sync {
     /// [`StoreError::Conflict`] if someone else wrote in between.
     async fn save(&self, household: &Household) -> StoreResult<u64>;
 
-    /// Deletes everything kept about this parent in this municipality. Deleting a household
-    /// that does not exist is not an error.
-    async fn delete(&self, municipality: &MunicipalityId, user: &LineUserId) -> StoreResult<()>;
+    /// Deletes everything kept about this parent in this municipality, if the stored version
+    /// is still `household.version`: a delete decided on an older read would erase a change
+    /// made in between, so it is [`StoreError::Conflict`] instead, like [`Self::save`].
+    /// Deleting a household that no longer exists is not an error.
+    async fn delete(&self, household: &Household) -> StoreResult<()>;
 
     /// The households of one fan-out shard that [receive messages](Household::receives_messages),
     /// by an index query (never a Scan). Pass the returned `next` back as `cursor`.

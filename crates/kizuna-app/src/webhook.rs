@@ -267,9 +267,12 @@ impl WebhookHandler {
             let stored = match &outcome.household {
                 HouseholdChange::Unchanged => Ok(()),
                 HouseholdChange::Save(h) => self.ports.households.save(h).await.map(|_| ()),
-                HouseholdChange::Delete => {
-                    self.ports.households.delete(&municipality.id, user).await
-                }
+                // Conditional on the version read, as a save is: 削除する decided on a
+                // household that a concurrent event has since changed is re-decided.
+                HouseholdChange::Delete => match &existing {
+                    Some(read) => self.ports.households.delete(read).await,
+                    None => Ok(()),
+                },
             };
             match stored {
                 Ok(()) => break outcome,

@@ -131,12 +131,16 @@ impl HouseholdStore for DynamoHouseholdStore {
         Ok(next)
     }
 
-    async fn delete(&self, municipality: &MunicipalityId, user: &LineUserId) -> StoreResult<()> {
+    async fn delete(&self, household: &Household) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key(PK, s(municipality.as_str()))
-            .key(SK, s(user.as_str()))
+            .key(PK, s(household.municipality.as_str()))
+            .key(SK, s(household.user.as_str()))
+            .condition_expression("attribute_not_exists(#sk) OR #v = :expected")
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":expected", n(household.version))
             .send()
             .await
             .map_err(|e| store_error("DeleteItem household", e))?;
