@@ -10,7 +10,8 @@
 //!   without `postback.data`) becomes [`EventKind::Unknown`] rather than failing its siblings;
 //! - the common fields every event must carry (`type`, `timestamp`, `mode`, `webhookEventId`,
 //!   `deliveryContext`) and the body's `destination` and `events` are required: a body without
-//!   them is not a LINE webhook (the signature check should already have rejected it).
+//!   them is not a LINE webhook (the signature check should already have rejected it); so is
+//!   one with an empty or overlong `webhookEventId` ([`MAX_WEBHOOK_EVENT_ID_LEN`]).
 //!
 //! Nothing here panics on hostile input: `serde_json` bounds nesting depth, and every
 //! conversion is fallible.
@@ -18,6 +19,11 @@
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::Value;
+
+/// The longest `webhookEventId` accepted. LINE's are 26-character ULIDs; the id is the key
+/// events are deduplicated on, and a key longer than DynamoDB allows (2,048 bytes) would fail
+/// the store on every redelivery of the body, so a longer one means the body is not LINE's.
+pub const MAX_WEBHOOK_EVENT_ID_LEN: usize = 128;
 
 /// The whole webhook request body.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -301,10 +307,11 @@ impl<'de> Deserialize<'de> for Event {
             Some(Value::String(s)) => Some(s),
             _ => None,
         };
-        if raw.webhook_event_id.is_empty() {
+        if raw.webhook_event_id.is_empty() || raw.webhook_event_id.len() > MAX_WEBHOOK_EVENT_ID_LEN
+        {
             return Err(de::Error::invalid_value(
-                de::Unexpected::Str(""),
-                &"a non-empty webhookEventId",
+                de::Unexpected::Str(&raw.webhook_event_id),
+                &"a webhookEventId of 1 to 128 bytes",
             ));
         }
         Ok(Event {
@@ -564,6 +571,16 @@ mod tests {
         ] {
             assert!(parse(body.as_bytes()).is_err(), "accepted {body:?}");
         }
+        // An event id longer than any key the event log can store (found by the webhook
+        // fuzz tests: a validly signed body with one got 500 on every delivery).
+        let with_id = |id: &str| {
+            format!(
+                r#"{{"destination":"U1","events":[{{"type":"unfollow","mode":"active","timestamp":1,"webhookEventId":"{id}","deliveryContext":{{"isRedelivery":false}}}}]}}"#
+            )
+        };
+        assert!(parse(with_id(&"E".repeat(MAX_WEBHOOK_EVENT_ID_LEN)).as_bytes()).is_ok());
+        assert!(parse(with_id(&"E".repeat(MAX_WEBHOOK_EVENT_ID_LEN + 1)).as_bytes()).is_err());
+        assert!(parse(with_id(&"E".repeat(3000)).as_bytes()).is_err());
     }
 
     #[test]
