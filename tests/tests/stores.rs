@@ -15,7 +15,7 @@ use kizuna_app::ports::{
 use kizuna_core::Subject;
 use kizuna_core::{Household, LineUserId, MunicipalityId, Registration, RegistrationStatus};
 use kizuna_tests::{test_aws, TestAws};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -422,6 +422,31 @@ async fn event_claims_follow_the_idempotency_protocol() {
         log.complete("never-claimed").await,
         Err(StoreError::NotFound)
     );
+}
+
+#[tokio::test]
+async fn done_events_are_found_in_batches_and_expire_like_claims() {
+    let aws = test_aws().await;
+    let log = aws.events();
+    let t0 = at("2026-12-01T09:00:00Z");
+    // More ids than one BatchGetItem takes, every third one done, one in progress.
+    let ids: Vec<String> = (0..250).map(|i| format!("ev-{i:03}")).collect();
+    for id in ids.iter().step_by(3) {
+        log.claim(id, t0).await.unwrap();
+        log.complete(id).await.unwrap();
+    }
+    log.claim(&ids[1], t0).await.unwrap();
+    let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+    asked.push(&ids[0]); // named twice, as a body may
+    let done = log.done_among(&asked, t0).await.unwrap();
+    let expected: HashSet<String> = ids.iter().step_by(3).cloned().collect();
+    assert_eq!(done, expected);
+    // Past the retention, a done record is as good as absent (as for `claim`).
+    let later = log
+        .done_among(&asked, t0 + ChronoDuration::days(15))
+        .await
+        .unwrap();
+    assert!(later.is_empty(), "{later:?}");
 }
 
 #[tokio::test]

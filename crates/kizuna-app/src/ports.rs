@@ -12,6 +12,7 @@ use crate::model::{
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// Why a store operation failed, and whether trying again can help.
@@ -127,6 +128,13 @@ pub trait WebhookEventLog: Send + Sync {
     async fn complete(&self, event_id: &str) -> StoreResult<()>;
     /// Gives up a claim after a failure, so LINE's redelivery can process the event again.
     async fn release(&self, event_id: &str) -> StoreResult<()>;
+    /// Which of `event_ids` are done (and not expired), in a few batched reads: lets a
+    /// redelivery of a large body skip its done events without one claim each.
+    async fn done_among(
+        &self,
+        event_ids: &[&str],
+        now: DateTime<Utc>,
+    ) -> StoreResult<HashSet<String>>;
 }
 
 /// The outcome of claiming one delivery.

@@ -14,6 +14,7 @@
 //! | replayed event (same `webhookEventId`)  | 200, no second effect |
 //! | empty `events` (console "Verify")       | 200    |
 //! | a store failure mid-way                 | 500, the event is released so LINE's redelivery retries it |
+//! | events left when the time budget is used up | 500: the handled ones are done, LINE's redelivery goes on with the rest |
 
 use crate::clock::Clock;
 use crate::model::Municipality;
@@ -27,7 +28,9 @@ use kizuna_core::conversation::{respond, Context, HouseholdChange, Inbound};
 use kizuna_core::{today_in_japan, LineUserId, MunicipalityId};
 use kizuna_line::webhook::{parse, Event, EventKind, MessageContent, Mode};
 use kizuna_line::{signature, LineClient, LineError, TokenProvider};
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 /// LINE's webhook bodies are small; anything this large is not from LINE.
@@ -36,6 +39,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How many times an event is re-applied when a concurrent event for the same parent changed
 /// the household between our read and our write.
 const MAX_CONFLICT_RETRIES: usize = 5;
+
+/// How long one request may spend starting events, by default: `WebhookFunction`'s timeout
+/// in `infra/template.yaml` is 10 s, and the event in flight when the budget runs out (a few
+/// DynamoDB round trips and a reply) must still finish before it. A body of thousands of
+/// events is worked through over LINE's redeliveries (events done are skipped in one call
+/// each) instead of being cut off by the Lambda timeout with no answer at all.
+pub const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(6);
 
 /// An HTTP answer, independent of any HTTP framework.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +86,7 @@ pub struct WebhookHandler {
     line: LineClient,
     tokens: TokenProvider,
     clock: Arc<dyn Clock>,
+    time_budget: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +110,14 @@ impl WebhookHandler {
             line,
             tokens,
             clock,
+            time_budget: DEFAULT_TIME_BUDGET,
         }
+    }
+
+    /// Replaces [`DEFAULT_TIME_BUDGET`] (measured in real time, whatever the clock says).
+    pub fn with_time_budget(mut self, budget: Duration) -> Self {
+        self.time_budget = budget;
+        self
     }
 
     /// Handles one webhook request. `signature` is the `x-line-signature` header value (the
@@ -110,6 +128,7 @@ impl WebhookHandler {
         signature: Option<&str>,
         body: &[u8],
     ) -> WebhookResponse {
+        let started = Instant::now();
         if body.len() > MAX_BODY_BYTES {
             return WebhookResponse::new(413, "request body too large");
         }
@@ -162,9 +181,44 @@ impl WebhookHandler {
             }
         }
 
+        // A redelivered body of many events is likely one we ran out of time on: find the
+        // events already done in a few batched reads, rather than one claim each, so that
+        // each redelivery gets further than the last.
+        let already_done = if request.events.len() > 1
+            && request.events.iter().any(|e| e.is_redelivery)
+        {
+            let ids: Vec<&str> = request
+                .events
+                .iter()
+                .map(|e| e.webhook_event_id.as_str())
+                .collect();
+            match self.ports.events.done_among(&ids, self.clock.now()).await {
+                Ok(done) => done,
+                Err(e) => {
+                    warn!(municipality = municipality.id.as_str(), error = %e, "could not look up done events; claiming each");
+                    HashSet::new()
+                }
+            }
+        } else {
+            HashSet::new()
+        };
+
         let mut failed = false;
         let mut forward = false;
-        for event in &request.events {
+        for (done, event) in request.events.iter().enumerate() {
+            if already_done.contains(&event.webhook_event_id) {
+                continue;
+            }
+            if started.elapsed() >= self.time_budget {
+                warn!(
+                    municipality = municipality.id.as_str(),
+                    handled = done,
+                    left = request.events.len() - done,
+                    "time budget used up; the remaining events are left for LINE's redelivery"
+                );
+                failed = true;
+                break;
+            }
             match self.handle_event(&municipality, &credentials, event).await {
                 Ok(handled) => forward |= !handled.consumed,
                 Err(e) => {
