@@ -2,6 +2,7 @@
 //! the scheduler and the sender (see `kizuna-local`), plus helpers that act like a parent.
 
 use crate::test_aws;
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 use kizuna_core::MunicipalityId;
 use kizuna_local::{LocalStack, StackOptions, Town};
@@ -123,4 +124,85 @@ pub fn find_button(reply: &[Value], label: &str) -> Option<Value> {
 /// All texts of a reply or push, joined.
 pub fn joined(messages: &[Value]) -> String {
     kizuna_local::texts(messages).join("\n")
+}
+
+/// An HTTP/1.1 POST written byte by byte, so that the path and the header name reach the
+/// server exactly as given (an HTTP client would normalise the header name's case). Returns
+/// the status code, or 0 when the server answered something that is not HTTP.
+pub async fn post_with_header(
+    base: &str,
+    path: &str,
+    header: &str,
+    value: &str,
+    body: &[u8],
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("local webhook server accepts connections");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{header}: {value}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("request head written");
+    // The server may answer (413) and close before reading a large body.
+    let _ = stream.write_all(body).await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    String::from_utf8_lossy(&response)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// An attribute value rendered with map keys in order (a `HashMap`'s `Debug` is not).
+fn canonical(value: &AttributeValue) -> String {
+    match value {
+        AttributeValue::M(map) => {
+            let mut entries: Vec<_> = map
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{}", canonical(v)))
+                .collect();
+            entries.sort();
+            format!("{{{}}}", entries.join(","))
+        }
+        AttributeValue::L(list) => {
+            let entries: Vec<_> = list.iter().map(canonical).collect();
+            format!("[{}]", entries.join(","))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// Every item of a DynamoDB table, each rendered in full and sorted: two snapshots are equal
+/// exactly when the table holds the same items with the same attribute values.
+pub async fn table_snapshot(stack: &LocalStack, table: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = stack
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scanning {table}: {e:?}"));
+        for item in page.items.unwrap_or_default() {
+            items.push(canonical(&AttributeValue::M(item)));
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    items.sort();
+    items
 }

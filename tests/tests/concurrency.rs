@@ -37,7 +37,7 @@ fn permutations() -> u64 {
     std::env::var("KIZUNA_PERMUTATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(32)
+        .unwrap_or(30)
 }
 
 /// One event of the storm: what LINE sends, and what the conversation sees of it.

@@ -253,7 +253,7 @@ async fn bad_requests_get_clear_answers_and_change_nothing() {
         .await;
     assert_eq!(status, 200);
     // The header name is matched case-insensitively: written as `X-LINE-Signature` on the wire.
-    let status = raw_post(
+    let status = post_with_header(
         &stack.webhook_base,
         "/webhook/kizuna-town",
         "X-LINE-Signature",
@@ -360,26 +360,6 @@ async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
     // Our own commands are consumed, not forwarded.
     parent.say("ヘルプ").await;
     assert_eq!(received.lock().unwrap().len(), 1);
-}
-
-/// An HTTP/1.1 POST written byte by byte, so the header name's case is exactly as given.
-async fn raw_post(base: &str, path: &str, header: &str, value: &str, body: &[u8]) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{header}: {value}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test]
