@@ -145,6 +145,16 @@ impl Fixture {
         }
     }
 
+    /// `body` posted to TOWN, signed with its channel secret.
+    fn signed_request(&self, body: Vec<u8>) -> Request {
+        Request {
+            municipality: TOWN.to_owned(),
+            signature: Some(sign(&self.secret, &body)),
+            header_name: "x-line-signature".to_owned(),
+            body,
+        }
+    }
+
     fn record(&self, class: &str, took: Duration) {
         self.latencies
             .lock()
@@ -725,12 +735,7 @@ async fn signed_hostile_input_is_contained(
     let bystander = fx.stored(TOWN, &fx.bystander).await;
     let parent_elsewhere = fx.stored(OTHER_TOWN, &fx.parent).await;
     let before = fx.observable_state().await;
-    let request = Request {
-        municipality: TOWN.to_owned(),
-        signature: Some(sign(&fx.secret, &body)),
-        header_name: "x-line-signature".to_owned(),
-        body,
-    };
+    let request = fx.signed_request(body);
     let class = match envelope {
         Envelope::Plain => "signed hostile events",
         Envelope::ForeignDestination => "signed, another bot's destination",
@@ -890,13 +895,7 @@ async fn work_through_many_events(fx: &Fixture, count: usize, budget: Duration) 
 fn a_body_of_many_events_is_answered_in_time_and_finished_over_redeliveries() {
     let rt = rt();
     let fx = rt.block_on(Fixture::start());
-    let body = ignored_events_body(&fx.bot);
-    let request = Request {
-        municipality: TOWN.to_owned(),
-        signature: Some(sign(&fx.secret, &body)),
-        header_name: "x-line-signature".to_owned(),
-        body,
-    };
+    let request = fx.signed_request(ignored_events_body(&fx.bot));
     let status = rt
         .block_on(fx.send("4000 ignored events", &request, false))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -943,13 +942,7 @@ fn latency_per_input_class() {
     let cases = cases_or(2000);
     run_unsigned(&fx, &rt, cases);
     run_signed(&fx, &rt, cases);
-    let body = ignored_events_body(&fx.bot);
-    let request = Request {
-        municipality: TOWN.to_owned(),
-        signature: Some(sign(&fx.secret, &body)),
-        header_name: "x-line-signature".to_owned(),
-        body,
-    };
+    let request = fx.signed_request(ignored_events_body(&fx.bot));
     for _ in 0..20 {
         rt.block_on(fx.send("4000 ignored events", &request, false))
             .unwrap_or_else(|e| panic!("{e}"));
