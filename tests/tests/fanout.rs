@@ -520,3 +520,189 @@ async fn missing_content_for_one_stage_skips_only_those_households() {
     assert_eq!(record.counts.missing_content, 1);
     assert_eq!(record.counts.sent, 2);
 }
+
+/// The production household store, with every page of the fan-out listing `delay` slower (a
+/// throttled or overloaded table).
+struct SlowListing {
+    inner: std::sync::Arc<dyn HouseholdStore>,
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl HouseholdStore for SlowListing {
+    async fn get(
+        &self,
+        m: &MunicipalityId,
+        u: &LineUserId,
+    ) -> kizuna_app::ports::StoreResult<Option<Household>> {
+        self.inner.get(m, u).await
+    }
+    async fn save(&self, h: &Household) -> kizuna_app::ports::StoreResult<u64> {
+        self.inner.save(h).await
+    }
+    async fn delete(&self, h: &Household) -> kizuna_app::ports::StoreResult<()> {
+        self.inner.delete(h).await
+    }
+    async fn deliverable_page(
+        &self,
+        m: &MunicipalityId,
+        shard: kizuna_app::model::Shard,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> kizuna_app::ports::StoreResult<kizuna_app::model::Page<Household>> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.deliverable_page(m, shard, cursor, limit).await
+    }
+    async fn all_in_municipality_page(
+        &self,
+        m: &MunicipalityId,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> kizuna_app::ports::StoreResult<kizuna_app::model::Page<Household>> {
+        self.inner.all_in_municipality_page(m, cursor, limit).await
+    }
+    async fn purge_unfollowed_before(
+        &self,
+        m: &MunicipalityId,
+        cutoff: NaiveDate,
+    ) -> kizuna_app::ports::StoreResult<u64> {
+        self.inner.purge_unfollowed_before(m, cutoff).await
+    }
+}
+
+/// The production ledger, counting claims.
+struct CountingLedger {
+    inner: std::sync::Arc<dyn kizuna_app::ports::DeliveryLedger>,
+    claims: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl kizuna_app::ports::DeliveryLedger for CountingLedger {
+    async fn claim(
+        &self,
+        m: &MunicipalityId,
+        date: NaiveDate,
+        u: &LineUserId,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: Duration,
+    ) -> kizuna_app::ports::StoreResult<kizuna_app::ports::LedgerClaim> {
+        self.claims
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.claim(m, date, u, now, lease).await
+    }
+    async fn mark_sent(
+        &self,
+        m: &MunicipalityId,
+        date: NaiveDate,
+        u: &LineUserId,
+        request_id: &str,
+        count: u32,
+    ) -> kizuna_app::ports::StoreResult<()> {
+        self.inner.mark_sent(m, date, u, request_id, count).await
+    }
+    async fn mark_failed(
+        &self,
+        m: &MunicipalityId,
+        date: NaiveDate,
+        u: &LineUserId,
+        reason: &str,
+        retryable: bool,
+    ) -> kizuna_app::ports::StoreResult<()> {
+        self.inner.mark_failed(m, date, u, reason, retryable).await
+    }
+    async fn get(
+        &self,
+        m: &MunicipalityId,
+        date: NaiveDate,
+        u: &LineUserId,
+    ) -> kizuna_app::ports::StoreResult<Option<kizuna_app::model::DeliveryRecord>> {
+        self.inner.get(m, date, u).await
+    }
+    async fn list(
+        &self,
+        m: &MunicipalityId,
+        date: NaiveDate,
+    ) -> kizuna_app::ports::StoreResult<Vec<kizuna_app::model::DeliveryRecord>> {
+        self.inner.list(m, date).await
+    }
+    async fn sent_among(
+        &self,
+        m: &MunicipalityId,
+        date: NaiveDate,
+        users: &[LineUserId],
+    ) -> kizuna_app::ports::StoreResult<std::collections::HashSet<LineUserId>> {
+        self.inner.sent_among(m, date, users).await
+    }
+}
+
+/// Regression (found by the chaos suite, docs/reliability.md): the sender listed the whole
+/// shard before its first push, so when listing was slow every invocation reached its deadline
+/// having delivered nothing, and the day was never sent. Now it delivers page by page, and a
+/// rerun skips the households already sent with batched reads instead of claiming each.
+#[tokio::test]
+async fn a_slow_listing_still_delivers_before_the_deadline_and_reruns_skip_the_sent() {
+    let stack = stack_with(vec![kizuna_town()], StackOptions::default()).await;
+    let town = town_id("kizuna-town");
+    let households = populate(&stack, &town, 900, 24).await;
+    let expected = receiving_today(&households, &town);
+    stack.set_japan_time(today(), 7, 0);
+
+    let ledger = std::sync::Arc::new(CountingLedger {
+        inner: compose::ledger(&stack.config, &stack.clients),
+        claims: Default::default(),
+    });
+    let ports = kizuna_app::sender::SenderPorts {
+        municipalities: compose::municipalities(&stack.config, &stack.clients),
+        secrets: compose::secrets(&stack.config, &stack.clients),
+        households: std::sync::Arc::new(SlowListing {
+            inner: compose::households(&stack.config, &stack.clients),
+            delay: Duration::from_millis(400),
+        }),
+        ledger: ledger.clone(),
+        runs: compose::runs(&stack.config, &stack.clients),
+        content: compose::content(&stack.config, &stack.clients),
+    };
+    let settings = SenderSettings {
+        page_size: 4,
+        deadline_margin: Duration::ZERO,
+        ..quick_settings()
+    };
+    let sender = kizuna_app::sender::Sender::new(
+        ports,
+        kizuna_line::LineClient::new(&stack.line.base_url).unwrap(),
+        stack.clock.clone(),
+        settings,
+    );
+    let job = kizuna_app::model::SendJob {
+        municipality: town.clone(),
+        date: today(),
+        shard: kizuna_app::model::Shard::ALL,
+        attempt: 0,
+    };
+
+    // Listing the six pages takes 2.4 s; the invocation has 1.5 s. It must still deliver.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    let first = sender.run(&job, Some(deadline)).await;
+    assert!(matches!(first, Err(SendError::Incomplete(_))), "{first:?}");
+    let sent_first = pushes_by_user(&stack).len();
+    assert!(
+        sent_first > 0,
+        "an invocation whose listing outlasts it still delivers what it has listed"
+    );
+
+    // A rerun with time enough finishes the day, exactly once each.
+    let report = sender.run(&job, None).await.expect("the rerun completes");
+    assert_eq!(report.counts.sent as usize, expected - sent_first);
+    assert_exactly_once(&stack, &households, &town);
+
+    // Another rerun finds everything sent without a single claim.
+    let claims_before = ledger.claims.load(std::sync::atomic::Ordering::SeqCst);
+    let again = sender.run(&job, None).await.expect("completes");
+    assert_eq!(again.counts.sent, 0);
+    assert_eq!(
+        ledger.claims.load(std::sync::atomic::Ordering::SeqCst),
+        claims_before,
+        "sent households are skipped by batched reads, not claimed again"
+    );
+    assert_exactly_once(&stack, &households, &town);
+}

@@ -200,6 +200,26 @@ pub trait DeliveryLedger: Send + Sync {
         municipality: &MunicipalityId,
         date: NaiveDate,
     ) -> StoreResult<Vec<DeliveryRecord>>;
+
+    /// Which of `users` are already marked sent for the date: lets a rerun skip them with a
+    /// few batched reads instead of one conditional write each. Only an optimisation — the
+    /// claim stays the authority, so a user missing from the answer is merely claimed.
+    async fn sent_among(
+        &self,
+        municipality: &MunicipalityId,
+        date: NaiveDate,
+        users: &[LineUserId],
+    ) -> StoreResult<std::collections::HashSet<LineUserId>> {
+        let mut sent = std::collections::HashSet::new();
+        for user in users {
+            if let Some(record) = self.get(municipality, date, user).await? {
+                if matches!(record.state, crate::model::DeliveryState::Sent { .. }) {
+                    sent.insert(user.clone());
+                }
+            }
+        }
+        Ok(sent)
+    }
 }
 
 /// Per send job (municipality, date, shard): status and counts, for catch-up and operators.

@@ -304,21 +304,38 @@ impl Sender {
             Err(LineError::Unauthorized) => return Err(SendError::Unauthorized),
             Err(e) => return Err(SendError::Line(e)),
         };
+        // A run record means an earlier invocation started this job (redelivery, a duplicate
+        // message, catch-up): some households may be sent already.
+        let rerun = job.attempt > 0 || !matches!(self.ports.runs.get(key).await, Ok(None));
         self.record(key, RunStatus::Started, RunCounts::default(), None)
             .await?;
         let quota_left = self.quota_left(&token, municipality).await;
 
-        // Plan every household of the shard first: planning is pure and fast, and knowing the
-        // candidates up front lets the quota policy be applied in a stable order.
+        // Page by page: plan the page (pure and fast), skip who is already sent (a rerun),
+        // deliver the rest, then fetch the next page. Every invocation therefore makes
+        // progress even when listing is slow — planning the whole shard before the first push
+        // once let a throttled store use up each invocation's time before any delivery
+        // (found by the chaos suite, docs/reliability.md). Pages come in index order, so the
+        // quota policy still applies in a stable order.
         let mut counts = RunCounts::default();
-        let mut candidates: Vec<(Household, DailyPlan)> = Vec::new();
+        let quota = quota_left.map(AtomicU64::new);
+        let stop = AtomicU8::new(STOP_NONE);
+        let pacer = self.pacer(municipality);
+        let retried = AtomicU64::new(0);
+        let concurrency = self.settings.concurrency.max(1);
+        let mut results: Vec<Delivered> = Vec::new();
         let mut cursor = None;
         loop {
+            if self.near_deadline(deadline) {
+                stop.store(STOP_DEADLINE, Ordering::SeqCst);
+                break;
+            }
             let page = self
                 .ports
                 .households
                 .deliverable_page(&municipality.id, job.shard, cursor, self.settings.page_size)
                 .await?;
+            let mut candidates: Vec<(Household, DailyPlan)> = Vec::with_capacity(page.items.len());
             for household in page.items {
                 let plan = plan_household(&household, job.date, &content);
                 if !plan.missing.is_empty() {
@@ -331,43 +348,63 @@ impl Sender {
                     candidates.push((household, plan));
                 }
             }
+            if rerun {
+                // Skip the sent ones with batched reads rather than a conditional write each.
+                let users: Vec<LineUserId> =
+                    candidates.iter().map(|(h, _)| h.user.clone()).collect();
+                match self
+                    .ports
+                    .ledger
+                    .sent_among(&municipality.id, job.date, &users)
+                    .await
+                {
+                    Ok(sent) if !sent.is_empty() => {
+                        counts.skipped += sent.len() as u64;
+                        candidates.retain(|(h, _)| !sent.contains(&h.user));
+                    }
+                    Ok(_) => {}
+                    // Only an optimisation: each claim still tells.
+                    Err(e) => {
+                        warn!(municipality = muni, error = %e, "could not read which deliveries are already sent; claiming each")
+                    }
+                }
+            }
+            // A plain loop over FuturesUnordered (not a stream combinator with a closure)
+            // keeps this future `Send`, which the Lambda runtime and `tokio::spawn` need.
+            let mut in_flight = FuturesUnordered::new();
+            for (household, plan) in &candidates {
+                if in_flight.len() >= concurrency {
+                    if let Some(done) = in_flight.next().await {
+                        results.push(done);
+                    }
+                }
+                in_flight.push(self.deliver(
+                    job.date,
+                    municipality,
+                    &credentials,
+                    &token,
+                    household,
+                    plan,
+                    &pacer,
+                    quota.as_ref(),
+                    &stop,
+                    &retried,
+                    deadline,
+                ));
+            }
+            while let Some(done) = in_flight.next().await {
+                results.push(done);
+            }
+            if matches!(
+                stop.load(Ordering::SeqCst),
+                STOP_DEADLINE | STOP_UNAUTHORIZED
+            ) {
+                break;
+            }
             match page.next {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
-        }
-
-        let quota = quota_left.map(AtomicU64::new);
-        let stop = AtomicU8::new(STOP_NONE);
-        let pacer = self.pacer(municipality);
-        let retried = AtomicU64::new(0);
-        // A plain loop over FuturesUnordered (not a stream combinator with a closure) keeps
-        // this future `Send`, which the Lambda runtime and `tokio::spawn` need.
-        let concurrency = self.settings.concurrency.max(1);
-        let mut in_flight = FuturesUnordered::new();
-        let mut results: Vec<Delivered> = Vec::with_capacity(candidates.len());
-        for (household, plan) in &candidates {
-            if in_flight.len() >= concurrency {
-                if let Some(done) = in_flight.next().await {
-                    results.push(done);
-                }
-            }
-            in_flight.push(self.deliver(
-                job.date,
-                municipality,
-                &credentials,
-                &token,
-                household,
-                plan,
-                &pacer,
-                quota.as_ref(),
-                &stop,
-                &retried,
-                deadline,
-            ));
-        }
-        while let Some(done) = in_flight.next().await {
-            results.push(done);
         }
 
         let mut leased_elsewhere = 0;
@@ -434,10 +471,24 @@ impl Sender {
             });
         }
         if retryable_failures > 0 || leased_elsewhere > 0 || stop_reason == STOP_DEADLINE {
-            let note = format!(
+            let attempted = results
+                .iter()
+                .filter(|r| !matches!(r, Delivered::Stopped))
+                .count();
+            let mut note = format!(
                 "{retryable_failures} delivery(ies) to retry, {leased_elsewhere} held by another sender{}",
                 if stop_reason == STOP_DEADLINE { ", stopped before the deadline" } else { "" }
             );
+            if stop_reason == STOP_DEADLINE && attempted == 0 {
+                // Reruns start from the shard's first page: if reaching the unsent households
+                // takes a whole invocation, no rerun gets further. Say so while there is time.
+                note.push_str(
+                    "; no delivery was attempted: listing the shard took the whole invocation \
+                     (give the municipality more send shards)",
+                );
+                error!(municipality = muni, date = %job.date, shard = job.shard.index, "send job made no progress before its deadline");
+                metrics::emit(muni, now, &[("MunicipalityRunNoProgress", 1.0)]);
+            }
             self.record(key, RunStatus::Failed, counts, Some(note.clone()))
                 .await?;
             return Err(SendError::Incomplete(note));
@@ -451,6 +502,11 @@ impl Sender {
             retryable_failures,
             note: None,
         })
+    }
+
+    /// Whether it is time to stop starting deliveries (the invocation's deadline is near).
+    fn near_deadline(&self, deadline: Option<Instant>) -> bool {
+        deadline.is_some_and(|d| Instant::now() + self.settings.deadline_margin >= d)
     }
 
     async fn quota_left(&self, token: &ChannelToken, municipality: &Municipality) -> Option<u64> {
@@ -499,11 +555,9 @@ impl Sender {
                 Delivered::Stopped
             };
         }
-        if let Some(deadline) = deadline {
-            if Instant::now() + self.settings.deadline_margin >= deadline {
-                stop.store(STOP_DEADLINE, Ordering::SeqCst);
-                return Delivered::Stopped;
-            }
+        if self.near_deadline(deadline) {
+            stop.store(STOP_DEADLINE, Ordering::SeqCst);
+            return Delivered::Stopped;
         }
         let claim = self
             .ports

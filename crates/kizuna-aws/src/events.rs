@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 /// DynamoDB's limit of keys in one BatchGetItem request.
-const BATCH_GET_MAX_KEYS: usize = 100;
+pub(crate) const BATCH_GET_MAX_KEYS: usize = 100;
 
 /// How long an `in_progress` claim blocks other invocations. Longer than the webhook
 /// function's timeout, so a live invocation never loses its claim; short enough that an event
