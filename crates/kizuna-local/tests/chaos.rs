@@ -5,7 +5,8 @@
 //! timeouts for 20 % of pushes (and losing 3 % of responses after delivering), the emulator
 //! throttled and failing ~12 % of requests, half the jobs duplicated on the queue and the
 //! scheduler firing twice. Every household the core plans a message for gets exactly one push;
-//! none gets two; nobody else gets any; no sender log line names a user.
+//! none gets two; nobody else gets any; no sender log line names a user or holds a channel
+//! secret or token.
 
 use kizuna_local::chaos::{self, ChaosPlan};
 use std::path::PathBuf;
@@ -56,7 +57,7 @@ async fn run_seed(seed: u64) {
     );
     assert_eq!(
         report.log_lines_with_user_ids, 0,
-        "user ids in logs: {report:?}"
+        "user ids, secrets or tokens in logs: {report:?}"
     );
 }
 
