@@ -89,9 +89,11 @@ impl ChaosPlan {
             aws_applied_then_failed: 0.02,
             aws_slow: 0.03,
             duplicate_jobs: 0.5,
-            lease_secs: 8,
-            visibility_secs: 15,
-            job_timeout_secs: 12,
+            // Listing a shard on a loaded emulator takes seconds (DynamoDB: milliseconds);
+            // the job timeout leaves room for it, as production's 300 s does for DynamoDB.
+            lease_secs: 10,
+            visibility_secs: 40,
+            job_timeout_secs: 30,
             line_timeout_ms: 800,
             max_wall_secs: 600,
         }

@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         let log_dir = out.join(format!("logs/seed-{seed}"));
         let _ = std::fs::remove_dir_all(&log_dir);
         let report = chaos::run(&plan, config, clients, &content, &worker, &log_dir).await?;
-        let line = serde_json::to_string(&report)?;
+        let line = serde_json::to_string(&serde_json::json!({ "plan": plan, "report": report }))?;
         println!("{line}");
         std::fs::OpenOptions::new()
             .create(true)
