@@ -409,6 +409,7 @@ fn every_function_gets_the_configuration_kizuna_aws_reads() {
         ("KIZUNA_CONTENT_BUCKET", "ContentBucket"),
         ("KIZUNA_SEND_QUEUE_URL", "SendQueue"),
         ("KIZUNA_SECRET_PREFIX", "SecretPrefix"),
+        ("KIZUNA_WARM_UP_AT_INIT", "WarmUpAtInit"),
     ];
     for function in FUNCTIONS {
         let own = t.property(function, &["Environment", "Variables"]);
@@ -426,6 +427,30 @@ fn every_function_gets_the_configuration_kizuna_aws_reads() {
             assert_eq!(referenced_ids(value), ids(&[source]), "{function} {name}");
         }
     }
+}
+
+#[test]
+fn warm_up_parameter_defaults_to_what_kizuna_aws_defaults_to() {
+    // A deployment that does not set the parameter behaves like a function without the
+    // variable: the two defaults must not drift apart.
+    let t = template();
+    let parameter = t
+        .root()
+        .get("Parameters")
+        .and_then(|p| p.get("WarmUpAtInit"))
+        .expect("WarmUpAtInit parameter");
+    assert_eq!(
+        string(parameter.get("Default")),
+        kizuna_aws::DEFAULT_WARM_UP_AT_INIT.to_string()
+    );
+    let allowed: Vec<&str> = parameter
+        .get("AllowedValues")
+        .and_then(|v| v.as_sequence())
+        .expect("AllowedValues")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(allowed, ["true", "false"]);
 }
 
 #[test]
