@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Timelike, Utc};
 use kizuna_core::calendar::JAPAN;
 use kizuna_local::{LocalStack, StackOptions, Town};
 use serde_json::{json, Value};
@@ -431,10 +431,10 @@ async fn main() {
 
     let now = Utc::now();
     let today = jst_today(now);
-    if now.with_timezone(&JAPAN).format("%H").to_string() > "20".to_owned() {
+    if now.with_timezone(&JAPAN).hour() >= 21 {
         eprintln!(
-            "note: it is past 20:00 in Japan; the sender refuses today's jobs after 21:59, \
-             so a run that crosses 22:00 measures the refusal, not a send"
+            "note: it is 21:00 or later in Japan; from 22:00 the sender refuses today's jobs, \
+             so a run that crosses 22:00 fails on the sender"
         );
     }
 
@@ -528,11 +528,11 @@ async fn main() {
         if !only.is_empty() && !only.iter().any(|o| o == function.binary) {
             continue;
         }
-        for warm_up in [false, true] {
-            let mut measured = Vec::with_capacity(runs);
-            // Alternate nothing: the rows run one after another, so a background load spike
-            // shows up as one row's outliers, not as a skew between the two modes' medians.
-            for _ in 0..runs {
+        // The two settings alternate process by process, so a load spike on this shared
+        // machine hits both rows alike instead of skewing one of them.
+        let mut measured: [Vec<Measured>; 2] = [Vec::with_capacity(runs), Vec::with_capacity(runs)];
+        for _ in 0..runs {
+            for warm_up in [false, true] {
                 let events: Vec<Value> = (0..EVENTS_PER_PROCESS)
                     .map(|_| match function.binary {
                         "webhook" => {
@@ -551,17 +551,19 @@ async fn main() {
                     })
                     .collect();
                 match run_process(&emu, &runtime_api, &stack, function, warm_up, events).await {
-                    Ok(m) => measured.push(m),
+                    Ok(m) => measured[usize::from(warm_up)].push(m),
                     Err(e) => panic!("{e}"),
                 }
             }
+        }
+        for (warm_up, rows) in ["off", "on"].iter().zip(&measured) {
             println!(
                 "{:<10} {:<8} {:>31} {:>31} {:>31}",
                 function.binary,
-                if warm_up { "on" } else { "off" },
-                summary(measured.iter().map(|m| m.init).collect()),
-                summary(measured.iter().map(|m| m.first).collect()),
-                summary(measured.iter().map(|m| m.second).collect()),
+                warm_up,
+                summary(rows.iter().map(|m| m.init).collect()),
+                summary(rows.iter().map(|m| m.first).collect()),
+                summary(rows.iter().map(|m| m.second).collect()),
             );
         }
     }
