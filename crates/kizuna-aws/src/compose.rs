@@ -144,7 +144,15 @@ pub async fn sender_at_init(
             .await
             .log();
     }
-    Ok(sender_with_line(config, clients, clock, settings, line))
+    let sender = sender_with_line(config, clients, clock, settings, line);
+    if config.warm_up_at_init {
+        // The content pack (S3 reads and parsing) is what a cold sender's first job waits on
+        // longest; loaded here, the first job only checks its version.
+        if let Err(e) = sender.content().await {
+            tracing::warn!(error = %e, "could not load the content pack at init; the first job will");
+        }
+    }
+    Ok(sender)
 }
 
 /// The sender use case over a given LINE client (whose connection pool it shares).
