@@ -854,3 +854,39 @@ fn alarms_cover_dlq_errors_throttles_and_run_metrics_and_notify_the_topic() {
     let subscription = t.resource("AlarmEmailSubscription").unwrap();
     assert_eq!(string(subscription.get("Condition")), "HasAlarmEmail");
 }
+
+/// moto does not enforce IAM, so a DynamoDB call added to an adapter without its permission
+/// passes every local test and fails only on AWS (as both batched reads once did: the
+/// sender's rerun skip of sent deliveries, the webhook's lookup of a redelivered body's done
+/// events). Each batched read the code makes must be granted to the function that makes it.
+#[test]
+fn batched_reads_in_the_adapters_are_granted_to_their_functions() {
+    let t = template();
+    let cases = [
+        (
+            include_str!("../../../crates/kizuna-aws/src/deliveries.rs"),
+            "SenderRole",
+            "DeliveriesTable",
+        ),
+        (
+            include_str!("../../../crates/kizuna-aws/src/events.rs"),
+            "WebhookRole",
+            "WebhookEventsTable",
+        ),
+    ];
+    for (source, role, table) in cases {
+        assert!(
+            source.contains(".batch_get_item()"),
+            "the {table} adapter no longer batches reads; update this check"
+        );
+        let granted = t.statements_of(role).iter().any(|s| {
+            s.effect == "Allow"
+                && s.actions.iter().any(|a| a == "dynamodb:BatchGetItem")
+                && s.resources.iter().any(|r| {
+                    let r = format!("{r:?}");
+                    r.contains(table) && !r.contains("/index/")
+                })
+        });
+        assert!(granted, "{role} needs dynamodb:BatchGetItem on {table}");
+    }
+}
