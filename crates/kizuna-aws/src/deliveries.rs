@@ -1,5 +1,5 @@
+use crate::batch::existing_items;
 use crate::error::store_error;
-use crate::events::BATCH_GET_MAX_KEYS;
 use crate::item::{get_n, get_s, millis_to_utc, n, opt_bool, opt_n, opt_s, s, ttl_after, Item};
 use crate::schema::deliveries::{
     ATTEMPT, CLAIMED, EXPIRES_AT, FAILED, FAILURE_REASON, LEASE_EXPIRES_AT, MESSAGE_COUNT, PK,
@@ -8,9 +8,7 @@ use crate::schema::deliveries::{
 use crate::schema::DELIVERY_RETENTION_DAYS;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, NaiveDate, Utc};
 use kizuna_app::model::{DeliveryRecord, DeliveryState};
 use kizuna_app::ports::{DeliveryLedger, LedgerClaim, StoreError, StoreResult};
@@ -284,50 +282,24 @@ impl DeliveryLedger for DynamoDeliveryLedger {
     ) -> StoreResult<HashSet<LineUserId>> {
         // BatchGetItem refuses a request that names one key twice.
         let mut seen = HashSet::new();
-        let unique: Vec<&LineUserId> = users.iter().filter(|u| seen.insert(*u)).collect();
-        let mut sent = HashSet::new();
-        for chunk in unique.chunks(BATCH_GET_MAX_KEYS) {
-            let mut keys = KeysAndAttributes::builder()
-                .set_keys(Some(
-                    chunk.iter().map(|u| key(municipality, date, u)).collect(),
-                ))
-                .projection_expression("#sk, #status")
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#status", STATUS)
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            // Throttled keys come back unprocessed. Ask again a few times; keys still
-            // unanswered are simply not known to be sent (their claim will tell).
-            for round in 0..3u64 {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(|e| store_error("BatchGetItem deliveries", e))?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    if opt_s(&item, STATUS).as_deref() == Some(SENT) {
-                        if let Some(user) =
-                            opt_s(&item, SK).and_then(|u| LineUserId::parse(&u).ok())
-                        {
-                            sent.insert(user);
-                        }
-                    }
-                }
-                match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
-                    Some(rest) if !rest.keys.is_empty() => keys = rest,
-                    _ => break,
-                }
-                tokio::time::sleep(Duration::from_millis(50 << round)).await;
-            }
-        }
+        let keys = users
+            .iter()
+            .filter(|u| seen.insert(*u))
+            .map(|u| key(municipality, date, u))
+            .collect();
+        let items = existing_items(
+            &self.client,
+            &self.table,
+            keys,
+            &[SK, STATUS],
+            "BatchGetItem deliveries",
+        )
+        .await?;
+        let sent = items
+            .iter()
+            .filter(|item| opt_s(item, STATUS).as_deref() == Some(SENT))
+            .filter_map(|item| opt_s(item, SK).and_then(|u| LineUserId::parse(&u).ok()))
+            .collect();
         Ok(sent)
     }
 }

@@ -1,17 +1,15 @@
+use crate::batch::existing_items;
 use crate::error::store_error;
 use crate::item::{n, opt_s, s, ttl_after, Item};
 use crate::schema::events::{DONE, EXPIRES_AT, IN_PROGRESS, LOCK_EXPIRES_AT, PK, STATUS};
 use crate::schema::EVENT_RETENTION_DAYS;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 use kizuna_app::ports::{Claim, StoreError, StoreResult, WebhookEventLog};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
-
-/// DynamoDB's limit of keys in one BatchGetItem request.
-pub(crate) const BATCH_GET_MAX_KEYS: usize = 100;
 
 /// How long an `in_progress` claim blocks other invocations. Longer than the webhook
 /// function's timeout, so a live invocation never loses its claim; short enough that an event
@@ -119,43 +117,25 @@ impl WebhookEventLog for DynamoWebhookEventLog {
     ) -> StoreResult<HashSet<String>> {
         // BatchGetItem refuses a request that names one key twice.
         let unique: BTreeSet<&str> = event_ids.iter().copied().collect();
-        let unique: Vec<&str> = unique.into_iter().collect();
+        let keys = unique.into_iter().map(Self::key).collect();
+        let items = existing_items(
+            &self.client,
+            &self.table,
+            keys,
+            &[PK, STATUS, EXPIRES_AT],
+            "BatchGetItem webhook events",
+        )
+        .await?;
         let mut done = HashSet::new();
-        for chunk in unique.chunks(BATCH_GET_MAX_KEYS) {
-            let mut keys = KeysAndAttributes::builder()
-                .set_keys(Some(chunk.iter().map(|id| Self::key(id)).collect()))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            // Throttled keys come back unprocessed; ask again until none are left.
-            loop {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(|e| store_error("BatchGetItem webhook events", e))?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    let is_done = opt_s(&item, STATUS).as_deref() == Some(DONE);
-                    let expired = item
-                        .get(EXPIRES_AT)
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|v| v.parse::<i64>().ok())
-                        .is_some_and(|at| at < now.timestamp());
-                    if let (true, false, Some(id)) = (is_done, expired, opt_s(&item, PK)) {
-                        done.insert(id);
-                    }
-                }
-                match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
-                    Some(rest) if !rest.keys.is_empty() => keys = rest,
-                    _ => break,
-                }
+        for item in items {
+            let is_done = opt_s(&item, STATUS).as_deref() == Some(DONE);
+            let expired = item
+                .get(EXPIRES_AT)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|at| at < now.timestamp());
+            if let (true, false, Some(id)) = (is_done, expired, opt_s(&item, PK)) {
+                done.insert(id);
             }
         }
         Ok(done)
