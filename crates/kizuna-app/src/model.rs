@@ -45,6 +45,25 @@ pub struct Municipality {
     /// Number of send jobs the daily fan-out is split into (1..=[`FANOUT_BUCKETS`]).
     #[serde(default = "default_send_shards")]
     pub send_shards: u16,
+    /// The bot's basic id (`@` + letters/digits), from LINE's bot info at onboarding: the
+    /// town's add-friend link is built from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_basic_id: Option<String>,
+    /// The town's privacy policy (https), linked from the consent notice parents see before
+    /// anything about them is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    /// Version of the town's privacy notice. A parent's consent records the version agreed
+    /// to; when the town publishes a new one, the parent is asked again at the next contact.
+    #[serde(default = "default_privacy_policy_version")]
+    pub privacy_policy_version: String,
+}
+
+/// The version every municipality starts with.
+pub const FIRST_PRIVACY_POLICY_VERSION: &str = "1";
+
+fn default_privacy_policy_version() -> String {
+    FIRST_PRIVACY_POLICY_VERSION.to_owned()
 }
 
 fn default_push_rate() -> u32 {
@@ -82,6 +101,9 @@ impl Municipality {
             monthly_message_limit: None,
             push_rate_per_second: DEFAULT_PUSH_RATE_PER_SECOND,
             send_shards: 1,
+            bot_basic_id: None,
+            privacy_url: None,
+            privacy_policy_version: default_privacy_policy_version(),
         }
     }
 
