@@ -111,6 +111,21 @@ impl<'a> Parent<'a> {
     }
 }
 
+/// The consent button of the first-contact notice (docs/privacy.md).
+pub const AGREE_LABEL: &str = "同意して登録する";
+
+impl Parent<'_> {
+    /// Follows, agrees to the town's privacy notice, and registers `date` typed as text
+    /// (a due date or a birth date). Returns the reply to the date.
+    pub async fn register(&self, date: &str) -> Vec<Value> {
+        let welcome = self.follow().await;
+        if find_button(&welcome, AGREE_LABEL).is_some() {
+            self.tap(&welcome, AGREE_LABEL, None).await;
+        }
+        self.say(date).await
+    }
+}
+
 /// The action of the quick-reply button labelled `label`, if any.
 pub fn find_button(reply: &[Value], label: &str) -> Option<Value> {
     reply.iter().find_map(|m| {

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod model;
 pub mod pacing;
 pub mod ports;
+pub mod retention;
 pub mod schedule;
 pub mod scheduler;
 pub mod sender;

@@ -205,11 +205,15 @@ impl WebhookHandler {
 
         let mut failed = false;
         let mut forward = false;
+        // Events this delivery has worked on. The budget is only checked once the first
+        // not-done event has been handled, so every delivery makes progress however slow the
+        // lookups before it were: a body is always finished over redeliveries.
+        let mut attempted = 0usize;
         for (done, event) in request.events.iter().enumerate() {
             if already_done.contains(&event.webhook_event_id) {
                 continue;
             }
-            if started.elapsed() >= self.time_budget {
+            if attempted > 0 && started.elapsed() >= self.time_budget {
                 warn!(
                     municipality = municipality.id.as_str(),
                     handled = done,
@@ -219,6 +223,7 @@ impl WebhookHandler {
                 failed = true;
                 break;
             }
+            attempted += 1;
             match self.handle_event(&municipality, &credentials, event).await {
                 Ok(handled) => forward |= !handled.consumed,
                 Err(e) => {
@@ -257,7 +262,12 @@ impl WebhookHandler {
             // Another module channel is active: it answers, we neither reply nor record.
             return Ok(Handled { consumed: true });
         }
-        let Some(user) = event.user_id().and_then(|u| LineUserId::parse(u).ok()) else {
+        // Group and multi-person chats change nothing and get no reply (see
+        // `Event::one_to_one_user_id`); they stay the town's other services' business.
+        let Some(user) = event
+            .one_to_one_user_id()
+            .and_then(|u| LineUserId::parse(u).ok())
+        else {
             return Ok(Handled { consumed: false });
         };
         let Some(inbound) = inbound_of(event) else {

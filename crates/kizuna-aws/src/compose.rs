@@ -9,6 +9,7 @@ use crate::{
     SecretsManagerChannelSecrets, SqsSendQueue,
 };
 use kizuna_app::clock::Clock;
+use kizuna_app::retention::{RetentionPorts, RetentionPurge};
 use kizuna_app::scheduler::{Scheduler, SchedulerPorts};
 use kizuna_app::sender::{Sender, SenderPorts, SenderSettings};
 use kizuna_app::webhook::{WebhookHandler, WebhookPorts};
@@ -175,6 +176,14 @@ pub fn sender_with_line(
 }
 
 /// The scheduler use case.
+/// The daily retention purge, run by the scheduler function on its own schedule.
+pub fn retention_purge(config: &Config, clients: &AwsClients) -> RetentionPurge {
+    RetentionPurge::new(RetentionPorts {
+        municipalities: municipalities(config, clients),
+        households: households(config, clients),
+    })
+}
+
 pub fn scheduler(config: &Config, clients: &AwsClients) -> Scheduler {
     Scheduler::new(SchedulerPorts {
         municipalities: municipalities(config, clients),

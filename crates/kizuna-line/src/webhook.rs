@@ -75,6 +75,19 @@ impl Event {
             Source::Unknown { .. } => None,
         }
     }
+
+    /// The LINE user id when the event comes from a one-to-one chat with the account, and
+    /// `None` for group chats, multi-person chats and unknown sources.
+    ///
+    /// Only one-to-one events may act on a parent's data: a reply in a group is read by
+    /// everyone in it (a due date is health data), and a group member's message is not a
+    /// request to receive daily messages.
+    pub fn one_to_one_user_id(&self) -> Option<&str> {
+        match self.source.as_ref()? {
+            Source::User { user_id } => user_id.as_deref(),
+            Source::Group { .. } | Source::Room { .. } | Source::Unknown { .. } => None,
+        }
+    }
 }
 
 /// Channel state (`mode`): in `standby` another module owns the chat, so we must not reply.
