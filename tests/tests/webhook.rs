@@ -316,10 +316,12 @@ async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
     assert_eq!(pause_replies, 1);
 }
 
-#[tokio::test]
-async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
-    // The town's other service, standing in for a chatbot behind the same channel.
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Vec<u8>)>::new()));
+type Forwarded = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// The town's other webhook service, standing in for a chatbot behind the same channel:
+/// its URL and what it received (signature, body).
+async fn forward_sink() -> (String, Forwarded) {
+    let received: Forwarded = Default::default();
     let sink = received.clone();
     let app = axum::Router::new().route(
         "/hook",
@@ -341,9 +343,14 @@ async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), received)
+}
 
+#[tokio::test]
+async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
+    let (url, received) = forward_sink().await;
     let mut town = kizuna_town();
-    town.municipality.forward_webhook_url = Some(format!("http://{addr}/hook"));
+    town.municipality.forward_webhook_url = Some(url);
     let stack = stack_with(vec![town], Default::default()).await;
     stack.set_japan_time(today(), 12, 0);
     let parent = Parent::new(&stack, "kizuna-town", user(7));
@@ -374,4 +381,96 @@ async fn standby_events_send_nothing_and_change_nothing() {
     assert_eq!(status, 200);
     assert!(stack.household(&town, &u).await.is_none());
     assert!(stack.replies_to(&u).is_empty());
+}
+
+/// A town's account may be added to group chats and multi-person chats. There, nothing acts
+/// on a parent's data and nothing is replied (a reply to 登録内容 would show a due date to the
+/// whole group); the events are the town's other services' business and are forwarded
+/// unchanged. A group member who never followed gets no household either.
+#[tokio::test]
+async fn group_and_room_events_change_nothing_and_get_no_reply() {
+    use fake_line::webhook::{in_group, in_room, postback_event, text_message_event};
+    let (url, received) = forward_sink().await;
+    let mut town = kizuna_town();
+    town.municipality.forward_webhook_url = Some(url);
+    let stack = stack_with(vec![town], Default::default()).await;
+    stack.set_japan_time(today(), 12, 0);
+    let town = town_id("kizuna-town");
+    let parent = Parent::new(&stack, "kizuna-town", user(30));
+    parent.register("2027/6/1").await;
+    let stranger = user(31);
+    let tables = [
+        stack.config.tables.households.clone(),
+        stack.config.tables.deliveries.clone(),
+    ];
+    let mut before = Vec::new();
+    for table in &tables {
+        before.push(table_snapshot(&stack, table).await);
+    }
+    let replies_before = stack.line.recorded_replies().len();
+    let forwarded_before = received.lock().unwrap().len();
+
+    let said = [
+        "登録内容",
+        "変更",
+        "生まれました",
+        "追加",
+        "停止",
+        "再開",
+        "削除",
+        "削除する",
+        "配信をすべて終了",
+        "ヘルプ",
+        "個人情報",
+        "2027/6/1",
+        "令和9年5月1日",
+    ];
+    let mut events = 0;
+    for (who, text) in [&parent.user, &stranger]
+        .into_iter()
+        .flat_map(|u| said.iter().map(move |t| (u, *t)))
+    {
+        let token = stack.reply_token(who);
+        for event in [
+            in_group(
+                text_message_event(who, &token, text),
+                "Cgroup0000000000000000000000000001",
+            ),
+            in_room(
+                text_message_event(who, &token, text),
+                "Rroom00000000000000000000000000001",
+            ),
+        ] {
+            let (status, body) = stack.post_events(&town, vec![event]).await;
+            assert_eq!(status, 200, "{text:?} in a group: {body}");
+            events += 1;
+        }
+    }
+    // A button tapped in a group (a message forwarded there) does nothing either.
+    let token = stack.reply_token(&parent.user);
+    let tap = in_group(
+        postback_event(&parent.user, &token, "kizuna:v1:delete", None),
+        "Cgroup0000000000000000000000000001",
+    );
+    assert_eq!(stack.post_events(&town, vec![tap]).await.0, 200);
+    events += 1;
+
+    for (table, before) in tables.iter().zip(&before) {
+        assert_eq!(
+            &table_snapshot(&stack, table).await,
+            before,
+            "{table} changed"
+        );
+    }
+    assert!(stack.household(&town, &stranger).await.is_none());
+    assert_eq!(
+        stack.line.recorded_replies().len(),
+        replies_before,
+        "no reply into a group or room"
+    );
+    assert_eq!(
+        received.lock().unwrap().len() - forwarded_before,
+        events,
+        "every group/room event is forwarded to the town's other service"
+    );
 }

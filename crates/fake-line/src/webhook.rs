@@ -58,6 +58,21 @@ fn with(mut event: Value, extra: Value) -> Value {
     event
 }
 
+/// The same event as if sent in a group chat the account was added to (`source.type =
+/// group`; LINE includes the sender's `userId` when it may).
+pub fn in_group(mut event: Value, group_id: &str) -> Value {
+    let user = event["source"]["userId"].clone();
+    event["source"] = json!({ "type": "group", "groupId": group_id, "userId": user });
+    event
+}
+
+/// The same event as if sent in a multi-person chat (`source.type = room`).
+pub fn in_room(mut event: Value, room_id: &str) -> Value {
+    let user = event["source"]["userId"].clone();
+    event["source"] = json!({ "type": "room", "roomId": room_id, "userId": user });
+    event
+}
+
 /// A follow event (friend added, or unblocked when `is_unblocked`).
 pub fn follow_event(user_id: &str, reply_token: &str, is_unblocked: bool) -> Value {
     with(
