@@ -183,6 +183,8 @@ fn run(existing: Option<&Household>, inbound: &Inbound, today: NaiveDate, hour: 
         today,
         municipality_name: TOWN,
         delivery_hour: hour,
+        privacy_url: Some(PRIVACY_URL),
+        privacy_policy_version: POLICY,
     };
     respond(existing, &municipality(), &user(), inbound, &ctx)
 }
