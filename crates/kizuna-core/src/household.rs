@@ -168,3 +168,52 @@ impl Household {
         self.registrations.iter().map(|r| r.id).max().unwrap_or(0) + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn household() -> Household {
+        Household::new(
+            MunicipalityId::parse("kizuna-town").unwrap(),
+            LineUserId::parse("U4af4980629a0b1c2d3e4f5a6b7c8d9e0").unwrap(),
+        )
+    }
+
+    #[test]
+    fn households_stored_before_consent_read_as_not_consented() {
+        let mut stored = serde_json::to_value(household()).unwrap();
+        assert!(
+            stored.get("consent").is_none(),
+            "no consent is not written at all"
+        );
+        stored["pending"] = serde_json::json!({"waiting_for": "new_registration_date"});
+        let read: Household = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.consent, None);
+        assert!(!read.has_consented_to("1"));
+    }
+
+    #[test]
+    fn consent_and_its_question_round_trip() {
+        let mut h = household();
+        h.consent = Some(Consent {
+            policy_version: "2".to_owned(),
+            agreed_on: NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
+        });
+        h.pending = Some(PendingQuestion::NewPolicyConsent {
+            policy_version: "3".to_owned(),
+        });
+        let json = serde_json::to_value(&h).unwrap();
+        assert_eq!(
+            json["consent"],
+            serde_json::json!({"policy_version": "2", "agreed_on": "2027-04-01"})
+        );
+        assert_eq!(
+            json["pending"],
+            serde_json::json!({"waiting_for": "new_policy_consent", "policy_version": "3"})
+        );
+        assert_eq!(serde_json::from_value::<Household>(json).unwrap(), h);
+        assert!(h.has_consented_to("2"));
+        assert!(!h.has_consented_to("3"));
+    }
+}

@@ -84,10 +84,7 @@ mod tests {
         assert_eq!(Command::parse("配信をすべて終了"), Some(Command::EndAll));
         assert_eq!(Command::parse("配信を全て停止"), Some(Command::EndAll));
         assert_eq!(Command::parse("個人情報"), Some(Command::Privacy));
-        assert_eq!(
-            Command::parse("個人情報の取り扱い"),
-            Some(Command::Privacy)
-        );
+        assert_eq!(Command::parse("個人情報の取り扱い"), Some(Command::Privacy));
         assert_eq!(Command::parse("プライバシー"), Some(Command::Privacy));
         assert_eq!(Command::parse("登録"), Some(Command::Register));
         assert_eq!(Command::parse("ヘルプを見たい"), None);

@@ -233,9 +233,10 @@ fn notice_body(municipality: &str, privacy_url: Option<&str>, retention_days: u6
     format!(
         "【保存する情報】\n\
          ・教えていただいた出産予定日、またはお子さんの生年月日\n\
-         ・LINEのユーザー識別子（LINEがアカウントごとに割り当てる記号です。お名前や電話番号は受け取っていません）\n\n\
+         ・LINEのユーザー識別子（LINEが利用者ごとに割り振る英数字の番号です。お名前や電話番号は受け取っていません）\n\n\
          【使う目的】\n\
-         妊娠週数やお子さんの月齢に合わせたメッセージをお送りするためだけに使います。\n\n\
+         妊娠週数やお子さんの月齢に合わせたメッセージをお送りするために使います。\
+         ほかに、{municipality}が、どなたのことか分からない形で登録数を数え、事業の運営に役立てることがあります。\n\n\
          【保存する期間】\n\
          ご利用のあいだ保存します。「削除」と送ると、いつでもすべて削除します。\
          このアカウントをブロックしたときは、再開できるように{retention_days}日間保存し、その後削除します。\n\n\
@@ -334,7 +335,8 @@ pub fn welcome_after_consent(today: NaiveDate) -> String {
 }
 
 /// After 同意する to a new notice.
-pub const NEW_POLICY_AGREED: &str = "ご確認いただき、ありがとうございます。新しい内容への同意を記録しました。\n\n\
+pub const NEW_POLICY_AGREED: &str =
+    "ご確認いただき、ありがとうございます。新しい内容への同意を記録しました。\n\n\
      ご用件の途中でしたら、お手数ですが、もう一度送ってください。";
 
 /// After 登録しない.
@@ -342,12 +344,14 @@ pub const NOT_REGISTERED: &str = "わかりました。登録はしていませ�
      登録したくなったときは、いつでも「登録」と送ってください。メニューに登録の項目があれば、そこからも始められます。";
 
 /// After 同意しない to a new notice: everything was erased.
-pub const NEW_POLICY_DECLINED: &str = "わかりました。同意いただけなかったため、登録内容をすべて削除し、配信を終えました。\
+pub const NEW_POLICY_DECLINED: &str =
+    "わかりました。同意いただけなかったため、登録内容をすべて削除し、配信を終えました。\
      これまで読んでくださり、ありがとうございました。\n\n\
      また利用したくなったときは、「登録」と送ってください。";
 
 /// やめておく while a new notice waits for an answer: neither yes nor no yet.
-pub const NEW_POLICY_LATER: &str = "わかりました。お返事は、次にご利用になるときにあらためておうかがいします。\
+pub const NEW_POLICY_LATER: &str =
+    "わかりました。お返事は、次にご利用になるときにあらためておうかがいします。\
      それまでの間も、メッセージはこれまでどおりお届けします。";
 
 pub fn welcome_back(municipality: &str) -> String {
