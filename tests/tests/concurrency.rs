@@ -81,6 +81,8 @@ fn serial_outcomes(
         today: today(),
         municipality_name: &town_record.display_name,
         delivery_hour: town_record.delivery_hour,
+        privacy_url: town_record.privacy_url.as_deref(),
+        privacy_policy_version: &town_record.privacy_policy_version,
     };
     let apply = |state: &Option<Household>, event: &Inbound| match respond(
         state.as_ref(),

@@ -322,6 +322,8 @@ impl WebhookHandler {
             today,
             municipality_name: &municipality.display_name,
             delivery_hour: municipality.delivery_hour,
+            privacy_url: municipality.privacy_url.as_deref(),
+            privacy_policy_version: &municipality.privacy_policy_version,
         };
         let mut attempt = 0;
         let outcome = loop {

@@ -80,6 +80,22 @@ pub enum PendingQuestion {
     LossConfirmation { registration: Option<u32> },
     /// After re-following: resume the kept registrations or not.
     ResumeAfterRefollow,
+    /// Agreement to the privacy notice before anything is registered (first contact).
+    /// `policy_version` is the version shown, so a tap after the town published a newer one
+    /// records nothing and shows the newer notice instead.
+    Consent { policy_version: String },
+    /// Agreement to a new version of the privacy notice, from a parent registered under an
+    /// earlier one (or before Kizuna asked for consent at all).
+    NewPolicyConsent { policy_version: String },
+}
+
+/// A parent's agreement to the town's privacy notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// The municipality's `privacy_policy_version` the parent agreed to.
+    pub policy_version: String,
+    /// The Japan date they agreed.
+    pub agreed_on: NaiveDate,
 }
 
 /// One LINE user of one municipality, with everything Kizuna keeps about them.
@@ -98,6 +114,10 @@ pub struct Household {
     pub unfollowed_on: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingQuestion>,
+    /// The privacy notice the parent agreed to, if any. Households stored before consent was
+    /// asked have none and are asked at their next interaction, as after a policy change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
     /// Optimistic-concurrency version: every stored write increments it and is conditional on
     /// the previous value, so two concurrent events for one parent cannot corrupt each other.
     #[serde(default)]
@@ -114,6 +134,7 @@ impl Household {
             following: true,
             unfollowed_on: None,
             pending: None,
+            consent: None,
             version: 0,
         }
     }
@@ -121,6 +142,13 @@ impl Household {
     /// Whether the daily fan-out should consider this household at all.
     pub fn receives_messages(&self) -> bool {
         self.following && !self.paused && self.registrations.iter().any(Registration::is_active)
+    }
+
+    /// Whether the parent agreed to the privacy notice in its version `policy_version`.
+    pub fn has_consented_to(&self, policy_version: &str) -> bool {
+        self.consent
+            .as_ref()
+            .is_some_and(|c| c.policy_version == policy_version)
     }
 
     pub fn active_registrations(&self) -> impl Iterator<Item = &Registration> {
@@ -138,5 +166,54 @@ impl Household {
     /// The id the next registration gets.
     pub fn next_registration_id(&self) -> u32 {
         self.registrations.iter().map(|r| r.id).max().unwrap_or(0) + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn household() -> Household {
+        Household::new(
+            MunicipalityId::parse("kizuna-town").unwrap(),
+            LineUserId::parse("U4af4980629a0b1c2d3e4f5a6b7c8d9e0").unwrap(),
+        )
+    }
+
+    #[test]
+    fn households_stored_before_consent_read_as_not_consented() {
+        let mut stored = serde_json::to_value(household()).unwrap();
+        assert!(
+            stored.get("consent").is_none(),
+            "no consent is not written at all"
+        );
+        stored["pending"] = serde_json::json!({"waiting_for": "new_registration_date"});
+        let read: Household = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.consent, None);
+        assert!(!read.has_consented_to("1"));
+    }
+
+    #[test]
+    fn consent_and_its_question_round_trip() {
+        let mut h = household();
+        h.consent = Some(Consent {
+            policy_version: "2".to_owned(),
+            agreed_on: NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
+        });
+        h.pending = Some(PendingQuestion::NewPolicyConsent {
+            policy_version: "3".to_owned(),
+        });
+        let json = serde_json::to_value(&h).unwrap();
+        assert_eq!(
+            json["consent"],
+            serde_json::json!({"policy_version": "2", "agreed_on": "2027-04-01"})
+        );
+        assert_eq!(
+            json["pending"],
+            serde_json::json!({"waiting_for": "new_policy_consent", "policy_version": "3"})
+        );
+        assert_eq!(serde_json::from_value::<Household>(json).unwrap(), h);
+        assert!(h.has_consented_to("2"));
+        assert!(!h.has_consented_to("3"));
     }
 }

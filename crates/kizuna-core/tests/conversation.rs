@@ -6,7 +6,7 @@ use common::*;
 use kizuna_core::conversation::{HouseholdChange, MAX_ACTIVE_REGISTRATIONS};
 use kizuna_core::message::Action;
 use kizuna_core::{
-    EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
 };
 
 fn today() -> chrono::NaiveDate {
@@ -36,9 +36,14 @@ fn child(id: u32, birth: chrono::NaiveDate) -> Registration {
     }
 }
 
+/// A parent who agreed to the current notice, with these registrations and no open question.
 fn chat_with(registrations: Vec<Registration>) -> Chat {
     let mut household = Household::new(municipality(), user());
     household.registrations = registrations;
+    household.consent = Some(Consent {
+        policy_version: POLICY.to_owned(),
+        agreed_on: d(2026, 10, 1),
+    });
     household.version = 7;
     let mut chat = Chat::new(today());
     chat.household = Some(household);
@@ -53,16 +58,25 @@ fn active(chat: &Chat) -> Vec<Registration> {
 fn whole_journey_from_follow_to_deletion() {
     let mut chat = Chat::new(today());
 
-    // Follow: welcome with two date pickers bounded as the issue says.
-    let welcome = chat.follow();
-    assert!(welcome.consumed);
-    let text = reply_text(&welcome);
+    // Follow: the town's greeting and the privacy notice; only the follow state is stored.
+    let notice = chat.follow();
+    assert!(notice.consumed);
+    let text = reply_text(&notice);
     assert!(text.contains(TOWN), "{text}");
+    assert!(text.contains("毎日20時ごろ"), "{text}");
+    assert!(text.contains("個人情報"), "{text}");
+    assert!(chat.household().registrations.is_empty());
+    assert_eq!(chat.household().consent, None);
+
+    // 同意して登録する: consent recorded, then the welcome's question, with two date pickers
+    // bounded as the issue says.
+    let welcome = chat.agree(&notice);
+    assert_eq!(chat.household().consent, Some(chat.consent_today()));
+    let text = reply_text(&welcome);
     assert!(
         text.contains("出産予定日") && text.contains("生年月日"),
         "{text}"
     );
-    assert!(text.contains("毎日20時ごろ"), "{text}");
     match button(&welcome, "出産予定日を選ぶ") {
         Action::DatetimePicker {
             data,
@@ -223,9 +237,8 @@ fn delete_with_nothing_stored_says_so() {
 }
 
 #[test]
-fn typed_date_right_after_follow_registers_it() {
-    let mut chat = Chat::new(today());
-    chat.follow();
+fn typed_date_right_after_consent_registers_it() {
+    let mut chat = Chat::consented(today());
     let outcome = chat.text("予定日は令和9年5月1日です");
     assert!(reply_text(&outcome).contains("登録しました"));
     assert_eq!(
@@ -238,8 +251,8 @@ fn typed_date_right_after_follow_registers_it() {
 
 #[test]
 fn typed_date_with_nothing_registered_picks_the_kind_by_side_of_today() {
-    // Nothing stored at all (the follow happened before Kizuna was set up, or data was deleted).
-    let mut chat = Chat::new(today());
+    // Agreed, but nothing registered and nothing asked (all registrations deleted earlier).
+    let mut chat = chat_with(vec![]);
     let outcome = chat.text("２０２６年１１月３日");
     assert!(outcome.consumed);
     assert_eq!(
@@ -251,7 +264,7 @@ fn typed_date_with_nothing_registered_picks_the_kind_by_side_of_today() {
     );
     assert!(reply_text(&outcome).contains("生後68日"));
 
-    let mut chat = Chat::new(today());
+    let mut chat = chat_with(vec![]);
     chat.text("2027-08-20");
     assert_eq!(
         active(&chat)[0].subject,
@@ -263,8 +276,7 @@ fn typed_date_with_nothing_registered_picks_the_kind_by_side_of_today() {
 
 #[test]
 fn a_date_without_year_that_could_be_either_is_asked_about() {
-    let mut chat = Chat::new(today());
-    chat.follow();
+    let mut chat = Chat::consented(today());
     let asked = chat.text("7月20日");
     assert!(reply_text(&asked).contains("どちら"));
     assert!(active(&chat).is_empty());
@@ -282,8 +294,7 @@ fn a_date_without_year_that_could_be_either_is_asked_about() {
 #[test]
 fn a_date_without_year_with_one_plausible_reading_is_taken() {
     // 12/25: last Christmas is a birth date; next Christmas is 349 days ahead, too far for a due date.
-    let mut chat = Chat::new(today());
-    chat.follow();
+    let mut chat = Chat::consented(today());
     chat.text("12/25");
     assert_eq!(
         active(&chat)[0].subject,
@@ -305,8 +316,7 @@ fn implausible_dates_get_a_helpful_reply_and_change_nothing() {
         ("2027年5月", "日にちまで"),
     ];
     for (typed, expected) in cases {
-        let mut chat = Chat::new(today());
-        chat.follow();
+        let mut chat = Chat::consented(today());
         let before = chat.household.clone();
         let outcome = chat.text(typed);
         assert!(outcome.consumed, "{typed}");
@@ -333,7 +343,7 @@ fn a_due_date_just_past_is_still_a_pregnancy_when_a_due_date_was_asked() {
 
 #[test]
 fn picker_dates_outside_the_window_are_refused() {
-    let mut chat = Chat::new(today());
+    let mut chat = chat_with(vec![]);
     let outcome = chat.postback("kizuna:v1:date:birth", Some(d(2027, 3, 1)));
     assert!(reply_text(&outcome).contains("今日より先"));
     assert!(chat.household.is_none() || active(&chat).is_empty());
@@ -341,7 +351,7 @@ fn picker_dates_outside_the_window_are_refused() {
 
 #[test]
 fn the_same_date_twice_does_not_register_twice() {
-    let mut chat = Chat::new(today());
+    let mut chat = chat_with(vec![]);
     chat.postback("kizuna:v1:date:due", Some(d(2027, 5, 1)));
     let again = chat.postback("kizuna:v1:date:due", Some(d(2027, 5, 1)));
     assert!(reply_text(&again).contains("すでに登録"));
@@ -372,7 +382,7 @@ fn show_lists_each_registration_with_its_stage() {
 
 #[test]
 fn show_with_nothing_registered_asks_for_a_date() {
-    let mut chat = Chat::new(today());
+    let mut chat = chat_with(vec![]);
     let outcome = chat.text("登録内容");
     assert!(reply_text(&outcome).contains("登録がありません"));
     assert_eq!(
@@ -577,10 +587,11 @@ fn help_lists_every_command() {
         "再開",
         "削除",
         "配信をすべて終了",
+        "個人情報",
     ] {
         assert!(text.contains(word), "{word}");
     }
-    assert_eq!(buttons(&outcome).len(), 8);
+    assert_eq!(buttons(&outcome).len(), 9);
     assert_eq!(outcome.household, HouseholdChange::Unchanged);
 }
 
@@ -658,8 +669,7 @@ fn texts_that_are_not_ours_get_silence() {
 
 #[test]
 fn while_a_date_is_asked_other_texts_pass_through_and_the_question_stays() {
-    let mut chat = Chat::new(today());
-    chat.follow();
+    let mut chat = Chat::consented(today());
     let outcome = chat.text("子育て支援センターの場所");
     assert!(!outcome.consumed);
     assert_eq!(

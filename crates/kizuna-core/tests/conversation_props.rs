@@ -1,5 +1,6 @@
 //! Properties of the conversation over arbitrary households and events: it never panics, every
-//! outcome stays within LINE's limits, and nothing it does brings an ended registration back.
+//! outcome stays within LINE's limits, nothing it does brings an ended registration back, and
+//! nothing is registered without the parent's consent to the town's current privacy notice.
 
 mod common;
 
@@ -9,7 +10,7 @@ use kizuna_core::conversation::{
     respond, Context, HouseholdChange, Inbound, Outcome, MAX_ACTIVE_REGISTRATIONS,
 };
 use kizuna_core::{
-    EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
 };
 use proptest::prelude::*;
 
@@ -41,6 +42,26 @@ fn status() -> impl Strategy<Value = RegistrationStatus> {
     ]
 }
 
+/// Notice versions: the current one ("1" unless the context says otherwise), an older one and
+/// a newer one, and one too long to show.
+fn policy_version() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("0".to_owned()),
+        Just("1".to_owned()),
+        Just("2".to_owned()),
+        Just("v".repeat(400)),
+    ]
+}
+
+fn consent() -> impl Strategy<Value = Option<Consent>> {
+    proptest::option::of((policy_version(), stored_date()).prop_map(
+        |(policy_version, agreed_on)| Consent {
+            policy_version,
+            agreed_on,
+        },
+    ))
+}
+
 fn pending() -> impl Strategy<Value = Option<PendingQuestion>> {
     let id = 0u32..9;
     proptest::option::of(prop_oneof![
@@ -55,6 +76,9 @@ fn pending() -> impl Strategy<Value = Option<PendingQuestion>> {
         proptest::option::of(id)
             .prop_map(|registration| PendingQuestion::LossConfirmation { registration }),
         Just(PendingQuestion::ResumeAfterRefollow),
+        policy_version().prop_map(|policy_version| PendingQuestion::Consent { policy_version }),
+        policy_version()
+            .prop_map(|policy_version| PendingQuestion::NewPolicyConsent { policy_version }),
     ])
 }
 
@@ -67,9 +91,10 @@ fn household() -> impl Strategy<Value = Option<Household>> {
             any::<bool>(),
             any::<bool>(),
             pending(),
+            consent(),
             0u64..1000,
         )
-            .prop_map(|(regs, paused, following, pending, version)| {
+            .prop_map(|(regs, paused, following, pending, consent, version)| {
                 let mut h = Household::new(municipality(), user());
                 h.registrations = regs
                     .into_iter()
@@ -88,6 +113,7 @@ fn household() -> impl Strategy<Value = Option<Household>> {
                 h.following = following;
                 h.unfollowed_on = (!following).then(|| d(2026, 1, 1));
                 h.pending = pending;
+                h.consent = consent;
                 h.version = version;
                 h
             }),
@@ -110,6 +136,10 @@ const WORDS: &[&str] = &[
     "ヘルプ",
     "ﾍﾙﾌﾟ",
     "　ヘルプ　",
+    "個人情報",
+    "プライバシー",
+    "個人情報の取り扱い",
+    "登録",
     "2027/5/1",
     "令和9年5月1日",
     "R9.5.1",
@@ -156,6 +186,8 @@ fn postback_data() -> impl Strategy<Value = String> {
         Just("kizuna:v1:delete".to_owned()),
         Just("kizuna:v1:end-all".to_owned()),
         Just("kizuna:v1:cancel".to_owned()),
+        Just("kizuna:v1:consent:agree".to_owned()),
+        Just("kizuna:v1:consent:decline".to_owned()),
         "kizuna:\\PC{0,20}",
         "\\PC{0,20}",
     ]
@@ -178,13 +210,52 @@ fn inbound() -> impl Strategy<Value = Inbound> {
     ]
 }
 
-fn run(existing: Option<&Household>, inbound: &Inbound, today: NaiveDate, hour: u8) -> Outcome {
+/// The town's side of consent: its policy URL (none, a real one, one far too long for a
+/// message) and its current notice version.
+#[derive(Debug, Clone)]
+struct Policy {
+    url: Option<String>,
+    version: String,
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    (
+        prop_oneof![
+            Just(None),
+            Just(Some(PRIVACY_URL.to_owned())),
+            Just(Some(format!("https://example.jp/{}", "a".repeat(6000)))),
+        ],
+        policy_version(),
+    )
+        .prop_map(|(url, version)| Policy { url, version })
+}
+
+fn current_policy() -> Policy {
+    Policy {
+        url: Some(PRIVACY_URL.to_owned()),
+        version: POLICY.to_owned(),
+    }
+}
+
+fn run(
+    existing: Option<&Household>,
+    inbound: &Inbound,
+    today: NaiveDate,
+    hour: u8,
+    policy: &Policy,
+) -> Outcome {
     let ctx = Context {
         today,
         municipality_name: TOWN,
         delivery_hour: hour,
+        privacy_url: policy.url.as_deref(),
+        privacy_policy_version: &policy.version,
     };
     respond(existing, &municipality(), &user(), inbound, &ctx)
+}
+
+fn is_postback(inbound: &Inbound, expected: &str) -> bool {
+    matches!(inbound, Inbound::Postback { data, .. } if data == expected)
 }
 
 proptest! {
@@ -196,8 +267,9 @@ proptest! {
         inbound in inbound(),
         today in date_between(d(2020, 1, 1), d(2035, 12, 31)),
         hour in 0u8..24,
+        policy in policy(),
     ) {
-        let outcome = run(existing.as_ref(), &inbound, today, hour);
+        let outcome = run(existing.as_ref(), &inbound, today, hour, &policy);
         assert_invariants(&outcome);
 
         if let HouseholdChange::Save(saved) = &outcome.household {
@@ -221,9 +293,37 @@ proptest! {
                 prop_assert_eq!(new.registered_on, today);
                 prop_assert!(new.is_active());
             }
+            // Without consent to the current notice, no date is stored that was not stored
+            // before: no new registration, no changed date, no baby count.
+            if !saved.has_consented_to(&policy.version) {
+                for reg in &saved.registrations {
+                    let old = existing.as_ref().and_then(|h| h.registration(reg.id));
+                    prop_assert!(
+                        old.is_some_and(|old| old.subject == reg.subject && old.baby_count == reg.baby_count),
+                        "stored without consent: {:?}", reg
+                    );
+                }
+            }
+            // Consent is recorded only by the agree button, as given today to this version.
+            let before = existing.as_ref().and_then(|h| h.consent.clone());
+            if saved.consent != before {
+                prop_assert!(is_postback(&inbound, "kizuna:v1:consent:agree"));
+                prop_assert_eq!(
+                    saved.consent.clone(),
+                    Some(Consent { policy_version: policy.version.clone(), agreed_on: today })
+                );
+            }
         }
         if outcome.household == HouseholdChange::Delete {
             prop_assert!(existing.is_some());
+            // Only 削除する (typed or tapped, while asked) or 同意しない to a new notice erase.
+            let pending = existing.as_ref().and_then(|h| h.pending.clone());
+            let asked_delete = pending == Some(PendingQuestion::DeleteConfirmation)
+                && (inbound == Inbound::Text("削除する".to_owned())
+                    || is_postback(&inbound, "kizuna:v1:delete"));
+            let declined = matches!(pending, Some(PendingQuestion::NewPolicyConsent { .. }))
+                && is_postback(&inbound, "kizuna:v1:consent:decline");
+            prop_assert!(asked_delete || declined, "erased by {:?}", inbound);
         }
         if matches!(inbound, Inbound::Unfollow) {
             prop_assert!(outcome.replies.is_empty());
@@ -238,7 +338,7 @@ proptest! {
     ) {
         let mut household = existing;
         let apply = |household: &mut Option<Household>, inbound: &Inbound| {
-            let outcome = run(household.as_ref(), inbound, today, 20);
+            let outcome = run(household.as_ref(), inbound, today, 20, &current_policy());
             assert_invariants(&outcome);
             match outcome.household {
                 HouseholdChange::Unchanged => false,
@@ -267,6 +367,36 @@ proptest! {
             for old in &ended {
                 prop_assert_eq!(h.registration(old.id), Some(old));
             }
+        }
+    }
+
+    #[test]
+    fn stopping_and_erasing_never_wait_for_consent(
+        existing in household(),
+        today in date_between(d(2020, 1, 1), d(2035, 12, 31)),
+        policy in policy(),
+    ) {
+        // 停止 pauses whatever the parent's consent.
+        let outcome = run(existing.as_ref(), &Inbound::Text("停止".to_owned()), today, 20, &policy);
+        let has_active = existing.as_ref().is_some_and(|h| h.active_registrations().next().is_some());
+        if has_active {
+            let paused = match &outcome.household {
+                HouseholdChange::Save(h) => h.paused,
+                HouseholdChange::Unchanged => existing.as_ref().unwrap().paused,
+                HouseholdChange::Delete => false,
+            };
+            prop_assert!(paused);
+        }
+        // 削除 then 削除する erases whatever the parent's consent.
+        let asked = run(existing.as_ref(), &Inbound::Text("削除".to_owned()), today, 20, &policy);
+        let after = match asked.household {
+            HouseholdChange::Save(h) => Some(h),
+            HouseholdChange::Unchanged => existing.clone(),
+            HouseholdChange::Delete => None,
+        };
+        let erased = run(after.as_ref(), &Inbound::Text("削除する".to_owned()), today, 20, &policy);
+        if existing.is_some() {
+            prop_assert_eq!(erased.household, HouseholdChange::Delete);
         }
     }
 }

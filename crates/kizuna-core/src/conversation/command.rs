@@ -30,6 +30,27 @@ pub enum Command {
     Cancel,
     /// ヘルプ.
     Help,
+    /// 個人情報: the privacy notice, and the parent's consent to it.
+    Privacy,
+    /// 登録: start registering (the privacy notice first, until the parent has agreed).
+    Register,
+}
+
+impl Command {
+    /// Commands that work whatever the parent's consent: stopping, erasing, reading the
+    /// notice and help must never wait for an answer to a consent question.
+    pub fn works_without_consent(self) -> bool {
+        matches!(
+            self,
+            Command::Pause
+                | Command::Delete
+                | Command::DeleteConfirm
+                | Command::EndAll
+                | Command::Cancel
+                | Command::Help
+                | Command::Privacy
+        )
+    }
 }
 
 impl Command {
@@ -62,7 +83,12 @@ mod tests {
         assert_eq!(Command::parse("産まれました"), Some(Command::Born));
         assert_eq!(Command::parse("配信をすべて終了"), Some(Command::EndAll));
         assert_eq!(Command::parse("配信を全て停止"), Some(Command::EndAll));
+        assert_eq!(Command::parse("個人情報"), Some(Command::Privacy));
+        assert_eq!(Command::parse("個人情報の取り扱い"), Some(Command::Privacy));
+        assert_eq!(Command::parse("プライバシー"), Some(Command::Privacy));
+        assert_eq!(Command::parse("登録"), Some(Command::Register));
         assert_eq!(Command::parse("ヘルプを見たい"), None);
+        assert_eq!(Command::parse("個人情報について教えて"), None);
         assert_eq!(Command::parse("停止してほしい"), None);
         assert_eq!(Command::parse(""), None);
     }

@@ -15,6 +15,14 @@
 //! meaning, so a tap works even after the pending question changed. Buttons that destroy
 //! something (削除する, 終了する) only act while their question is pending, so an old button
 //! scrolled up in the chat cannot delete anything by surprise.
+//!
+//! Consent: nothing but the follow state and the pending question is stored about a parent
+//! until they agree to the town's privacy notice (同意して登録する); a date sent before that is
+//! answered with the notice and dropped. When the town publishes a new notice version (or for
+//! households stored before consent was asked), the parent's next command or button brings
+//! the new notice up instead of acting (同意する / 同意しない, the latter erasing everything);
+//! stopping, erasing, help and the notice itself ([`Command::works_without_consent`]) always
+//! work. Daily sends go on meanwhile under the consent given earlier.
 
 mod command;
 pub mod postback;
@@ -24,7 +32,7 @@ pub use command::Command;
 pub use postback::{DateTarget, Postback};
 
 use crate::household::{
-    EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
 };
 use crate::ids::{LineUserId, MunicipalityId};
 use crate::message::{Action, Message, QuickReplyItem};
@@ -34,6 +42,7 @@ use crate::typed_date::{
 };
 use chrono::{Days, NaiveDate};
 use postback::Parsed;
+use texts::NoticeOccasion;
 
 /// At most this many registrations can be active in one household: a parent with more
 /// children under 3 plus a pregnancy is beyond what one LINE account reasonably follows, and it
@@ -47,6 +56,11 @@ pub const BIRTH_BEFORE_DUE_MAX_DAYS: u64 = 140;
 /// …or this many days after it. Wider than the 41w6d programme window on purpose: a parent
 /// reporting a late birth should not be told their baby's birthday is wrong.
 pub const BIRTH_AFTER_DUE_MAX_DAYS: u64 = 30;
+
+/// How long a household is kept after an unfollow (or block), as the privacy notice promises
+/// parents. The app's purge (`kizuna_app::model::RETENTION_DAYS_AFTER_UNFOLLOW`) must keep
+/// the same number.
+pub const RETENTION_DAYS_AFTER_UNFOLLOW: u64 = 180;
 
 /// One webhook event, as far as the conversation cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +87,11 @@ pub struct Context<'a> {
     pub municipality_name: &'a str,
     /// The hour (Japan time, 0–23) the daily message goes out.
     pub delivery_hour: u8,
+    /// The town's privacy policy page, linked from the consent notice.
+    pub privacy_url: Option<&'a str>,
+    /// The version of the town's privacy notice; a parent's consent to another version (or
+    /// none at all) is asked again.
+    pub privacy_policy_version: &'a str,
 }
 
 /// What to do with the stored household.
@@ -146,6 +165,16 @@ impl From<DateTarget> for Asking {
             DateTarget::Born(id) => Asking::Born(id),
         }
     }
+}
+
+/// Which agreement a parent still has to give before Kizuna acts on what they send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConsentNeeded {
+    /// Nothing registered yet: the notice with 同意して登録する / 登録しない.
+    First,
+    /// Registered under an earlier notice, or before consent was asked at all: the new notice
+    /// with 同意する / 同意しない.
+    NewPolicy,
 }
 
 struct Turn<'a> {
@@ -272,7 +301,10 @@ impl Turn<'_> {
         let household = self.household_mut();
         household.following = true;
         household.unfollowed_on = None;
-        household.pending = Some(PendingQuestion::NewRegistrationDate);
+        if self.consent_first(NoticeOccasion::Follow) {
+            return;
+        }
+        self.set_pending(Some(PendingQuestion::NewRegistrationDate));
         let text = texts::welcome(self.ctx.municipality_name, self.hour(), self.today());
         let buttons = self.new_date_pickers(DateExpectation::Either);
         self.reply_with(text, buttons);
@@ -313,6 +345,10 @@ impl Turn<'_> {
                 self.set_pending(None);
                 None
             }
+            // The notice stays open: its buttons still work after an unrelated message.
+            Some(PendingQuestion::Consent { .. } | PendingQuestion::NewPolicyConsent { .. }) => {
+                None
+            }
             None => None,
         };
         let asking = asking.or_else(|| {
@@ -322,6 +358,12 @@ impl Turn<'_> {
                 .then_some(Asking::New(DateExpectation::Either))
         });
         match asking {
+            Some(_) if self.consent_needed().is_some() => match parse_typed(text) {
+                // Not a date: probably meant for another service, as below.
+                Err(TypedDateError::NoDate) => self.not_ours(),
+                // A date (or an attempt at one) before consent: not stored, the notice instead.
+                _ => self.ask_consent(NoticeOccasion::Date),
+            },
             Some(asking) => self.typed_date(text, asking),
             None => self.not_ours(),
         }
@@ -333,6 +375,26 @@ impl Turn<'_> {
             Parsed::Unknown => return self.stale(),
             Parsed::Ours(postback) => postback,
         };
+        let needs_consent = match postback {
+            Postback::Picker(_) if date.is_some() => Some(NoticeOccasion::Date),
+            Postback::Date(..) => Some(NoticeOccasion::Date),
+            Postback::Picker(_)
+            | Postback::Change(_)
+            | Postback::Born(_)
+            | Postback::Babies(..)
+            | Postback::Resume => Some(NoticeOccasion::Request),
+            // Stopping and erasing never wait for consent; the consent buttons answer it.
+            Postback::DeleteConfirm
+            | Postback::EndAllConfirm
+            | Postback::Cancel
+            | Postback::ConsentAgree
+            | Postback::ConsentDecline => None,
+        };
+        if let Some(occasion) = needs_consent {
+            if self.consent_first(occasion) {
+                return;
+            }
+        }
         match postback {
             Postback::Picker(target) => match date {
                 Some(date) => self.apply_date(target.into(), date),
@@ -369,6 +431,8 @@ impl Turn<'_> {
                 }
             }
             Postback::Cancel => self.cancel(),
+            Postback::ConsentAgree => self.agree(),
+            Postback::ConsentDecline => self.decline(),
         }
     }
 
@@ -387,6 +451,9 @@ impl Turn<'_> {
         if command == Command::Cancel {
             return self.cancel();
         }
+        if !command.works_without_consent() && self.consent_first(NoticeOccasion::Request) {
+            return;
+        }
         // Any other command replaces whatever was asked before.
         self.set_pending(None);
         match command {
@@ -400,6 +467,17 @@ impl Turn<'_> {
             Command::EndAll => self.ask_end_all(),
             Command::Help => self.help(),
             Command::Cancel => self.cancel(),
+            Command::Privacy => self.privacy(),
+            Command::Register => self.start_registration(),
+        }
+    }
+
+    /// 登録: the first date, or another one for a parent already registered.
+    fn start_registration(&mut self) {
+        if self.active().is_empty() {
+            self.ask_first_date()
+        } else {
+            self.add()
         }
     }
 
@@ -560,6 +638,16 @@ impl Turn<'_> {
 
     fn cancel(&mut self) {
         let pending = self.pending();
+        match pending {
+            // やめておく to the first notice is 登録しない, which stores nothing.
+            Some(PendingQuestion::Consent { .. }) => return self.decline(),
+            // Neither yes nor no to a new notice: asked again at the next interaction.
+            Some(PendingQuestion::NewPolicyConsent { .. }) => {
+                self.set_pending(None);
+                return self.reply(texts::NEW_POLICY_LATER);
+            }
+            _ => {}
+        }
         self.set_pending(None);
         if pending == Some(PendingQuestion::ResumeAfterRefollow) && self.paused() {
             self.reply_with(
@@ -581,12 +669,150 @@ impl Turn<'_> {
             Command::Resume,
             Command::Delete,
             Command::EndAll,
+            Command::Privacy,
         ]
         .into_iter()
         .map(|c| message_button(texts::command_word(c)))
         .collect();
         buttons.truncate(crate::message::MAX_QUICK_REPLY_ITEMS);
         self.reply_with(texts::help(self.hour()), buttons);
+    }
+
+    // ---- consent ------------------------------------------------------------------------
+
+    fn consent_is_current(&self) -> bool {
+        self.household
+            .as_ref()
+            .is_some_and(|h| h.has_consented_to(self.ctx.privacy_policy_version))
+    }
+
+    fn consent_needed(&self) -> Option<ConsentNeeded> {
+        if self.consent_is_current() {
+            None
+        } else if self.active().is_empty() {
+            Some(ConsentNeeded::First)
+        } else {
+            Some(ConsentNeeded::NewPolicy)
+        }
+    }
+
+    /// Shows the notice instead of acting, when the parent's consent is still needed.
+    /// True: the notice was shown and the event must do nothing else.
+    fn consent_first(&mut self, occasion: NoticeOccasion) -> bool {
+        if self.consent_needed().is_none() {
+            return false;
+        }
+        self.ask_consent(occasion);
+        true
+    }
+
+    /// The notice with its two buttons, which act only while this question is pending.
+    fn ask_consent(&mut self, occasion: NoticeOccasion) {
+        let ctx = self.ctx;
+        let policy_version = ctx.privacy_policy_version.to_owned();
+        match self.consent_needed() {
+            None => self.privacy(),
+            Some(ConsentNeeded::First) => {
+                self.set_pending(Some(PendingQuestion::Consent { policy_version }));
+                self.reply_with(
+                    texts::consent_notice(
+                        ctx.municipality_name,
+                        ctx.delivery_hour,
+                        ctx.privacy_url,
+                        RETENTION_DAYS_AFTER_UNFOLLOW,
+                        occasion,
+                    ),
+                    vec![
+                        postback_button(texts::LABEL_AGREE_AND_REGISTER, Postback::ConsentAgree),
+                        postback_button(texts::LABEL_DO_NOT_REGISTER, Postback::ConsentDecline),
+                    ],
+                );
+            }
+            Some(ConsentNeeded::NewPolicy) => {
+                self.set_pending(Some(PendingQuestion::NewPolicyConsent { policy_version }));
+                self.reply_with(
+                    texts::new_policy_notice(
+                        ctx.municipality_name,
+                        ctx.privacy_url,
+                        RETENTION_DAYS_AFTER_UNFOLLOW,
+                        occasion,
+                    ),
+                    vec![
+                        postback_button(texts::LABEL_AGREE, Postback::ConsentAgree),
+                        postback_button(texts::LABEL_DISAGREE, Postback::ConsentDecline),
+                    ],
+                );
+            }
+        }
+    }
+
+    /// 個人情報: the notice, with the buttons when consent is still needed, or with the date
+    /// and version the parent agreed to.
+    fn privacy(&mut self) {
+        let ctx = self.ctx;
+        let current = self
+            .household
+            .as_ref()
+            .and_then(|h| h.consent.clone())
+            .filter(|c| c.policy_version == ctx.privacy_policy_version);
+        match current {
+            None => self.ask_consent(NoticeOccasion::Privacy),
+            Some(consent) => self.reply(texts::privacy_agreed(
+                ctx.municipality_name,
+                ctx.privacy_url,
+                RETENTION_DAYS_AFTER_UNFOLLOW,
+                &consent,
+            )),
+        }
+    }
+
+    /// 同意して登録する / 同意する.
+    fn agree(&mut self) {
+        let current = self.ctx.privacy_policy_version;
+        let first = match self.pending() {
+            Some(PendingQuestion::Consent { policy_version }) if policy_version == current => true,
+            Some(PendingQuestion::NewPolicyConsent { policy_version })
+                if policy_version == current =>
+            {
+                false
+            }
+            // Not asked (an old button), or asked about a notice the town has replaced since:
+            // nothing is recorded for a notice the parent has not seen.
+            _ => return self.privacy(),
+        };
+        let today = self.today();
+        let household = self.household_mut();
+        household.consent = Some(Consent {
+            policy_version: current.to_owned(),
+            agreed_on: today,
+        });
+        household.pending = None;
+        if first && self.active().is_empty() {
+            self.set_pending(Some(PendingQuestion::NewRegistrationDate));
+            let buttons = self.new_date_pickers(DateExpectation::Either);
+            self.reply_with(texts::welcome_after_consent(today), buttons);
+        } else {
+            self.reply(texts::NEW_POLICY_AGREED);
+        }
+    }
+
+    /// 登録しない / 同意しない.
+    fn decline(&mut self) {
+        match self.pending() {
+            Some(PendingQuestion::Consent { .. }) => {
+                self.set_pending(None);
+                self.reply(texts::NOT_REGISTERED);
+            }
+            // Kizuna cannot keep the data under a notice the parent does not accept: the same
+            // as 削除する.
+            Some(PendingQuestion::NewPolicyConsent { .. }) => {
+                self.household = None;
+                self.delete = true;
+                self.reply(texts::NEW_POLICY_DECLINED);
+            }
+            // An old button: it destroys nothing, and shows where the parent stands.
+            _ => self.privacy(),
+        }
     }
 
     fn stale(&mut self) {
@@ -701,6 +927,11 @@ impl Turn<'_> {
     }
 
     fn register(&mut self, expectation: DateExpectation, date: NaiveDate) {
+        if !self.consent_is_current() {
+            // Every way here asks for consent first; this keeps "no date stored without
+            // consent" true even if a new way forgets to.
+            return self.ask_consent(NoticeOccasion::Date);
+        }
         let today = self.today();
         if let Err(refusal) = check_plausible(date, expectation, today) {
             return self.refuse_date(texts::implausible(&refusal), Asking::New(expectation));

@@ -48,6 +48,10 @@ pub enum Postback {
     EndAllConfirm,
     /// やめておく, for any question.
     Cancel,
+    /// 同意して登録する / 同意する: agrees to the privacy notice shown with the button.
+    ConsentAgree,
+    /// 登録しない / 同意しない.
+    ConsentDecline,
 }
 
 /// How a postback's data reads to us.
@@ -96,6 +100,8 @@ impl Postback {
             Postback::DeleteConfirm => "delete".to_owned(),
             Postback::EndAllConfirm => "end-all".to_owned(),
             Postback::Cancel => "cancel".to_owned(),
+            Postback::ConsentAgree => "consent:agree".to_owned(),
+            Postback::ConsentDecline => "consent:decline".to_owned(),
         };
         format!("{PREFIX}{body}")
     }
@@ -123,6 +129,8 @@ impl Postback {
             ["delete"] => Some(Postback::DeleteConfirm),
             ["end-all"] => Some(Postback::EndAllConfirm),
             ["cancel"] => Some(Postback::Cancel),
+            ["consent", "agree"] => Some(Postback::ConsentAgree),
+            ["consent", "decline"] => Some(Postback::ConsentDecline),
             _ => None,
         };
         postback.map_or(Parsed::Unknown, Parsed::Ours)
@@ -150,6 +158,8 @@ mod tests {
             Postback::DeleteConfirm,
             Postback::EndAllConfirm,
             Postback::Cancel,
+            Postback::ConsentAgree,
+            Postback::ConsentDecline,
         ];
         for postback in all {
             let data = postback.data();
@@ -167,6 +177,7 @@ mod tests {
         assert_eq!(Postback::parse("kizuna:v1:date:later"), Parsed::Unknown);
         assert_eq!(Postback::parse("kizuna:v1:change:x"), Parsed::Unknown);
         assert_eq!(Postback::parse("kizuna:v1:babies:1:9"), Parsed::Unknown);
+        assert_eq!(Postback::parse("kizuna:v1:consent:maybe"), Parsed::Unknown);
         assert_eq!(
             Postback::parse("kizuna:v1:set:due:2027-02-30"),
             Parsed::Unknown

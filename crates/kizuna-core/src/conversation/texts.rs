@@ -6,7 +6,7 @@
 //! short form (2027/5/1) to stay within LINE's 20-character limit.
 
 use super::command::Command;
-use crate::household::{Registration, Subject};
+use crate::household::{Consent, Registration, Subject};
 use crate::programme::{
     gestational_day, GestationalAge, CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY,
 };
@@ -42,6 +42,17 @@ pub const COMMAND_WORDS: &[(&[&str], Command)] = &[
     ),
     (&["やめておく", "やめる", "キャンセル"], Command::Cancel),
     (&["ヘルプ", "ﾍﾙﾌﾟ"], Command::Help),
+    (
+        &[
+            "個人情報",
+            "個人情報の取り扱い",
+            "個人情報の取扱い",
+            "個人情報の取扱",
+            "プライバシー",
+        ],
+        Command::Privacy,
+    ),
+    (&["登録", "登録したい"], Command::Register),
 ];
 
 /// The word a parent types for `command` (what help and buttons show).
@@ -64,6 +75,10 @@ pub const LABEL_DELETE: &str = "削除する";
 pub const LABEL_END_ALL: &str = "終了する";
 pub const LABEL_TWINS: &str = "ふたごです";
 pub const LABEL_TRIPLETS: &str = "みつごです";
+pub const LABEL_AGREE_AND_REGISTER: &str = "同意して登録する";
+pub const LABEL_DO_NOT_REGISTER: &str = "登録しない";
+pub const LABEL_AGREE: &str = "同意する";
+pub const LABEL_DISAGREE: &str = "同意しない";
 
 /// 2027年5月1日.
 pub fn date(d: NaiveDate) -> String {
@@ -168,15 +183,176 @@ fn example_date(today: NaiveDate) -> String {
     format!("{}/5/1", today.year() + 1)
 }
 
+/// A follow from a parent who already agreed to the current notice (they ended everything
+/// earlier, or erased nothing but their registrations): straight to the date.
 pub fn welcome(municipality: &str, delivery_hour: u8, today: NaiveDate) -> String {
     format!(
-        "友だち追加ありがとうございます。{municipality}です。\n\n\
-         妊娠中の方と、3歳までのお子さんがいるご家庭に、週数や月齢に合わせた短いメッセージを{}お届けしています。\n\n\
+        "友だち追加ありがとうございます。{municipality}です。\n\n{}\n\n\
          はじめに、出産予定日か、お子さんの生年月日を教えてください。下のボタンから選ぶか、「{}」のように日付を送ってください。",
-        hour(delivery_hour),
+        service(delivery_hour),
         example_date(today)
     )
 }
+
+/// What Kizuna sends, in one sentence (the welcome and the consent notice open with it).
+fn service(delivery_hour: u8) -> String {
+    format!(
+        "妊娠中の方と、3歳までのお子さんがいるご家庭に、週数や月齢に合わせた短いメッセージを{}お届けしています。",
+        hour(delivery_hour)
+    )
+}
+
+/// What brought the consent notice up, which decides how it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeOccasion {
+    /// The parent added the account as a friend.
+    Follow,
+    /// The parent sent a date (typed or picked) before agreeing; it was not stored.
+    Date,
+    /// Any other command or button that needs consent first.
+    Request,
+    /// 個人情報: the parent asked to read the notice.
+    Privacy,
+}
+
+/// The longest privacy policy URL put into a notice. Anything longer is a configuration
+/// mistake; the notice then points to the town instead of growing past LINE's limits.
+const MAX_PRIVACY_URL_CHARS: usize = 1000;
+/// The longest policy version shown to a parent (versions are labels such as `2` or
+/// `2027-04`; a longer one is shown as nothing rather than clutter the message).
+const MAX_SHOWN_VERSION_CHARS: usize = 30;
+
+/// What is stored, why, for how long and by whom: the part every notice shares.
+fn notice_body(municipality: &str, privacy_url: Option<&str>, retention_days: u64) -> String {
+    let policy = match privacy_url.filter(|url| url.chars().count() <= MAX_PRIVACY_URL_CHARS) {
+        Some(url) => format!(
+            "くわしくは、{municipality}の個人情報の取り扱いについてのページをご覧ください。\n{url}"
+        ),
+        None => format!("ご不明な点は、{municipality}にお問い合わせください。"),
+    };
+    format!(
+        "【保存する情報】\n\
+         ・教えていただいた出産予定日、またはお子さんの生年月日\n\
+         ・LINEのユーザー識別子（LINEが利用者ごとに割り振る英数字の番号です。お名前や電話番号は受け取っていません）\n\n\
+         【使う目的】\n\
+         妊娠週数やお子さんの月齢に合わせたメッセージをお送りするために使います。\
+         ほかに、{municipality}が、どなたのことか分からない形で登録数を数え、事業の運営に役立てることがあります。\n\n\
+         【保存する期間】\n\
+         ご利用のあいだ保存します。「削除」と送ると、いつでもすべて削除します。\
+         このアカウントをブロックしたときは、再開できるように{retention_days}日間保存し、その後削除します。\n\n\
+         【取り扱う者】\n\
+         {municipality}\n\n\
+         {policy}\n\n\
+         この説明は「個人情報」と送ると、いつでも読めます。"
+    )
+}
+
+/// The notice asked before anything is registered, answered with 同意して登録する / 登録しない.
+pub fn consent_notice(
+    municipality: &str,
+    delivery_hour: u8,
+    privacy_url: Option<&str>,
+    retention_days: u64,
+    occasion: NoticeOccasion,
+) -> String {
+    let opening = match occasion {
+        NoticeOccasion::Follow => format!(
+            "友だち追加ありがとうございます。{municipality}です。\n\n{}\n\n\
+             ご登録の前に、個人情報の取り扱いについてお読みください。",
+            service(delivery_hour)
+        ),
+        NoticeOccasion::Date => format!(
+            "{municipality}です。ご登録の前に、個人情報の取り扱いについてお読みください。\n\
+             お送りいただいた日付は、まだ保存していません。同意いただいてから日付をお受けします。"
+        ),
+        NoticeOccasion::Request | NoticeOccasion::Privacy => format!(
+            "{municipality}です。{}\n\n\
+             ご登録の前に、個人情報の取り扱いについてお読みください。",
+            service(delivery_hour)
+        ),
+    };
+    format!(
+        "{opening}\n\n{}\n\n\
+         内容に同意いただける場合は「同意して登録する」を押してください。\
+         同意いただくまで、日付などは何も保存しません。",
+        notice_body(municipality, privacy_url, retention_days)
+    )
+}
+
+/// The notice asked again after the town changed it (or of a parent registered before
+/// consent was asked), answered with 同意する / 同意しない.
+pub fn new_policy_notice(
+    municipality: &str,
+    privacy_url: Option<&str>,
+    retention_days: u64,
+    occasion: NoticeOccasion,
+) -> String {
+    let request_note = match occasion {
+        NoticeOccasion::Date | NoticeOccasion::Request => {
+            "\nお送りいただいたご用件は、まだ承っていません。お返事のあとで、もう一度送ってください。"
+        }
+        NoticeOccasion::Follow | NoticeOccasion::Privacy => "",
+    };
+    format!(
+        "{municipality}です。個人情報の取り扱いについての説明を新しくしました。\
+         引き続きご利用いただくために、内容をご確認ください。{request_note}\n\n{}\n\n\
+         同意いただける場合は「同意する」を押してください。\
+         「同意しない」を押すと、登録内容をすべて削除して、配信を終わります。\n\n\
+         お返事をいただくまでの間も、メッセージはこれまでどおりお届けします。\
+         配信を止める「停止」と、すべてを消す「削除」は、お返事の前でもすぐに承ります。",
+        notice_body(municipality, privacy_url, retention_days)
+    )
+}
+
+/// 個人情報 from a parent whose consent is current: the notice and what they agreed to.
+pub fn privacy_agreed(
+    municipality: &str,
+    privacy_url: Option<&str>,
+    retention_days: u64,
+    consent: &Consent,
+) -> String {
+    let version = if consent.policy_version.chars().count() <= MAX_SHOWN_VERSION_CHARS {
+        format!("（版：{}）", consent.policy_version)
+    } else {
+        String::new()
+    };
+    format!(
+        "{municipality}での個人情報の取り扱いについてです。\n\n{}\n\n\
+         {}に、この内容{version}に同意いただいています。\
+         同意を取り消して、保存している内容をすべて削除するときは「削除」と送ってください。",
+        notice_body(municipality, privacy_url, retention_days),
+        date(consent.agreed_on)
+    )
+}
+
+/// After 同意して登録する: the question the welcome used to ask straight away.
+pub fn welcome_after_consent(today: NaiveDate) -> String {
+    format!(
+        "同意いただき、ありがとうございます。\n\n\
+         はじめに、出産予定日か、お子さんの生年月日を教えてください。下のボタンから選ぶか、「{}」のように日付を送ってください。",
+        example_date(today)
+    )
+}
+
+/// After 同意する to a new notice.
+pub const NEW_POLICY_AGREED: &str =
+    "ご確認いただき、ありがとうございます。新しい内容への同意を記録しました。\n\n\
+     ご用件の途中でしたら、お手数ですが、もう一度送ってください。";
+
+/// After 登録しない.
+pub const NOT_REGISTERED: &str = "わかりました。登録はしていません。日付などの情報も保存していません。\n\n\
+     登録したくなったときは、いつでも「登録」と送ってください。メニューに登録の項目があれば、そこからも始められます。";
+
+/// After 同意しない to a new notice: everything was erased.
+pub const NEW_POLICY_DECLINED: &str =
+    "わかりました。同意いただけなかったため、登録内容をすべて削除し、配信を終えました。\
+     これまで読んでくださり、ありがとうございました。\n\n\
+     また利用したくなったときは、「登録」と送ってください。";
+
+/// やめておく while a new notice waits for an answer: neither yes nor no yet.
+pub const NEW_POLICY_LATER: &str =
+    "わかりました。お返事は、次にご利用になるときにあらためておうかがいします。\
+     それまでの間も、メッセージはこれまでどおりお届けします。";
 
 pub fn welcome_back(municipality: &str) -> String {
     format!(
@@ -335,7 +511,7 @@ pub const NOTHING_ACTIVE: &str =
 pub const DELETE_QUESTION: &str =
     "登録内容をすべて削除します。削除すると元に戻せません。よろしいですか。";
 pub const DELETED: &str = "登録内容をすべて削除しました。ご利用ありがとうございました。\n\n\
-     また利用したくなったときは、出産予定日か、お子さんの生年月日を送ってください。";
+     また利用したくなったときは、「登録」と送ってください。";
 pub const NOTHING_STORED: &str = "いま保存している登録内容はありません。";
 
 pub const END_ALL_QUESTION: &str = "すべての配信を終了しますか。\n\
@@ -361,7 +537,8 @@ pub fn help(delivery_hour: u8) -> String {
          追加：きょうだいや妊娠の登録\n\
          停止／再開：配信を止める・再開する\n\
          削除：登録内容をすべて削除\n\
-         配信をすべて終了：どのような理由でも、すべての配信を終わりにできます\n\n\
+         配信をすべて終了：どのような理由でも、すべての配信を終わりにできます\n\
+         個人情報：保存している情報と、その取り扱いの説明\n\n\
          メッセージは{}お届けしています。",
         hour(delivery_hour)
     )

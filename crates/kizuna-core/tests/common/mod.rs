@@ -8,11 +8,13 @@ use kizuna_core::message::{
     utf16_len, Action, Message, MAX_ACTION_LABEL_CHARS, MAX_MESSAGES_PER_REQUEST,
     MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16,
 };
-use kizuna_core::{Household, LineUserId, MunicipalityId};
+use kizuna_core::{Consent, Household, LineUserId, MunicipalityId};
 
 pub const USER: &str = "U4af4980629a0b1c2d3e4f5a6b7c8d9e0";
 pub const TOWN: &str = "きずな町";
 pub const HOUR: u8 = 20;
+pub const PRIVACY_URL: &str = "https://www.town.kizuna.example.jp/kojin-joho";
+pub const POLICY: &str = "1";
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -89,13 +91,53 @@ pub fn assert_invariants(outcome: &Outcome) {
 pub struct Chat {
     pub household: Option<Household>,
     pub today: NaiveDate,
+    /// The town's privacy policy URL and notice version, as the municipality record has them.
+    pub privacy_url: Option<String>,
+    pub policy_version: String,
 }
 
 impl Chat {
+    /// A parent Kizuna knows nothing about.
     pub fn new(today: NaiveDate) -> Self {
         Self {
             household: None,
             today,
+            privacy_url: Some(PRIVACY_URL.to_owned()),
+            policy_version: POLICY.to_owned(),
+        }
+    }
+
+    /// A parent who followed and agreed to the notice: Kizuna now waits for their first date.
+    pub fn consented(today: NaiveDate) -> Self {
+        let mut chat = Self::new(today);
+        let notice = chat.follow();
+        let welcome = chat.agree(&notice);
+        assert_eq!(
+            buttons(&welcome).len(),
+            2,
+            "the welcome after consent offers both date pickers"
+        );
+        chat
+    }
+
+    /// Taps the agree button of a consent notice (同意して登録する or 同意する).
+    pub fn agree(&mut self, notice: &Outcome) -> Outcome {
+        let label = if buttons(notice)
+            .iter()
+            .any(|a| matches!(a, Action::Postback { label, .. } if label == "同意して登録する"))
+        {
+            "同意して登録する"
+        } else {
+            "同意する"
+        };
+        tap(self, notice, label, None)
+    }
+
+    /// The consent the parent gave today to the current notice.
+    pub fn consent_today(&self) -> Consent {
+        Consent {
+            policy_version: self.policy_version.clone(),
+            agreed_on: self.today,
         }
     }
 
@@ -104,6 +146,8 @@ impl Chat {
             today: self.today,
             municipality_name: TOWN,
             delivery_hour: HOUR,
+            privacy_url: self.privacy_url.as_deref(),
+            privacy_policy_version: &self.policy_version,
         };
         let outcome = respond(
             self.household.as_ref(),
