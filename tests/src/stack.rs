@@ -115,13 +115,17 @@ impl<'a> Parent<'a> {
 pub const AGREE_LABEL: &str = "同意して登録する";
 
 impl Parent<'_> {
+    /// Follows and agrees to the town's privacy notice. Returns the reply to the agreement:
+    /// the welcome that asks for a due date or birth date, with date pickers.
+    pub async fn follow_and_agree(&self) -> Vec<Value> {
+        let notice = self.follow().await;
+        self.tap(&notice, AGREE_LABEL, None).await
+    }
+
     /// Follows, agrees to the town's privacy notice, and registers `date` typed as text
     /// (a due date or a birth date). Returns the reply to the date.
     pub async fn register(&self, date: &str) -> Vec<Value> {
-        let welcome = self.follow().await;
-        if find_button(&welcome, AGREE_LABEL).is_some() {
-            self.tap(&welcome, AGREE_LABEL, None).await;
-        }
+        self.follow_and_agree().await;
         self.say(date).await
     }
 }

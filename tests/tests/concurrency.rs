@@ -170,7 +170,7 @@ async fn one_parents_events_at_once_leave_a_household_some_serial_order_leaves()
         let parent = user(1000 + seed as u32);
         if seed % 2 == 1 {
             let p = Parent::new(&stack, "kizuna-town", parent.clone());
-            let welcome = p.follow().await;
+            let welcome = p.follow_and_agree().await;
             p.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 5, 1)))
                 .await;
             p.say("削除").await; // the confirmation may or may not still be pending
@@ -232,7 +232,7 @@ async fn a_delete_racing_a_change_never_erases_the_change() {
     for seed in 0..permutations() {
         let parent = user(2000 + seed as u32);
         let p = Parent::new(&stack, "kizuna-town", parent.clone());
-        let welcome = p.follow().await;
+        let welcome = p.follow_and_agree().await;
         p.tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 5, 1)))
             .await;
         p.say("削除").await;
@@ -268,7 +268,7 @@ async fn a_slot_scheduled_twice_and_sent_by_two_senders_reaches_each_household_o
     let parents: Vec<String> = (0..12).map(|n| user(3000 + n)).collect();
     for (n, parent) in parents.iter().enumerate() {
         let p = Parent::new(&stack, "kizuna-town", parent.clone());
-        let welcome = p.follow().await;
+        let welcome = p.follow_and_agree().await;
         let due = today() + chrono::Days::new(30 + 11 * n as u64);
         p.tap(&welcome, "出産予定日を選ぶ", Some(due)).await;
     }

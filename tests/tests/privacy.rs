@@ -41,7 +41,7 @@ async fn no_user_id_date_token_or_secret_reaches_the_logs() {
         .map(|n| Parent::new(&stack, "kizuna-town", user(900 + n)))
         .collect();
 
-    let welcome = parents[0].follow().await;
+    let welcome = parents[0].follow_and_agree().await;
     parents[0]
         .tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 2, 3)))
         .await;
@@ -49,9 +49,9 @@ async fn no_user_id_date_token_or_secret_reaches_the_logs() {
     parents[0]
         .tap(&asked, "生まれた日を選ぶ", Some(d(2027, 1, 7)))
         .await;
-    parents[1].follow().await;
+    parents[1].follow_and_agree().await;
     parents[1].say("令和9年6月1日").await;
-    parents[2].follow().await;
+    parents[2].follow_and_agree().await;
     parents[2].say("2026/11/22").await;
     // A forged request and a broken one are logged too.
     stack

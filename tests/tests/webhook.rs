@@ -21,16 +21,21 @@ async fn a_whole_conversation_is_stored_and_answered() {
     let stack = stack_on(today()).await;
     let parent = Parent::new(&stack, "kizuna-town", user(1));
 
-    // follow → welcome with date pickers
-    let welcome = parent.follow().await;
-    assert!(
-        joined(&welcome).contains("きずな町"),
-        "{}",
-        joined(&welcome)
-    );
+    // follow → the privacy notice; nothing but the follow state is stored
+    let notice = parent.follow().await;
+    assert!(joined(&notice).contains("きずな町"), "{}", joined(&notice));
+    assert!(find_button(&notice, "登録しない").is_some());
     let household = stack.household(&parent.town, &parent.user).await.unwrap();
     assert!(household.following);
     assert!(household.registrations.is_empty());
+    assert!(household.consent.is_none());
+
+    // 同意して登録する → consent recorded (version, day) → welcome with date pickers
+    let welcome = parent.tap(&notice, AGREE_LABEL, None).await;
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    let consent = household.consent.expect("consent recorded");
+    assert_eq!(consent.policy_version, "1");
+    assert_eq!(consent.agreed_on, today());
 
     // date picker → pregnancy registered, confirmation says what and when
     let confirmed = parent
@@ -99,7 +104,7 @@ async fn a_whole_conversation_is_stored_and_answered() {
 async fn typed_dates_register_and_implausible_ones_are_refused() {
     let stack = stack_on(today()).await;
     let parent = Parent::new(&stack, "kizuna-town", user(2));
-    parent.follow().await;
+    parent.follow_and_agree().await;
 
     // An impossible date: a helpful reply, nothing stored.
     let refused = parent.say("2027/2/30").await;
@@ -126,7 +131,7 @@ async fn typed_dates_register_and_implausible_ones_are_refused() {
 async fn ending_everything_after_a_loss_stops_all_registrations_gently() {
     let stack = stack_on(today()).await;
     let parent = Parent::new(&stack, "kizuna-town", user(3));
-    let welcome = parent.follow().await;
+    let welcome = parent.follow_and_agree().await;
     parent
         .tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1)))
         .await;
@@ -149,7 +154,7 @@ async fn ending_everything_after_a_loss_stops_all_registrations_gently() {
 async fn unfollow_stops_sends_and_refollow_asks_before_resuming() {
     let stack = stack_on(today()).await;
     let parent = Parent::new(&stack, "kizuna-town", user(4));
-    let welcome = parent.follow().await;
+    let welcome = parent.follow_and_agree().await;
     parent
         .tap(&welcome, "出産予定日を選ぶ", Some(d(2027, 6, 1)))
         .await;
@@ -270,7 +275,7 @@ async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
     let stack = stack_on(today()).await;
     let town = town_id("kizuna-town");
     let parent = Parent::new(&stack, "kizuna-town", user(6));
-    let welcome = parent.follow().await;
+    let welcome = parent.follow_and_agree().await;
     let picker = find_button(&welcome, "出産予定日を選ぶ").unwrap();
     let token = stack.reply_token(&parent.user);
     let event = fake_line::webhook::postback_event(
@@ -472,5 +477,77 @@ async fn group_and_room_events_change_nothing_and_get_no_reply() {
         received.lock().unwrap().len() - forwarded_before,
         events,
         "every group/room event is forwarded to the town's other service"
+    );
+}
+
+/// Consent through signed webhooks on moto: declining stores nothing but the follow state
+/// (a date typed afterwards neither); a new version of the town's notice is shown at the
+/// parent's next request, 停止 still works meanwhile, and declining it erases everything.
+#[tokio::test]
+async fn consent_is_asked_before_storing_and_again_when_the_town_changes_its_notice() {
+    use kizuna_app::ports::MunicipalityDirectory;
+    let stack = stack_on(today()).await;
+    let town = town_id("kizuna-town");
+
+    // 登録しない: nothing but the follow state; a typed date is not stored either.
+    let declining = Parent::new(&stack, "kizuna-town", user(40));
+    let notice = declining.follow().await;
+    declining.tap(&notice, "登録しない", None).await;
+    let reply = declining.say("2027/6/1").await;
+    assert!(find_button(&reply, AGREE_LABEL).is_some(), "asked again");
+    let household = stack.household(&town, &declining.user).await.unwrap();
+    assert!(household.registrations.is_empty() && household.consent.is_none());
+
+    // Agreed to version 1 and registered.
+    let parent = Parent::new(&stack, "kizuna-town", user(41));
+    parent.register("2027/6/1").await;
+    assert_eq!(
+        stack
+            .household(&town, &parent.user)
+            .await
+            .unwrap()
+            .consent
+            .unwrap()
+            .policy_version,
+        "1"
+    );
+
+    // The town publishes version 2 of its notice.
+    let directory = kizuna_aws::compose::municipalities(&stack.config, &stack.clients);
+    let mut record = directory.get(&town).await.unwrap().unwrap();
+    record.privacy_policy_version = "2".into();
+    record.privacy_url = Some("https://example.jp/kizuna/privacy".into());
+    directory.put(&record).await.unwrap();
+
+    // The next request gets the new notice instead; nothing is recorded until answered.
+    let asked = parent.say("登録内容").await;
+    assert!(joined(&asked).contains("https://example.jp/kizuna/privacy"));
+    assert!(find_button(&asked, "同意する").is_some());
+    assert!(find_button(&asked, "同意しない").is_some());
+    let household = stack.household(&town, &parent.user).await.unwrap();
+    assert_eq!(household.consent.as_ref().unwrap().policy_version, "1");
+    assert!(household.receives_messages(), "sends go on meanwhile");
+
+    // Stopping is never blocked by the question.
+    parent.say("停止").await;
+    assert!(stack.household(&town, &parent.user).await.unwrap().paused);
+
+    // 同意しない to the new notice erases everything, as 削除する does.
+    let asked = parent.say("再開").await;
+    parent.tap(&asked, "同意しない", None).await;
+    assert!(stack.household(&town, &parent.user).await.is_none());
+
+    // Another parent agrees to version 2: recorded with the day.
+    let other = Parent::new(&stack, "kizuna-town", user(42));
+    other.register("2027/6/1").await;
+    let consent = stack
+        .household(&town, &other.user)
+        .await
+        .unwrap()
+        .consent
+        .unwrap();
+    assert_eq!(
+        (consent.policy_version.as_str(), consent.agreed_on),
+        ("2", today())
     );
 }

@@ -113,7 +113,7 @@ impl Fixture {
         let (parent, bystander) = (user(1), user(2));
         for (town_name, who) in [(TOWN, &parent), (TOWN, &bystander), (OTHER_TOWN, &parent)] {
             let p = Parent::new(&stack, town_name, who.clone());
-            let welcome = p.follow().await;
+            let welcome = p.follow_and_agree().await;
             p.tap(
                 &welcome,
                 "出産予定日を選ぶ",

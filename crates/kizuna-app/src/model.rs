@@ -13,9 +13,9 @@ pub const DEFAULT_PUSH_RATE_PER_SECOND: u32 = 2_000;
 
 /// How long a household is kept after its parent unfollowed (or blocked) the account.
 /// A re-follow within this time finds the registrations and can resume; after it the
-/// household is deleted (DynamoDB TTL, and `HouseholdStore::purge_unfollowed_before`
-/// because TTL deletion can lag by days).
-pub const RETENTION_DAYS_AFTER_UNFOLLOW: u64 = 180;
+/// household is deleted (the daily purge, `crate::retention`, and DynamoDB TTL as a
+/// backstop). The consent notice tells parents this number, so it is the core's constant.
+pub use kizuna_core::conversation::RETENTION_DAYS_AFTER_UNFOLLOW;
 
 /// One municipality (自治体) using Kizuna through its own LINE Official Account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

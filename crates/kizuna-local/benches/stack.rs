@@ -68,6 +68,12 @@ async fn webhook() {
             fake_line::webhook::postback_event(
                 &user,
                 &s.reply_token(&user),
+                &kizuna_core::conversation::Postback::ConsentAgree.data(),
+                None,
+            ),
+            fake_line::webhook::postback_event(
+                &user,
+                &s.reply_token(&user),
                 "kizuna:v1:date:due",
                 Some(json!({"date": "2027-06-01"})),
             ),

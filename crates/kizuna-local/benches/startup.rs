@@ -483,6 +483,14 @@ async fn main() {
                     &stack
                         .line
                         .issue_reply_token_for(&town.channel.channel_id, &user),
+                    &kizuna_core::conversation::Postback::ConsentAgree.data(),
+                    None,
+                ),
+                fake_line::webhook::postback_event(
+                    &user,
+                    &stack
+                        .line
+                        .issue_reply_token_for(&town.channel.channel_id, &user),
                     "kizuna:v1:date:due",
                     Some(json!({ "date": due })),
                 ),

@@ -58,8 +58,8 @@ pub const BIRTH_BEFORE_DUE_MAX_DAYS: u64 = 140;
 pub const BIRTH_AFTER_DUE_MAX_DAYS: u64 = 30;
 
 /// How long a household is kept after an unfollow (or block), as the privacy notice promises
-/// parents. The app's purge (`kizuna_app::model::RETENTION_DAYS_AFTER_UNFOLLOW`) must keep
-/// the same number.
+/// parents. The app's daily purge and the households' TTL use this constant (re-exported as
+/// `kizuna_app::model::RETENTION_DAYS_AFTER_UNFOLLOW`).
 pub const RETENTION_DAYS_AFTER_UNFOLLOW: u64 = 180;
 
 /// One webhook event, as far as the conversation cares.

@@ -114,17 +114,23 @@ async fn register_parents(stack: &LocalStack, today: NaiveDate) -> anyhow::Resul
             "あおいさん (pregnant, due in 150 days)",
             vec![
                 Step::Follow,
+                Step::Tap(AGREE),
                 Step::Picker("出産予定日を選ぶ", today + Days::new(150)),
             ],
         ),
         (
             "ひなたさん (typed a Reiwa birth date, baby 40 days old)",
-            vec![Step::Follow, Step::Say(reiwa(today - Days::new(40)))],
+            vec![
+                Step::Follow,
+                Step::Tap(AGREE),
+                Step::Say(reiwa(today - Days::new(40))),
+            ],
         ),
         (
             "さくらさん (reported the birth two days ago)",
             vec![
                 Step::Follow,
+                Step::Tap(AGREE),
                 Step::Picker("出産予定日を選ぶ", today + Days::new(5)),
                 Step::Say("生まれました".into()),
                 Step::Picker("生まれた日を選ぶ", today - Days::new(2)),
@@ -134,6 +140,7 @@ async fn register_parents(stack: &LocalStack, today: NaiveDate) -> anyhow::Resul
             "みなとさん (a 1-year-old today, and expecting again)",
             vec![
                 Step::Follow,
+                Step::Tap(AGREE),
                 Step::Picker(
                     "生年月日を選ぶ",
                     NaiveDate::from_ymd_opt(today.year() - 1, today.month(), today.day().min(28))
@@ -147,6 +154,7 @@ async fn register_parents(stack: &LocalStack, today: NaiveDate) -> anyhow::Resul
             "そらさん (paused)",
             vec![
                 Step::Follow,
+                Step::Tap(AGREE),
                 Step::Picker("生年月日を選ぶ", today - Days::new(300)),
                 Step::Say("停止".into()),
             ],
@@ -163,6 +171,12 @@ async fn register_parents(stack: &LocalStack, today: NaiveDate) -> anyhow::Resul
                 Step::Say(text) => {
                     println!("  parent: {text}");
                     fake_line::webhook::text_message_event(&user, &token, text)
+                }
+                Step::Tap(label) => {
+                    println!("  parent taps 「{label}」");
+                    let data = button_data(&last, label)
+                        .with_context(|| format!("no 「{label}」 button in the last reply"))?;
+                    fake_line::webhook::postback_event(&user, &token, &data, None)
                 }
                 Step::Picker(label, date) => {
                     println!("  parent taps 「{label}」 and picks {date}");
@@ -197,8 +211,13 @@ async fn register_parents(stack: &LocalStack, today: NaiveDate) -> anyhow::Resul
 enum Step {
     Follow,
     Say(String),
+    /// A quick-reply postback button without a date.
+    Tap(&'static str),
     Picker(&'static str, NaiveDate),
 }
+
+/// The privacy notice's button: nothing is stored before the parent taps it.
+const AGREE: &str = "同意して登録する";
 
 fn button_data(reply: &[Value], label: &str) -> Option<String> {
     reply.iter().find_map(|m| {
