@@ -1453,8 +1453,11 @@ fn editorial_checks(b: &mut Builder, texts: &[Written<'_, '_>], town: Town<'_>) 
                 town,
                 baby_count: 2,
             };
-            let chars = template.render(&values).chars().count();
-            if chars > editorial::READABLE_CHARS {
+            let rendered = template.render(&values);
+            let chars = rendered.chars().count();
+            // Past LINE's own limit it is an error already (check_length).
+            let over_limit = rendered.encode_utf16().count() + LABEL_RESERVE_UTF16 > MAX_TEXT_UTF16;
+            if chars > editorial::READABLE_CHARS && !over_limit {
                 b.warning(
                     path,
                     w.file.line(w.text.span().start),
