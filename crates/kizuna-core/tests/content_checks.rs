@@ -30,9 +30,7 @@ fn base() -> Vec<SourceFile> {
     }
     let mut other = String::from("[closing]\ntext = \"おしまい\"\n");
     for age in 1..=3 {
-        other.push_str(&format!(
-            "[[birthday]]\nage = {age}\ntext = \"{age}歳\"\n"
-        ));
+        other.push_str(&format!("[[birthday]]\nage = {age}\ntext = \"{age}歳\"\n"));
     }
     vec![
         file("base/pack.toml", "id = \"t\"\nversion = \"1\"\n"),
@@ -53,7 +51,10 @@ fn file(path: &str, text: &str) -> SourceFile {
 fn set_child_text(files: &mut [SourceFile], day: u16, text: &str) {
     let old = format!("day = {day}\ntext = \"\"\"\n{{age_days}}日目（{day}）\"\"\"");
     let new = format!("day = {day}\ntext = \"\"\"\n{text}\"\"\"");
-    let child = files.iter_mut().find(|f| f.path == "base/child.toml").unwrap();
+    let child = files
+        .iter_mut()
+        .find(|f| f.path == "base/child.toml")
+        .unwrap();
     assert!(child.text.contains(&old));
     child.text = child.text.replace(&old, &new);
 }
@@ -189,8 +190,16 @@ fn national_short_numbers_are_valid_phone_numbers() {
 #[test]
 fn the_same_sentence_on_two_days_is_a_warning_naming_both() {
     let mut files = base();
-    set_child_text(&mut files, 3, "今日はよく眠れましたか。\nほっとできる時間がありますように。");
-    set_child_text(&mut files, 5, "抱っこしていますか。\nほっとできる時間がありますように！");
+    set_child_text(
+        &mut files,
+        3,
+        "今日はよく眠れましたか。\nほっとできる時間がありますように。",
+    );
+    set_child_text(
+        &mut files,
+        5,
+        "抱っこしていますか。\nほっとできる時間がありますように！",
+    );
     let (errors, warnings) = check(files);
     assert!(errors.is_empty(), "{errors:?}");
     // Day 5's text starts on line 5 × 5 + 4 + 1 (day 3's text gained a line); the sentence is
@@ -225,9 +234,17 @@ fn a_word_repeated_in_one_text_is_a_warning_at_its_second_use() {
 #[test]
 fn numbers_that_contradict_the_day_are_errors() {
     let mut files = base();
-    set_maternity_text(&mut files, "20w3d", "妊娠19週です。妊娠24週からは健診が2週間ごとに。");
+    set_maternity_text(
+        &mut files,
+        "20w3d",
+        "妊娠19週です。妊娠24週からは健診が2週間ごとに。",
+    );
     set_child_text(&mut files, 40, "生後3か月になりました。");
-    set_child_text(&mut files, 10, "生後12日目です。生後2か月から予防接種が始まります。");
+    set_child_text(
+        &mut files,
+        10,
+        "生後12日目です。生後2か月から予防接種が始まります。",
+    );
     let (errors, warnings) = check(files);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
@@ -341,7 +358,10 @@ fn an_over_long_display_name_does_not_hide_the_towns_other_errors() {
 fn a_gap_is_reported_at_the_neighbouring_text_in_its_file() {
     let mut files = base();
     let c = &mut files[2];
-    c.text = c.text.replace("[[child]]\nday = 50\ntext = \"\"\"\n{age_days}日目（50）\"\"\"\n\n", "");
+    c.text = c.text.replace(
+        "[[child]]\nday = 50\ntext = \"\"\"\n{age_days}日目（50）\"\"\"\n\n",
+        "",
+    );
     let (errors, _) = check(files);
     // Day 49's `day =` line: 5 × 49 + 2.
     assert_eq!(

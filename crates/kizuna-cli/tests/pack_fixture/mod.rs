@@ -8,8 +8,7 @@
 
 use std::path::Path;
 
-pub const SCHEDULE: &str =
-    "[[child_schedule]]\nfrom_day = 103\nto_day = 1093\nevery_days = 30\n";
+pub const SCHEDULE: &str = "[[child_schedule]]\nfrom_day = 103\nto_day = 1093\nevery_days = 30\n";
 
 pub fn write_pack(dir: &Path) {
     let mut maternity = String::new();

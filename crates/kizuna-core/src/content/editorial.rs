@@ -70,7 +70,10 @@ const OTHER_TIME_MARKERS: &[&str] = &[
 pub fn sentences(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), '\n')))
+    {
         if matches!(c, '。' | '！' | '？' | '!' | '?' | '\n') {
             let raw = &text[start..i];
             let trimmed_start = raw.len() - raw.trim_start_matches(is_trimmed).len();
@@ -226,7 +229,10 @@ pub fn contradicting_numbers(text: &str, kind: TextKind, day: u16) -> Vec<(usize
         TextKind::Maternity => {
             let week = day / 7;
             for (offset, n, rest) in numbers_after(text, "妊娠") {
-                if rest.starts_with('週') && n != u32::from(week) && !other_time(&rest['週'.len_utf8()..]) {
+                if rest.starts_with('週')
+                    && n != u32::from(week)
+                    && !other_time(&rest['週'.len_utf8()..])
+                {
                     out.push((
                         offset,
                         format!(
@@ -324,7 +330,11 @@ mod tests {
         let texts: Vec<&str> = s.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(
             texts,
-            ["今日は妊娠{week}週です", "体を休める日にしましょう", "おなかの赤ちゃんも育っています"]
+            [
+                "今日は妊娠{week}週です",
+                "体を休める日にしましょう",
+                "おなかの赤ちゃんも育っています"
+            ]
         );
         // Offsets point at the sentence itself (after the opening bracket).
         let (offset, _) = &s[1];
@@ -379,24 +389,40 @@ mod tests {
         assert_eq!(m("妊娠19週になりました。"), 1);
         assert_eq!(m("妊娠２１週目です。"), 1, "full-width digits");
         assert_eq!(m("妊娠20週です。妊娠{week}週{day}日。"), 0);
-        assert_eq!(m("妊娠24週から健診は2週間ごとに。妊娠36週以降は毎週。妊娠22週ごろまで"), 0);
+        assert_eq!(
+            m("妊娠24週から健診は2週間ごとに。妊娠36週以降は毎週。妊娠22週ごろまで"),
+            0
+        );
         assert_eq!(m("妊娠12〜15週"), 0, "a range is not a claim about today");
         // Child day 150: about 4 months (150 / 30.4 = 4.9), so 3–5 are fine.
         let c = |t: &str, day| contradicting_numbers(t, TextKind::Child, day).len();
-        assert_eq!(c("生後4か月になりました。もうすぐ生後5か月。生後3ヶ月", 150), 0);
+        assert_eq!(
+            c("生後4か月になりました。もうすぐ生後5か月。生後3ヶ月", 150),
+            0
+        );
         assert_eq!(c("生後7か月になりました。", 150), 1);
         assert_eq!(c("生後2か月から始まる予防接種", 10), 0);
         assert_eq!(c("生後3か月未満の赤ちゃんが熱を出したら", 51), 0);
         assert_eq!(c("生後2か月になりました。", 10), 1);
         assert_eq!(c("生後30日目です。", 31), 1);
-        assert_eq!(c("生後31日目です。生後{age_days}日。生後100日ごろにお食い初め", 31), 0);
+        assert_eq!(
+            c(
+                "生後31日目です。生後{age_days}日。生後100日ごろにお食い初め",
+                31
+            ),
+            0
+        );
         // Not checked in other kinds.
-        assert_eq!(contradicting_numbers("妊娠3週", TextKind::Closing, 0).len(), 0);
+        assert_eq!(
+            contradicting_numbers("妊娠3週", TextKind::Closing, 0).len(),
+            0
+        );
     }
 
     #[test]
     fn outdated_terms_are_found_with_their_replacement() {
-        let found = outdated_terms("子育て世代包括支援センターや保健婦さんに。母子手帳はそのまま。");
+        let found =
+            outdated_terms("子育て世代包括支援センターや保健婦さんに。母子手帳はそのまま。");
         let terms: Vec<(&str, &str)> = found.iter().map(|f| (f.1, f.2)).collect();
         assert_eq!(
             terms,

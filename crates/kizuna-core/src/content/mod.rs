@@ -238,7 +238,9 @@ impl ContentLibrary {
         if !unreadable.is_empty() {
             report.library = None;
             report.errors.extend(unreadable);
-            report.errors.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
+            report
+                .errors
+                .sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
         }
         report
     }

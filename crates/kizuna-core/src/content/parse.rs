@@ -2,6 +2,7 @@
 
 use super::editorial;
 use super::template::{LongestTown, Placeholder, Template, TextKind, Town, Values};
+use super::template::{FALLBACK_CENTER, FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME};
 use super::{
     CheckReport, ContentLibrary, Diagnostic, Note, NoteTarget, Origin, Overlay, ScheduleRule,
     SourceFile, Text, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
@@ -10,7 +11,6 @@ use crate::content::{parse_stage_key, stage_key};
 use crate::ids::MunicipalityId;
 use crate::message::MAX_TEXT_UTF16;
 use crate::programme::{CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
-use super::template::{FALLBACK_CENTER, FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -422,7 +422,10 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         }
         for (span, key) in [
             (raw.display_name.as_ref().map(Spanned::span), "display_name"),
-            (raw.kodomo_center.as_ref().map(Spanned::span), "kodomo_center"),
+            (
+                raw.kodomo_center.as_ref().map(Spanned::span),
+                "kodomo_center",
+            ),
             (raw.contact.as_ref().map(Spanned::span), "[contact]"),
         ] {
             if let Some(span) = span {
@@ -546,7 +549,11 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                 ),
                 None => (pack_path.clone(), 1, String::new()),
             };
-            b.gap(&path, line, format!("no maternity message for {what}{near}"));
+            b.gap(
+                &path,
+                line,
+                format!("no maternity message for {what}{near}"),
+            );
         }
     }
     if closing_origin.is_none() && !unread_base.closing {
@@ -617,7 +624,10 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             let is_municipality_file = file.path.rsplit('/').next() == Some(MUNICIPALITY_FILE);
             for (span, key) in [
                 (raw.display_name.as_ref().map(Spanned::span), "display_name"),
-                (raw.kodomo_center.as_ref().map(Spanned::span), "kodomo_center"),
+                (
+                    raw.kodomo_center.as_ref().map(Spanned::span),
+                    "kodomo_center",
+                ),
                 (raw.contact.as_ref().map(Spanned::span), "[contact]"),
             ] {
                 match span {
@@ -655,7 +665,8 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                         overlay.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
                         if overlay.birthdays[i].is_some() {
                             let age = i as u16 + 1;
-                            let written = Written::new(file, &bd.text, TextKind::Birthday, age, what);
+                            let written =
+                                Written::new(file, &bd.text, TextKind::Birthday, age, what);
                             overlay_written.push(written);
                         }
                     }
@@ -736,10 +747,13 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         }
         if b.checks_editorial() {
             // The base texts this town receives, and its own, must find the town fields they use.
-            let uses = |p: Placeholder| {
-                written.iter().chain(&overlay_written).any(|w| w.uses(p))
-            };
-            require_town_fields(&mut b, fields, uses(Placeholder::Center), uses(Placeholder::Contact));
+            let uses = |p: Placeholder| written.iter().chain(&overlay_written).any(|w| w.uses(p));
+            require_town_fields(
+                &mut b,
+                fields,
+                uses(Placeholder::Center),
+                uses(Placeholder::Contact),
+            );
             editorial_checks(&mut b, &overlay_written, fields.town());
         }
         municipalities.insert(municipality, overlay);
@@ -1098,9 +1112,7 @@ impl Unread {
 /// lines later; it is reported where the string opens instead.
 fn toml_error(text: &str, e: &toml::de::Error) -> (u32, String) {
     const NOT_READ: &str = "this file could not be read, so its texts are not checked";
-    let line = e
-        .span()
-        .map_or(1, |s| line_of(&line_starts(text), s.start));
+    let line = e.span().map_or(1, |s| line_of(&line_starts(text), s.start));
     if let Some((open, swallowed)) = unclosed_string(text) {
         if open <= line {
             return (
@@ -1166,8 +1178,7 @@ fn looks_like_toml(line: &str) -> bool {
     let key = t.split_once('=').is_some_and(|(k, _)| {
         let k = k.trim();
         !k.is_empty()
-            && k
-                .chars()
+            && k.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
     header || key
