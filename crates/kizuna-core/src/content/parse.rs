@@ -403,7 +403,8 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
     let mut seen_day = HashMap::new();
     let mut seen_birthday = HashMap::new();
     let mut closing_origin: Option<Origin> = None;
-    // Every base text as written, for the editorial checks.
+    // Every base text as written, for the editorial checks (collected in `Mode::Check` only:
+    // the sender loads the pack on every cold start and does not need them).
     let mut written: Vec<Written<'_, '_>> = Vec::new();
     for file in &base {
         let raw = &file.raw;
@@ -459,7 +460,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             let what = format!("maternity stage {}", stage_key(day));
             if b.unique(&mut seen_stage, day, origin, &what) {
                 let text = b.template(file, &m.text, TextKind::Maternity);
-                if text.is_some() {
+                if text.is_some() && b.checks_editorial() {
                     written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
                 }
                 maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
@@ -480,7 +481,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                 closing_origin = Some(origin);
                 let text = &c.get_ref().text;
                 closing = b.template(file, text, TextKind::Closing);
-                if closing.is_some() {
+                if closing.is_some() && b.checks_editorial() {
                     let what = "the closing message".to_owned();
                     written.push(Written::new(file, text, TextKind::Closing, 0, what));
                 }
@@ -508,7 +509,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             let what = format!("child day {day}");
             if scheduled[usize::from(day)] && b.unique(&mut seen_day, day, origin, &what) {
                 let text = b.template(file, &c.text, TextKind::Child);
-                if text.is_some() {
+                if text.is_some() && b.checks_editorial() {
                     written.push(Written::new(file, &c.text, TextKind::Child, day, what));
                 }
                 child[usize::from(day)] = text;
@@ -520,7 +521,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                 let what = format!("birthday age {}", i + 1);
                 if b.unique(&mut seen_birthday, i, origin, &what) {
                     birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
-                    if birthdays[i].is_some() {
+                    if birthdays[i].is_some() && b.checks_editorial() {
                         let age = i as u16 + 1;
                         written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
                     }
@@ -663,7 +664,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                     let what = format!("birthday age {}", i + 1);
                     if b.unique(&mut seen_birthday, i, origin, &what) {
                         overlay.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
-                        if overlay.birthdays[i].is_some() {
+                        if overlay.birthdays[i].is_some() && b.checks_editorial() {
                             let age = i as u16 + 1;
                             let written =
                                 Written::new(file, &bd.text, TextKind::Birthday, age, what);
@@ -694,7 +695,9 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                 let Some(text) = b.template(file, &n.text, kind) else {
                     continue;
                 };
-                overlay_written.push(Written::new(file, &n.text, kind, 0, what));
+                if b.checks_editorial() {
+                    overlay_written.push(Written::new(file, &n.text, kind, 0, what));
+                }
                 let index = overlay.notes.len() as u16;
                 match target {
                     NoteTarget::Maternity { first, last } => {
