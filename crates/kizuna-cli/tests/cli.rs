@@ -162,7 +162,7 @@ fn check_of_a_missing_directory_is_an_error() {
 
 #[test]
 fn preview_text_shows_each_day_with_stage_and_message() {
-    let content = sample_content();
+    let (_tmp, content) = pack_with(None);
     let out = kizuna(&[
         "preview",
         "--due",
@@ -183,15 +183,16 @@ fn preview_text_shows_each_day_with_stage_and_message() {
     );
     // 2027-05-01 is also the first day of きずな町's May event window.
     assert!(
-        text.contains("2027-05-01（土） 妊娠40週0日  [maternity/40w0d, note/kodomo-festa-2027]"),
+        text.contains("2027-05-01（土） 妊娠40週0日  [maternity/40w0d, note/festa]"),
         "{text}"
     );
-    assert!(text.contains("今日は出産予定日です。"), "{text}");
+    // The test pack's 40w0d text: "{week}週{day}日の280".
+    assert!(text.contains("40週0日の280"), "{text}");
 }
 
 #[test]
 fn preview_json_is_one_object_per_day_with_line_message_objects() {
-    let content = sample_content();
+    let (_tmp, content) = pack_with(None);
     // Born 2027-01-10: day 100 is 2027-04-20; 101 and 102 are not scheduled; 103 is.
     let out = kizuna(&[
         "preview",
@@ -216,7 +217,7 @@ fn preview_json_is_one_object_per_day_with_line_message_objects() {
     assert_eq!(days[0]["items"][0]["content_key"], "child/100");
     assert_eq!(days[0]["messages"][0]["type"], "text");
     let text = days[0]["messages"][0]["text"].as_str().unwrap();
-    assert!(text.contains("ふたごの赤ちゃん"), "{text}");
+    assert_eq!(text, "ふたごのお子さんと（100）");
     assert_eq!(days[1]["messages"].as_array().unwrap().len(), 0);
     assert_eq!(days[2]["messages"].as_array().unwrap().len(), 0);
     assert_eq!(days[3]["items"][0]["content_key"], "child/103");
@@ -226,7 +227,7 @@ fn preview_json_is_one_object_per_day_with_line_message_objects() {
 fn preview_html_is_a_self_contained_calendar_of_the_whole_programme() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("preview.html");
-    let content = sample_content();
+    let (_pack, content) = pack_with(None);
     let out = kizuna(&[
         "preview",
         "--due",
@@ -254,6 +255,31 @@ fn preview_html_is_a_self_contained_calendar_of_the_whole_programme() {
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src="));
     assert!(html.contains("サンプル"));
     assert!(html.contains("妊娠4週0日") && html.contains("妊娠41週6日"));
+}
+
+/// The repository's sample pack, whatever its wording, loads and previews from the first to
+/// the last day of both programmes.
+#[test]
+fn preview_runs_on_the_repositorys_sample_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (subject, date) in [("--due", "2027-06-01"), ("--born", "2027-01-10")] {
+        let file = tmp.path().join("preview.html");
+        let out = kizuna(&[
+            "preview",
+            subject,
+            date,
+            "--html",
+            file.to_str().unwrap(),
+            "--content",
+            sample_content().to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{subject}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::read_to_string(&file).unwrap().contains("サンプル"));
+    }
 }
 
 #[test]

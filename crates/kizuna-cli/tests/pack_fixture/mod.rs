@@ -45,7 +45,7 @@ pub fn write_pack(dir: &Path) {
         ),
         (
             "municipalities/kizuna-town/notes.toml",
-            "[[note]]\nid = \"class\"\nstages = [\"20w0d\", \"23w6d\"]\ntext = \"\"\"\n教室のご案内です。\"\"\"\n".to_owned(),
+            "[[note]]\nid = \"class\"\nstages = [\"20w0d\", \"23w6d\"]\ntext = \"\"\"\n教室のご案内です。\"\"\"\n\n[[note]]\nid = \"festa\"\ndates = [2027-05-01, 2027-05-31]\ntext = \"\"\"\nこどもフェスタのご案内です。\"\"\"\n".to_owned(),
         ),
     ];
     for (path, text) in files {
