@@ -14,7 +14,11 @@
 //! loads is complete (every scheduled day has a text) and every text fits LINE's limit with the
 //! longest placeholder values, so the daily plan never has to fail. Templates are pre-parsed and
 //! indexed by day in `Vec`s because the plan runs millions of times per daily fan-out.
-//! The authoring guide is `docs/content-authoring.md`.
+//! `kizuna content check` and `content sync` add the editorial checks ([`editorial`]) and the
+//! town fields the texts use ([`ContentLibrary::check_files`]); the sender does not, so that an
+//! editorial finding stops the next upload, never a day's messages.
+//! The authoring guide is `docs/content-authoring.md`; the reviewer's checklist
+//! `docs/content-review.md`.
 
 pub mod editorial;
 mod parse;
