@@ -369,3 +369,15 @@ fn a_gap_is_reported_at_the_neighbouring_text_in_its_file() {
         ["base/child.toml:247: no child message for day 50 (day 49 is here)"]
     );
 }
+
+#[test]
+fn a_missing_birthday_is_reported_beside_the_other_birthdays() {
+    let mut files = base();
+    let other = &mut files[3];
+    other.text = other
+        .text
+        .replace("[[birthday]]\nage = 2\ntext = \"2歳\"\n", "");
+    let (errors, _) = check(files);
+    // base/other.toml: [closing] on lines 1–2, birthday 1's `age` on line 4.
+    assert_eq!(errors, ["base/other.toml:4: no birthday message for age 2"]);
+}

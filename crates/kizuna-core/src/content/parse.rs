@@ -762,13 +762,16 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         municipalities.insert(municipality, overlay);
     }
     if overlays.is_empty() && !unread_base.birthday {
+        // At the other birthdays (or the closing message), where the missing one belongs.
+        let (path, line) = seen_birthday
+            .values()
+            .min_by_key(|o| (&o.path, o.line))
+            .or(closing_origin.as_ref())
+            .map_or((pack_path.clone(), 1), |o| (o.path.clone(), o.line));
         for (i, bd) in birthdays.iter().enumerate() {
             if bd.is_none() && !seen_birthday.contains_key(&i) {
-                b.error(
-                    &pack_path,
-                    1,
-                    format!("no birthday message for age {}", i + 1),
-                );
+                let message = format!("no birthday message for age {}", i + 1);
+                b.error(&path, line, message);
             }
         }
     }
