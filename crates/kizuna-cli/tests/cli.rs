@@ -1,5 +1,7 @@
 //! Runs the built `kizuna` binary like an operator would.
 
+mod pack_fixture;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -35,9 +37,23 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The test pack in a temporary directory, with `fixture` (a directory of tests/fixtures) laid
+/// over it.
+fn pack_with(fixture: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("content");
+    pack_fixture::write_pack(&dir);
+    if let Some(fixture) = fixture {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        copy_dir(&fixtures.join(fixture), &dir);
+    }
+    (tmp, dir)
+}
+
 #[test]
-fn check_passes_on_the_sample_pack() {
-    let out = kizuna(&["content", "check", sample_content().to_str().unwrap()]);
+fn check_passes_on_a_clean_pack_and_names_it() {
+    let (_tmp, dir) = pack_with(None);
+    let out = kizuna(&["content", "check", "--strict", dir.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}{}",
@@ -45,24 +61,29 @@ fn check_passes_on_the_sample_pack() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = stdout(&out);
-    assert!(text.contains("kizuna-sample"), "{text}");
+    assert!(text.starts_with("ok: "), "no findings expected: {text}");
+    assert!(text.contains("fixture"), "{text}");
     assert!(text.contains("SAMPLE"), "{text}");
     assert!(text.contains("kizuna-town"), "{text}");
 }
 
-/// Each broken fixture, laid over a copy of the sample pack, must fail with exactly the
-/// expected `file:line: message` (relative to the copied directory).
+/// Each broken fixture, laid over the test pack, must fail with exactly the expected
+/// `file:line: message` (relative to the temporary directory) and nothing else: no cascade.
 #[test]
 fn check_fails_with_file_and_line_on_each_broken_fixture() {
     let cases = [
-        ("missing-day", "base/pack.toml:35: no child message for day 1094"),
+        (
+            "missing-day",
+            // Reported after day 1093, the last child text (line 505 + 5 × 33 + 2).
+            "base/child.toml:672: no child message for day 1094 (day 1093 is here; scheduled by ",
+        ),
         (
             "unknown-placeholder",
             "municipalities/kizuna-town/more-notes.toml:5: unknown placeholder {weeks}",
         ),
         (
             "duplicate-key",
-            "base/maternity.toml:424: duplicate maternity stage 12w3d (first defined at ",
+            "base/maternity.toml:179: duplicate maternity stage 12w3d (first defined at ",
         ),
         ("bad-stage", "base/extra.toml:2: bad stage \"42w1d\""),
         (
@@ -76,13 +97,28 @@ fn check_fails_with_file_and_line_on_each_broken_fixture() {
         ),
         ("unreadable-file", "base/latin1.toml:1: unreadable file"),
         ("bad-date", "municipalities/kizuna-town/event.toml:3: TOML error"),
+        // A typo'd key: the file is reported once, without "no closing message" and
+        // "no birthday message" for what it holds.
+        (
+            "unknown-key",
+            "base/closing-and-birthdays.toml:2: TOML error: unknown field `txt`",
+        ),
+        // A missing closing """: reported where the text opens, not where TOML gives up.
+        (
+            "unclosed-string",
+            "base/closing-and-birthdays.toml:2: TOML error: the text that starts here is not closed: line 5 reads as part of it",
+        ),
+        (
+            "missing-contact",
+            "municipalities/kizuna-town/municipality.toml:1: the texts use {contact}: add a [contact] table",
+        ),
+        (
+            "outdated-term",
+            "municipalities/kizuna-town/old-name.toml:6: outdated term 「子育て世代包括支援センター」: write 「こども家庭センター」",
+        ),
     ];
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     for (fixture, expected) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("content");
-        copy_dir(&sample_content(), &dir);
-        copy_dir(&fixtures.join(fixture), &dir);
+        let (_tmp, dir) = pack_with(Some(fixture));
         let out = kizuna(&["content", "check", dir.to_str().unwrap()]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "{fixture}: {text}");
@@ -101,6 +137,24 @@ fn check_fails_with_file_and_line_on_each_broken_fixture() {
 }
 
 #[test]
+fn warnings_are_printed_but_fail_only_with_strict() {
+    let (_tmp, dir) = pack_with(Some("repeated-sentence"));
+    let expected = format!(
+        "{0}/municipalities/kizuna-town/more-notes.toml:13: warning: same sentence as note id \"first\" ({0}/municipalities/kizuna-town/more-notes.toml:4): 「申し込みは保健センターの窓口へどうぞ」",
+        dir.display()
+    );
+    let out = kizuna(&["content", "check", dir.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.lines().next(), Some(expected.as_str()), "{text}");
+    assert!(text.contains("ok: "), "{text}");
+
+    let out = kizuna(&["content", "check", "--strict", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 warning(s)"));
+}
+
+#[test]
 fn check_of_a_missing_directory_is_an_error() {
     let out = kizuna(&["content", "check", "/nonexistent/kizuna-content"]);
     assert!(!out.status.success());
@@ -108,7 +162,7 @@ fn check_of_a_missing_directory_is_an_error() {
 
 #[test]
 fn preview_text_shows_each_day_with_stage_and_message() {
-    let content = sample_content();
+    let (_tmp, content) = pack_with(None);
     let out = kizuna(&[
         "preview",
         "--due",
@@ -129,15 +183,16 @@ fn preview_text_shows_each_day_with_stage_and_message() {
     );
     // 2027-05-01 is also the first day of きずな町's May event window.
     assert!(
-        text.contains("2027-05-01（土） 妊娠40週0日  [maternity/40w0d, note/kodomo-festa-2027]"),
+        text.contains("2027-05-01（土） 妊娠40週0日  [maternity/40w0d, note/festa]"),
         "{text}"
     );
-    assert!(text.contains("今日は出産予定日です。"), "{text}");
+    // The test pack's 40w0d text: "{week}週{day}日の280".
+    assert!(text.contains("40週0日の280"), "{text}");
 }
 
 #[test]
 fn preview_json_is_one_object_per_day_with_line_message_objects() {
-    let content = sample_content();
+    let (_tmp, content) = pack_with(None);
     // Born 2027-01-10: day 100 is 2027-04-20; 101 and 102 are not scheduled; 103 is.
     let out = kizuna(&[
         "preview",
@@ -162,7 +217,7 @@ fn preview_json_is_one_object_per_day_with_line_message_objects() {
     assert_eq!(days[0]["items"][0]["content_key"], "child/100");
     assert_eq!(days[0]["messages"][0]["type"], "text");
     let text = days[0]["messages"][0]["text"].as_str().unwrap();
-    assert!(text.contains("ふたごの赤ちゃん"), "{text}");
+    assert_eq!(text, "ふたごのお子さんと（100）");
     assert_eq!(days[1]["messages"].as_array().unwrap().len(), 0);
     assert_eq!(days[2]["messages"].as_array().unwrap().len(), 0);
     assert_eq!(days[3]["items"][0]["content_key"], "child/103");
@@ -172,7 +227,7 @@ fn preview_json_is_one_object_per_day_with_line_message_objects() {
 fn preview_html_is_a_self_contained_calendar_of_the_whole_programme() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("preview.html");
-    let content = sample_content();
+    let (_pack, content) = pack_with(None);
     let out = kizuna(&[
         "preview",
         "--due",
@@ -200,6 +255,59 @@ fn preview_html_is_a_self_contained_calendar_of_the_whole_programme() {
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src="));
     assert!(html.contains("サンプル"));
     assert!(html.contains("妊娠4週0日") && html.contains("妊娠41週6日"));
+}
+
+/// The repository's sample pack, whatever its wording, loads and previews from the first to
+/// the last day of both programmes.
+#[test]
+fn preview_runs_on_the_repositorys_sample_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (subject, date) in [("--due", "2027-06-01"), ("--born", "2027-01-10")] {
+        let file = tmp.path().join("preview.html");
+        let out = kizuna(&[
+            "preview",
+            subject,
+            date,
+            "--html",
+            file.to_str().unwrap(),
+            "--content",
+            sample_content().to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{subject}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::read_to_string(&file).unwrap().contains("サンプル"));
+    }
+}
+
+#[test]
+fn preview_fills_the_towns_center_and_contact() {
+    let (_tmp, dir) = pack_with(None);
+    std::fs::write(
+        dir.join("municipalities/kizuna-town/ask.toml"),
+        "[[note]]\nid = \"ask\"\nchild_day = 30\ntext = \"\"\"\n{center}か、{contact}へ。\"\"\"\n",
+    )
+    .unwrap();
+    // Born 2027-01-10: day 30 is 2027-02-09.
+    let out = kizuna(&[
+        "preview",
+        "--born",
+        "2027-01-10",
+        "--from",
+        "2027-02-09",
+        "--days",
+        "1",
+        "--content",
+        dir.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("きずな町こども家庭センターか、きずな町保健センター（電話 000-000-0000、平日 8時30分〜17時15分）へ。"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -20,8 +20,9 @@ use kizuna_core::{
 use kizuna_local::LocalStack;
 use kizuna_tests::stack::{content_dir, stack_on, user};
 use kizuna_tests::test_aws;
-use std::path::Path;
 use std::process::ExitCode;
+
+mod pack_fixture;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -172,19 +173,6 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     assert_eq!(code, ExitCode::from(1));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// key → ETag of the bucket's content/.
 async fn bucket(ops: &Ops) -> std::collections::BTreeMap<String, String> {
     sync::remote_listing(ops).await.unwrap()
@@ -197,7 +185,8 @@ async fn content_sync_refuses_a_broken_pack_and_converges_after_an_interruption(
     let store = aws.content();
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("content");
-    copy_dir(&content_dir(), &pack);
+    // A pack that passes every check (the sample's wording is for editors to change).
+    pack_fixture::write_pack(&pack);
 
     // 1. A broken pack: diagnostics, exit 1, nothing uploaded.
     let notes = pack.join("municipalities/kizuna-town/notes.toml");

@@ -135,7 +135,7 @@ pub fn plan_household(
             })
             .nth(1)
             .is_some();
-    let name = content.municipality_name();
+    let town = content.town();
     let signature = content.display_name();
     // Municipal texts go after every programme message; most days have none, and an empty Vec
     // does not allocate.
@@ -143,7 +143,7 @@ pub fn plan_household(
 
     for reg in household.registrations.iter().filter(|r| r.is_active()) {
         let (day, birthday) = programme_day_and_birthday(&reg.subject, date);
-        let mut values = Values::new(name, reg.baby_count);
+        let mut values = Values::new(town, reg.baby_count);
         if let Some(day) = day {
             let (template, scheduled, notes): (Option<&Template>, bool, &[u16]) = match day {
                 ProgrammeDay::Maternity { gestational_day } => {
@@ -225,7 +225,7 @@ pub fn plan_household(
         let note = &content.notes()[usize::from(i)];
         let in_window = matches!(note.target, NoteTarget::Dates { first, last } if first <= date && date <= last);
         if in_window && calendar_note_date(note, household, content) == Some(date) {
-            let mut text = note.template().render(&Values::new(name, 1));
+            let mut text = note.template().render(&Values::new(town, 1));
             sign(&mut text, signature);
             municipal.push((
                 text,

@@ -80,9 +80,11 @@ fn schedule_rules_require_messages_on_every_scheduled_day() {
     files[0]
         .text
         .push_str("\n[[child_schedule]]\nfrom_day = 110\nto_day = 130\nevery_days = 10\n");
+    // Reported after the last child text (day 100 at child.toml:302), where they belong, naming
+    // the rule that scheduled them.
     assert_eq!(
         errors(files.clone()),
-        ["base/pack.toml:4: no child message for scheduled days 110–130"]
+        ["base/child.toml:302: no child message for scheduled days 110–130 (day 100 is here; scheduled by base/pack.toml:4)"]
     );
     files.push(file(
         "base/later.toml",
@@ -107,8 +109,12 @@ fn missing_stages_are_reported_as_ranges() {
             && e.contains("duplicate maternity stage 12w2d")),
         "{errs:?}"
     );
+    // The gap is reported at its neighbour 12w2d (gestational day 86, line 3 × 58 + 2).
     assert!(
-        errs.contains(&"base/pack.toml:1: no maternity message for stage 12w3d".to_owned()),
+        errs.contains(
+            &"base/maternity.toml:176: no maternity message for stage 12w3d (12w2d is here)"
+                .to_owned()
+        ),
         "{errs:?}"
     );
 }
@@ -163,7 +169,7 @@ fn misplaced_and_misnamed_files_are_reported() {
         [
             "municipalities/Ama/municipality.toml:1: \"Ama\" is not a valid municipality directory name: municipality id must be 1–40 characters of a–z, 0–9 or '-', not starting with '-'",
             "municipalities/ama/municipality.toml:1: missing `display_name = \"…\"` (e.g. display_name = \"きずな町\")",
-            "municipalities/ama/notes.toml:1: [[maternity]] belongs in the base pack; an overlay has display_name, [[birthday]] and [[note]]",
+            "municipalities/ama/notes.toml:1: [[maternity]] belongs in the base pack; an overlay has display_name, kodomo_center, [contact], [[birthday]] and [[note]]",
             "stray.toml:1: not part of a content pack: put it in base/ or municipalities/<municipality-id>/",
         ]
     );

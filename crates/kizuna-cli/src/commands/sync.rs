@@ -1,8 +1,8 @@
 //! `kizuna content sync [DIR] [--dry-run]`: make the bucket's `content/` equal a validated DIR.
 //!
 //! Safety, in order:
-//! 1. the whole DIR is validated first (the same `ContentLibrary::load_dir` as `content
-//!    check`); if anything is wrong nothing is uploaded;
+//! 1. the whole DIR is validated first (the same `ContentLibrary::check_dir` as `content
+//!    check`); if anything is an error nothing is uploaded (warnings are printed, not fatal);
 //! 2. the diff is computed by content hash: S3's ETag is the MD5 of the bytes for a
 //!    single-part upload to an SSE-S3 bucket (ours, see infra/template.yaml), so unchanged files
 //!    are neither re-read nor re-uploaded;
@@ -170,21 +170,27 @@ pub async fn sync(
     if !dir.is_dir() {
         anyhow::bail!("{} is not a directory", dir.display());
     }
-    let library = match ContentLibrary::load_dir(dir) {
-        Ok(library) => library,
-        Err(diagnostics) => {
-            for d in &diagnostics {
-                writeln!(out, "{d}")?;
-            }
-            writeln!(
-                out,
-                "{} error(s) in {}: nothing uploaded",
-                diagnostics.len(),
-                dir.display()
-            )?;
-            return Ok(ExitCode::from(1));
+    let report = ContentLibrary::check_dir(dir);
+    let Some(library) = report.library else {
+        for d in &report.errors {
+            writeln!(out, "{d}")?;
         }
+        writeln!(
+            out,
+            "{} error(s) in {}: nothing uploaded",
+            report.errors.len(),
+            dir.display()
+        )?;
+        return Ok(ExitCode::from(1));
     };
+    if !report.warnings.is_empty() {
+        writeln!(
+            out,
+            "{} editorial warning(s): see `kizuna content check {}`",
+            report.warnings.len(),
+            dir.display()
+        )?;
+    }
     let local = pack_files(dir)?;
     let remote = remote_listing(ops).await?;
     let plan = diff(&local, &remote);

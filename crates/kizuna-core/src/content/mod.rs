@@ -6,7 +6,7 @@
 //! base/pack.toml                       id, version, sample marker, child schedule after day 100
 //! base/*.toml                          [[maternity]] stage = "12w3d", [[child]] day = 37,
 //!                                      [closing], [[birthday]] age = 1
-//! municipalities/<id>/municipality.toml display_name = "きずな町"
+//! municipalities/<id>/municipality.toml display_name = "きずな町", kodomo_center, [contact]
 //! municipalities/<id>/*.toml           [[birthday]] (overrides the base), [[note]]
 //! ```
 //!
@@ -14,8 +14,13 @@
 //! loads is complete (every scheduled day has a text) and every text fits LINE's limit with the
 //! longest placeholder values, so the daily plan never has to fail. Templates are pre-parsed and
 //! indexed by day in `Vec`s because the plan runs millions of times per daily fan-out.
-//! The authoring guide is `docs/content-authoring.md`.
+//! `kizuna content check` and `content sync` add the editorial checks ([`editorial`]) and the
+//! town fields the texts use ([`ContentLibrary::check_files`]); the sender does not, so that an
+//! editorial finding stops the next upload, never a day's messages.
+//! The authoring guide is `docs/content-authoring.md`; the reviewer's checklist
+//! `docs/content-review.md`.
 
+pub mod editorial;
 mod parse;
 pub mod template;
 
@@ -27,14 +32,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-pub use template::{Placeholder, Template, TemplateError, TextKind, Values};
+pub use template::{
+    LongestTown, Placeholder, Template, TemplateError, TextKind, Town, Values, FALLBACK_CENTER,
+    FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME,
+};
 
 /// The last child day that can exist: a child's 3rd birthday is at most 1096 days after birth
 /// (one 29 February inside the three years), and the programme ends the day before.
 pub const CHILD_LAST_POSSIBLE_DAY: u16 = 1095;
-
-/// Said where a text needs the municipality's name but no overlay gives one.
-pub const FALLBACK_MUNICIPALITY_NAME: &str = "お住まいのまち";
 
 /// UTF-16 units the plan may add around a text: a registration label such as
 /// 【出産予定日 12月31日の赤ちゃん】 plus a line break. The length check reserves them.
@@ -48,12 +53,22 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// A problem in a content file, printed as `path:line: message` (line 1 for whole-file problems).
+/// Whether a problem stops the pack (error) or is printed for the editor to judge (warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem in a content file, printed as `path:line: message` for an error and
+/// `path:line: warning: message` for a warning (line 1 for whole-file problems).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub path: String,
     pub line: u32,
     pub message: String,
+    pub severity: Severity,
 }
 
 impl Diagnostic {
@@ -62,14 +77,40 @@ impl Diagnostic {
             path: path.into(),
             line,
             message: message.into(),
+            severity: Severity::Error,
         }
+    }
+
+    pub fn warning(path: impl Into<String>, line: u32, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::new(path, line, message)
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+        match self.severity {
+            Severity::Error => write!(f, "{}:{}: {}", self.path, self.line, self.message),
+            Severity::Warning => {
+                write!(f, "{}:{}: warning: {}", self.path, self.line, self.message)
+            }
+        }
     }
+}
+
+/// What `kizuna content check` finds: the library if nothing is an error, every error, and
+/// every warning (editorial findings an editor should look at; they do not stop the pack).
+#[derive(Debug)]
+pub struct CheckReport {
+    pub library: Option<ContentLibrary>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Where a text came from, for diagnostics and previews.
@@ -122,6 +163,10 @@ impl Note {
 #[derive(Debug, Clone)]
 pub(crate) struct Overlay {
     pub display_name: String,
+    /// `{center}`: the town's こども家庭センター, if the overlay names it.
+    pub center: Option<String>,
+    /// `{contact}`: "name（電話 phone、hours）", if the overlay has a `[contact]`.
+    pub contact: Option<String>,
     pub birthdays: [Option<Text>; 3],
     pub notes: Vec<Note>,
     /// Indexed by gestational day − 28: indices into `notes` whose window contains that day.
@@ -159,7 +204,8 @@ impl ContentLibrary {
     pub fn from_files(
         files: impl IntoIterator<Item = SourceFile>,
     ) -> Result<ContentLibrary, Vec<Diagnostic>> {
-        parse::build(files.into_iter().collect(), "", false).map(|(library, _)| library)
+        let outcome = parse::build(files.into_iter().collect(), "", parse::Mode::Strict);
+        outcome.library.ok_or(outcome.errors)
     }
 
     /// Like [`ContentLibrary::from_files`], but a scheduled day without a text does not fail the
@@ -171,18 +217,48 @@ impl ContentLibrary {
     pub fn from_files_allowing_gaps(
         files: impl IntoIterator<Item = SourceFile>,
     ) -> Result<(ContentLibrary, Vec<Diagnostic>), Vec<Diagnostic>> {
-        parse::build(files.into_iter().collect(), "", true)
+        let outcome = parse::build(files.into_iter().collect(), "", parse::Mode::AllowGaps);
+        match outcome.library {
+            Some(library) => Ok((library, outcome.warnings)),
+            None => Err(outcome.errors),
+        }
+    }
+
+    /// Everything `kizuna content check` and `content sync` check: what
+    /// [`ContentLibrary::from_files`] checks, plus the editorial checks (repeated sentences and
+    /// words, numbers that contradict the day, outdated terms, readable length) and the town
+    /// fields the texts use (`{center}`, `{contact}`). The sender does not run these: an old
+    /// term must not stop a day's messages, it must stop the next upload.
+    pub fn check_files(files: impl IntoIterator<Item = SourceFile>) -> CheckReport {
+        parse::build(files.into_iter().collect(), "", parse::Mode::Check).into_report()
+    }
+
+    /// [`ContentLibrary::check_files`] on a directory; diagnostics name files as
+    /// `dir/relative/path`.
+    pub fn check_dir(dir: &Path) -> CheckReport {
+        let (files, unreadable) = read_dir_files(dir);
+        let prefix = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
+        let mut report = parse::build(files, &prefix, parse::Mode::Check).into_report();
+        if !unreadable.is_empty() {
+            report.library = None;
+            report.errors.extend(unreadable);
+            report
+                .errors
+                .sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
+        }
+        report
     }
 
     /// Reads a content directory from disk. Diagnostics name files as `dir/relative/path`.
     pub fn load_dir(dir: &Path) -> Result<ContentLibrary, Vec<Diagnostic>> {
         let (files, mut diagnostics) = read_dir_files(dir);
         let prefix = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
-        match parse::build(files, &prefix, false) {
-            Ok((library, _)) if diagnostics.is_empty() => Ok(library),
-            Ok(_) => Err(diagnostics),
-            Err(found) => {
-                diagnostics.extend(found);
+        let outcome = parse::build(files, &prefix, parse::Mode::Strict);
+        match outcome.library {
+            Some(library) if diagnostics.is_empty() => Ok(library),
+            _ => {
+                diagnostics.extend(outcome.errors);
+                diagnostics.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
                 Err(diagnostics)
             }
         }
@@ -264,6 +340,21 @@ impl<'a> MunicipalityContent<'a> {
     /// The value of `{municipality}`.
     pub fn municipality_name(&self) -> &'a str {
         self.display_name().unwrap_or(FALLBACK_MUNICIPALITY_NAME)
+    }
+
+    /// The values of `{municipality}`, `{center}` and `{contact}`: the overlay's, or wording
+    /// that reads well anywhere for what it does not give.
+    pub fn town(&self) -> Town<'a> {
+        let overlay = self.overlay;
+        Town {
+            municipality: self.municipality_name(),
+            center: overlay
+                .and_then(|o| o.center.as_deref())
+                .unwrap_or(FALLBACK_CENTER),
+            contact: overlay
+                .and_then(|o| o.contact.as_deref())
+                .unwrap_or(FALLBACK_CONTACT),
+        }
     }
 
     pub fn maternity(&self, gestational_day: u16) -> Option<&'a Template> {

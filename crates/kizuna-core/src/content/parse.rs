@@ -1,9 +1,11 @@
 //! Turning content files into a validated [`ContentLibrary`], or into `file:line` diagnostics.
 
-use super::template::{Template, TextKind};
+use super::editorial;
+use super::template::{LongestTown, Placeholder, Template, TextKind, Town, Values};
+use super::template::{FALLBACK_CENTER, FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME};
 use super::{
-    ContentLibrary, Diagnostic, Note, NoteTarget, Origin, Overlay, ScheduleRule, SourceFile, Text,
-    CHILD_LAST_POSSIBLE_DAY, FALLBACK_MUNICIPALITY_NAME, LABEL_RESERVE_UTF16,
+    CheckReport, ContentLibrary, Diagnostic, Note, NoteTarget, Origin, Overlay, ScheduleRule,
+    SourceFile, Text, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
 };
 use crate::content::{parse_stage_key, stage_key};
 use crate::ids::MunicipalityId;
@@ -30,6 +32,8 @@ struct RawFile {
     #[serde(default)]
     child_schedule: Vec<Spanned<RawRule>>,
     display_name: Option<Spanned<String>>,
+    kodomo_center: Option<Spanned<String>>,
+    contact: Option<Spanned<RawContact>>,
     #[serde(default)]
     maternity: Vec<RawMaternity>,
     closing: Option<Spanned<RawClosing>>,
@@ -39,6 +43,16 @@ struct RawFile {
     birthday: Vec<RawBirthday>,
     #[serde(default)]
     note: Vec<Spanned<RawNote>>,
+}
+
+/// `[contact]` in municipality.toml. Fields are optional here so that a missing one is
+/// reported by name, at the table, instead of failing the whole file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContact {
+    name: Option<Spanned<String>>,
+    phone: Option<Spanned<String>>,
+    hours: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -137,10 +151,38 @@ fn line_of(starts: &[usize], offset: usize) -> u32 {
     (starts.partition_point(|&s| s <= offset)).max(1) as u32
 }
 
+/// How much a build checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Everything a library needs to plan any day: syntax, placeholders, lengths, coverage.
+    Strict,
+    /// Like `Strict`, but days without a text are warnings (the sender's mode).
+    AllowGaps,
+    /// `Strict` plus the editorial checks and the town fields the texts use
+    /// (`kizuna content check` and `content sync`).
+    Check,
+}
+
+pub(super) struct Outcome {
+    pub library: Option<ContentLibrary>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Outcome {
+    pub fn into_report(self) -> CheckReport {
+        CheckReport {
+            library: self.library,
+            errors: self.errors,
+            warnings: self.warnings,
+        }
+    }
+}
+
 struct Builder {
     diagnostics: Vec<Diagnostic>,
-    /// Days with no text, when the caller accepts gaps (see `Gaps`); otherwise they are errors.
-    gaps: Option<Vec<Diagnostic>>,
+    warnings: Vec<Diagnostic>,
+    mode: Mode,
     /// Prepended to every path in a diagnostic (`content/` when loading from disk).
     prefix: String,
 }
@@ -151,13 +193,22 @@ impl Builder {
         self.diagnostics.push(Diagnostic::new(path, line, message));
     }
 
+    fn warning(&mut self, path: &str, line: u32, message: impl Into<String>) {
+        let path = format!("{}{path}", self.prefix);
+        self.warnings.push(Diagnostic::warning(path, line, message));
+    }
+
     /// A scheduled day without a text: an error, unless the caller accepts gaps.
     fn gap(&mut self, path: &str, line: u32, message: impl Into<String>) {
-        let path = format!("{}{path}", self.prefix);
-        match &mut self.gaps {
-            Some(gaps) => gaps.push(Diagnostic::new(path, line, message)),
-            None => self.diagnostics.push(Diagnostic::new(path, line, message)),
+        if self.mode == Mode::AllowGaps {
+            self.warning(path, line, message);
+        } else {
+            self.error(path, line, message);
         }
+    }
+
+    fn checks_editorial(&self) -> bool {
+        self.mode == Mode::Check
     }
 
     fn template(
@@ -210,24 +261,23 @@ impl Builder {
 }
 
 /// `display_prefix` is prepended to paths in diagnostics only (e.g. `content/`).
-/// With `allow_gaps`, scheduled days without a text are returned as warnings beside the library
-/// instead of failing it.
-pub(super) fn build(
-    mut files: Vec<SourceFile>,
-    display_prefix: &str,
-    allow_gaps: bool,
-) -> Result<(ContentLibrary, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode) -> Outcome {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let digest = digest(&files);
     let mut b = Builder {
         diagnostics: Vec::new(),
-        gaps: allow_gaps.then(Vec::new),
+        warnings: Vec::new(),
+        mode,
         prefix: display_prefix.to_owned(),
     };
 
-    // 1. Classify and parse every file.
+    // 1. Classify and parse every file. A file that cannot be read is reported once, and the
+    // checks that would only repeat it ("no text for days 0–1092") are skipped for what it
+    // seems to hold (see `Unread`).
     let mut base: Vec<Parsed<'_>> = Vec::new();
     let mut overlays: BTreeMap<String, Vec<Parsed<'_>>> = BTreeMap::new();
+    let mut unread_base = Unread::default();
+    let mut unread_overlays: BTreeMap<String, Unread> = BTreeMap::new();
     for file in &files {
         let Some(place) = classify(&file.path, &mut b) else {
             continue;
@@ -235,11 +285,16 @@ pub(super) fn build(
         let raw = match toml::from_str::<RawFile>(&file.text) {
             Ok(raw) => raw,
             Err(e) => {
-                let line = e
-                    .span()
-                    .map_or(1, |s| line_of(&line_starts(&file.text), s.start));
-                let message = e.message().replace('\n', " ");
-                b.error(&file.path, line, format!("TOML error: {message}"));
+                let (line, message) = toml_error(&file.text, &e);
+                b.error(&file.path, line, message);
+                let unread = Unread::guess(&file.path, &file.text);
+                match &place {
+                    Place::Base => unread_base.add(unread),
+                    Place::Municipality(id) => {
+                        unread_overlays.entry(id.clone()).or_default().add(unread);
+                        overlays.entry(id.clone()).or_default();
+                    }
+                }
                 continue;
             }
         };
@@ -328,45 +383,16 @@ pub(super) fn build(
         next_child_day[day] = next;
     }
 
-    // 3. The display names first: base texts must fit with the longest one.
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    // 3. The town fields first: base texts must fit with the longest values.
+    let mut towns: BTreeMap<String, TownFields> = BTreeMap::new();
     for (id, files) in &overlays {
-        let municipality_file = files
-            .iter()
-            .find(|p| p.path.rsplit('/').next() == Some(MUNICIPALITY_FILE));
-        match municipality_file.and_then(|p| p.raw.display_name.as_ref().map(|n| (p, n))) {
-            Some((p, name)) if !name.get_ref().trim().is_empty() => {
-                if name.get_ref().chars().count() > 20 {
-                    b.error(
-                        p.path,
-                        p.line(name.span().start),
-                        "display_name is longer than 20 characters",
-                    );
-                }
-                names.insert(id.clone(), name.get_ref().trim().to_owned());
-            }
-            Some((p, name)) => b.error(p.path, p.line(name.span().start), "display_name is empty"),
-            None => {
-                let path = municipality_file.map_or_else(
-                    || format!("municipalities/{id}/{MUNICIPALITY_FILE}"),
-                    |p| p.path.to_owned(),
-                );
-                b.error(
-                    &path,
-                    1,
-                    "missing `display_name = \"…\"` (e.g. display_name = \"きずな町\")",
-                );
-            }
-        }
+        let unread = unread_overlays.get(id).copied().unwrap_or_default();
+        towns.insert(id.clone(), town_fields(&mut b, id, files, unread));
     }
-    let longest_name = names
+    let longest_town = towns
         .values()
-        .map(|n| n.encode_utf16().count())
-        .chain(std::iter::once(
-            FALLBACK_MUNICIPALITY_NAME.encode_utf16().count(),
-        ))
-        .max()
-        .unwrap_or(0);
+        .map(|t| t.town().lengths_utf16())
+        .fold(Town::FALLBACK.lengths_utf16(), LongestTown::max);
 
     // 4. Base texts.
     let mut maternity: Vec<Option<Text>> = vec![None; MATERNITY_DAYS];
@@ -377,6 +403,9 @@ pub(super) fn build(
     let mut seen_day = HashMap::new();
     let mut seen_birthday = HashMap::new();
     let mut closing_origin: Option<Origin> = None;
+    // Every base text as written, for the editorial checks (collected in `Mode::Check` only:
+    // the sender loads the pack on every cold start and does not need them).
+    let mut written: Vec<Written<'_, '_>> = Vec::new();
     for file in &base {
         let raw = &file.raw;
         let is_pack = file.path.rsplit('/').next() == Some(PACK_FILE);
@@ -392,12 +421,21 @@ pub(super) fn build(
                 }
             }
         }
-        if let Some(name) = &raw.display_name {
-            b.error(
-                file.path,
-                file.line(name.span().start),
-                "display_name belongs in municipalities/<id>/municipality.toml",
-            );
+        for (span, key) in [
+            (raw.display_name.as_ref().map(Spanned::span), "display_name"),
+            (
+                raw.kodomo_center.as_ref().map(Spanned::span),
+                "kodomo_center",
+            ),
+            (raw.contact.as_ref().map(Spanned::span), "[contact]"),
+        ] {
+            if let Some(span) = span {
+                b.error(
+                    file.path,
+                    file.line(span.start),
+                    format!("{key} belongs in municipalities/<id>/municipality.toml"),
+                );
+            }
         }
         for note in &raw.note {
             b.error(
@@ -421,8 +459,11 @@ pub(super) fn build(
             };
             let what = format!("maternity stage {}", stage_key(day));
             if b.unique(&mut seen_stage, day, origin, &what) {
-                maternity[usize::from(day - MATERNITY_FIRST_DAY)] =
-                    b.template(file, &m.text, TextKind::Maternity);
+                let text = b.template(file, &m.text, TextKind::Maternity);
+                if text.is_some() && b.checks_editorial() {
+                    written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
+                }
+                maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
             }
         }
         if let Some(c) = &raw.closing {
@@ -438,7 +479,12 @@ pub(super) fn build(
                 );
             } else {
                 closing_origin = Some(origin);
-                closing = b.template(file, &c.get_ref().text, TextKind::Closing);
+                let text = &c.get_ref().text;
+                closing = b.template(file, text, TextKind::Closing);
+                if closing.is_some() && b.checks_editorial() {
+                    let what = "the closing message".to_owned();
+                    written.push(Written::new(file, text, TextKind::Closing, 0, what));
+                }
             }
         }
         for c in &raw.child {
@@ -452,7 +498,7 @@ pub(super) fn build(
                 );
                 continue;
             }
-            if !scheduled[usize::from(day)] {
+            if !scheduled[usize::from(day)] && !unread_base.pack {
                 b.error(
                     file.path,
                     origin.line,
@@ -460,8 +506,13 @@ pub(super) fn build(
                 );
                 continue;
             }
-            if b.unique(&mut seen_day, day, origin, &format!("child day {day}")) {
-                child[usize::from(day)] = b.template(file, &c.text, TextKind::Child);
+            let what = format!("child day {day}");
+            if scheduled[usize::from(day)] && b.unique(&mut seen_day, day, origin, &what) {
+                let text = b.template(file, &c.text, TextKind::Child);
+                if text.is_some() && b.checks_editorial() {
+                    written.push(Written::new(file, &c.text, TextKind::Child, day, what));
+                }
+                child[usize::from(day)] = text;
             }
         }
         for bd in &raw.birthday {
@@ -470,42 +521,80 @@ pub(super) fn build(
                 let what = format!("birthday age {}", i + 1);
                 if b.unique(&mut seen_birthday, i, origin, &what) {
                     birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
+                    if birthdays[i].is_some() && b.checks_editorial() {
+                        let age = i as u16 + 1;
+                        written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
+                    }
                 }
             }
         }
     }
 
-    // 5. Completeness of the base.
+    // 5. Completeness of the base. A gap is reported at the text before it (or after it), in
+    // the file an editor will open to fill it; nothing is reported for what an unreadable file
+    // probably held.
     let pack_path = pack.map_or("base/pack.toml", |p| p.path).to_owned();
-    let stages: Vec<u16> = (MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY).collect();
-    for run in missing_runs(&stages, |d| seen_stage.contains_key(&d)) {
-        let what = if run.0 == run.1 {
-            format!("stage {}", stage_key(run.0))
-        } else {
-            format!("stages {}–{}", stage_key(run.0), stage_key(run.1))
-        };
-        b.gap(&pack_path, 1, format!("no maternity message for {what}"));
+    if !unread_base.maternity {
+        let stages: Vec<u16> = (MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY).collect();
+        for run in missing_runs(&stages, |d| seen_stage.contains_key(&d)) {
+            let what = if run.0 == run.1 {
+                format!("stage {}", stage_key(run.0))
+            } else {
+                format!("stages {}–{}", stage_key(run.0), stage_key(run.1))
+            };
+            let (path, line, near) = match neighbour(&seen_stage, run) {
+                Some((day, origin)) => (
+                    origin.path.clone(),
+                    origin.line,
+                    format!(" ({} is here)", stage_key(day)),
+                ),
+                None => (pack_path.clone(), 1, String::new()),
+            };
+            b.gap(
+                &path,
+                line,
+                format!("no maternity message for {what}{near}"),
+            );
+        }
     }
-    if closing_origin.is_none() {
+    if closing_origin.is_none() && !unread_base.closing {
+        let (path, line) = seen_stage
+            .get(&MATERNITY_LAST_DAY)
+            .map_or((pack_path.clone(), 1), |o| (o.path.clone(), o.line));
         b.gap(
-            &pack_path,
-            1,
+            &path,
+            line,
             "no maternity closing message ([closing], sent on day 294)",
         );
     }
-    let scheduled_days: Vec<u16> = (0..=CHILD_LAST_POSSIBLE_DAY)
-        .filter(|&d| scheduled[usize::from(d)])
-        .collect();
-    for run in missing_runs(&scheduled_days, |d| seen_day.contains_key(&d)) {
-        let what = if run.0 == run.1 {
-            format!("day {}", run.0)
-        } else if run.0 > CHILD_DAILY_LAST_DAY {
-            format!("scheduled days {}–{}", run.0, run.1)
-        } else {
-            format!("days {}–{}", run.0, run.1)
-        };
-        let line = scheduled_by[usize::from(run.0)];
-        b.gap(&pack_path, line, format!("no child message for {what}"));
+    if !unread_base.child && !unread_base.pack {
+        let scheduled_days: Vec<u16> = (0..=CHILD_LAST_POSSIBLE_DAY)
+            .filter(|&d| scheduled[usize::from(d)])
+            .collect();
+        for run in missing_runs(&scheduled_days, |d| seen_day.contains_key(&d)) {
+            let what = if run.0 == run.1 {
+                format!("day {}", run.0)
+            } else if run.0 > CHILD_DAILY_LAST_DAY {
+                format!("scheduled days {}–{}", run.0, run.1)
+            } else {
+                format!("days {}–{}", run.0, run.1)
+            };
+            let rule = scheduled_by[usize::from(run.0)];
+            let by = if run.0 > CHILD_DAILY_LAST_DAY {
+                format!("; scheduled by {}{pack_path}:{rule}", b.prefix)
+            } else {
+                String::new()
+            };
+            let (path, line, near) = match neighbour(&seen_day, run) {
+                Some((day, origin)) => (
+                    origin.path.clone(),
+                    origin.line,
+                    format!(" (day {day} is here{by})"),
+                ),
+                None => (pack_path.clone(), rule, String::new()),
+            };
+            b.gap(&path, line, format!("no child message for {what}{near}"));
+        }
     }
 
     // 6. Overlays.
@@ -514,10 +603,13 @@ pub(super) fn build(
         let Ok(municipality) = MunicipalityId::parse(id) else {
             continue; // reported by classify()
         };
-        let display_name = names.get(id).cloned().unwrap_or_default();
-        let name_len = display_name.encode_utf16().count();
+        let fields = &towns[id];
+        let unread = unread_overlays.get(id).copied().unwrap_or_default();
+        let town_lengths = fields.town().lengths_utf16();
         let mut overlay = Overlay {
-            display_name,
+            display_name: fields.name.clone(),
+            center: fields.center.clone(),
+            contact: fields.contact.clone(),
             birthdays: [None, None, None],
             notes: Vec::new(),
             maternity_notes: vec![Vec::new(); MATERNITY_DAYS],
@@ -526,11 +618,27 @@ pub(super) fn build(
         };
         let mut seen_birthday = HashMap::new();
         let mut seen_note = HashMap::new();
+        // The overlay's texts as written, for the editorial checks.
+        let mut overlay_written: Vec<Written<'_, '_>> = Vec::new();
         for file in files {
             let raw = &file.raw;
             let is_municipality_file = file.path.rsplit('/').next() == Some(MUNICIPALITY_FILE);
-            if raw.display_name.is_some() && !is_municipality_file {
-                b.error(file.path, 1, "display_name belongs in municipality.toml");
+            for (span, key) in [
+                (raw.display_name.as_ref().map(Spanned::span), "display_name"),
+                (
+                    raw.kodomo_center.as_ref().map(Spanned::span),
+                    "kodomo_center",
+                ),
+                (raw.contact.as_ref().map(Spanned::span), "[contact]"),
+            ] {
+                match span {
+                    Some(span) if !is_municipality_file => b.error(
+                        file.path,
+                        file.line(span.start),
+                        format!("{key} belongs in municipality.toml"),
+                    ),
+                    _ => {}
+                }
             }
             let base_only = [
                 (raw.id.is_some(), "id"),
@@ -546,7 +654,7 @@ pub(super) fn build(
                     b.error(
                         file.path,
                         1,
-                        format!("{key} belongs in the base pack; an overlay has display_name, [[birthday]] and [[note]]"),
+                        format!("{key} belongs in the base pack; an overlay has display_name, kodomo_center, [contact], [[birthday]] and [[note]]"),
                     );
                 }
             }
@@ -556,6 +664,12 @@ pub(super) fn build(
                     let what = format!("birthday age {}", i + 1);
                     if b.unique(&mut seen_birthday, i, origin, &what) {
                         overlay.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
+                        if overlay.birthdays[i].is_some() && b.checks_editorial() {
+                            let age = i as u16 + 1;
+                            let written =
+                                Written::new(file, &bd.text, TextKind::Birthday, age, what);
+                            overlay_written.push(written);
+                        }
                     }
                 }
             }
@@ -581,6 +695,9 @@ pub(super) fn build(
                 let Some(text) = b.template(file, &n.text, kind) else {
                     continue;
                 };
+                if b.checks_editorial() {
+                    overlay_written.push(Written::new(file, &n.text, kind, 0, what));
+                }
                 let index = overlay.notes.len() as u16;
                 match target {
                     NoteTarget::Maternity { first, last } => {
@@ -609,10 +726,11 @@ pub(super) fn build(
             if overlay.birthdays[i].is_none()
                 && birthdays[i].is_none()
                 && !seen_birthday.contains_key(&i)
+                && !unread.birthday
+                && !unread_base.birthday
             {
-                let path = format!("municipalities/{id}/{MUNICIPALITY_FILE}");
                 b.error(
-                    &path,
+                    &fields.path,
                     1,
                     format!(
                         "no birthday message for age {age} (neither here nor in the base pack)"
@@ -621,48 +739,80 @@ pub(super) fn build(
             }
         }
         // Length: municipal texts carry a label and the "（〇〇より）" signature.
-        let signature = name_len + 5;
+        let signature = town_lengths.municipality + 5;
         let overlay_texts = overlay
             .birthdays
             .iter()
             .flatten()
             .chain(overlay.notes.iter().map(|n| &n.text));
         for text in overlay_texts {
-            check_length(&mut b, text, name_len, LABEL_RESERVE_UTF16 + signature);
+            check_length(&mut b, text, &town_lengths, LABEL_RESERVE_UTF16 + signature);
+        }
+        if b.checks_editorial() {
+            // The base texts this town receives, and its own, must find the town fields they use.
+            let uses = |p: Placeholder| written.iter().chain(&overlay_written).any(|w| w.uses(p));
+            require_town_fields(
+                &mut b,
+                fields,
+                uses(Placeholder::Center),
+                uses(Placeholder::Contact),
+            );
+            editorial_checks(&mut b, &overlay_written, fields.town());
         }
         municipalities.insert(municipality, overlay);
     }
-    if overlays.is_empty() {
+    if overlays.is_empty() && !unread_base.birthday {
+        // At the other birthdays (or the closing message), where the missing one belongs.
+        let (path, line) = seen_birthday
+            .values()
+            .min_by_key(|o| (&o.path, o.line))
+            .or(closing_origin.as_ref())
+            .map_or((pack_path.clone(), 1), |o| (o.path.clone(), o.line));
         for (i, bd) in birthdays.iter().enumerate() {
             if bd.is_none() && !seen_birthday.contains_key(&i) {
-                b.error(
-                    &pack_path,
-                    1,
-                    format!("no birthday message for age {}", i + 1),
-                );
+                let message = format!("no birthday message for age {}", i + 1);
+                b.error(&path, line, message);
             }
         }
     }
 
-    // 7. Lengths of the base texts, with the longest municipality name anywhere.
-    let signature = longest_name + 5;
+    // 7. Lengths of the base texts, with the longest town values anywhere.
+    let signature = longest_town.municipality + 5;
     for text in maternity
         .iter()
         .chain(child.iter())
         .chain(std::iter::once(&closing))
         .flatten()
     {
-        check_length(&mut b, text, longest_name, LABEL_RESERVE_UTF16);
+        check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16);
     }
     for text in birthdays.iter().flatten() {
-        check_length(&mut b, text, longest_name, LABEL_RESERVE_UTF16 + signature);
+        check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16 + signature);
     }
 
+    // 8. Editorial checks of the base, rendered with the longest value of each town field.
+    if b.checks_editorial() {
+        let [municipality, center, contact] = longest_values(&towns);
+        let longest = Town {
+            municipality: &municipality,
+            center: &center,
+            contact: &contact,
+        };
+        editorial_checks(&mut b, &written, longest);
+    }
+
+    let mut warnings = b.warnings;
+    warnings.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
+    warnings.dedup();
     if !b.diagnostics.is_empty() {
-        let mut diagnostics = b.diagnostics;
-        diagnostics.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
-        diagnostics.dedup();
-        return Err(diagnostics);
+        let mut errors = b.diagnostics;
+        errors.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
+        errors.dedup();
+        return Outcome {
+            library: None,
+            errors,
+            warnings,
+        };
     }
     let bare = |t: Option<Text>| t.map(|t| t.template);
     let library = ContentLibrary {
@@ -678,7 +828,11 @@ pub(super) fn build(
         next_child_day,
         municipalities,
     };
-    Ok((library, b.gaps.unwrap_or_default()))
+    Outcome {
+        library: Some(library),
+        errors: Vec::new(),
+        warnings,
+    }
 }
 
 fn digest(files: &[SourceFile]) -> String {
@@ -876,8 +1030,8 @@ fn note_target(
     None
 }
 
-fn check_length(b: &mut Builder, text: &Text, municipality_utf16: usize, reserve: usize) {
-    let worst = text.template.worst_case_utf16(municipality_utf16) + reserve;
+fn check_length(b: &mut Builder, text: &Text, longest: &LongestTown, reserve: usize) {
+    let worst = text.template.worst_case_utf16(longest) + reserve;
     if worst > MAX_TEXT_UTF16 {
         b.error(
             &text.origin.path,
@@ -907,4 +1061,429 @@ fn missing_runs(days: &[u16], present: impl Fn(u16) -> bool) -> Vec<(u16, u16)> 
         }
     }
     out
+}
+
+/// The nearest text before a run of missing days (or after it, if the run starts the
+/// programme): where an editor adds the missing ones.
+fn neighbour(seen: &HashMap<u16, Origin>, run: (u16, u16)) -> Option<(u16, &Origin)> {
+    let before = seen
+        .iter()
+        .filter(|(&d, _)| d < run.0)
+        .max_by_key(|(&d, _)| d);
+    let after = || {
+        seen.iter()
+            .filter(|(&d, _)| d > run.1)
+            .min_by_key(|(&d, _)| d)
+    };
+    before.or_else(after).map(|(&d, o)| (d, o))
+}
+
+/// What an unreadable file probably held, guessed from its table headers, so that the
+/// coverage checks do not report its days as missing on top of the syntax error.
+#[derive(Debug, Default, Clone, Copy)]
+struct Unread {
+    pack: bool,
+    municipality_file: bool,
+    maternity: bool,
+    child: bool,
+    closing: bool,
+    birthday: bool,
+}
+
+impl Unread {
+    fn guess(path: &str, text: &str) -> Unread {
+        let name = path.rsplit('/').next();
+        Unread {
+            pack: name == Some(PACK_FILE),
+            municipality_file: name == Some(MUNICIPALITY_FILE),
+            maternity: text.contains("[[maternity]]"),
+            child: text.contains("[[child]]"),
+            closing: text.contains("[closing]"),
+            birthday: text.contains("[[birthday]]"),
+        }
+    }
+
+    fn add(&mut self, other: Unread) {
+        self.pack |= other.pack;
+        self.municipality_file |= other.municipality_file;
+        self.maternity |= other.maternity;
+        self.child |= other.child;
+        self.closing |= other.closing;
+        self.birthday |= other.birthday;
+    }
+}
+
+/// A TOML error as `(line, message)`. A multi-line string without its closing `"""` swallows
+/// the next entries, and TOML reports the error where the swallowed text stops making sense,
+/// lines later; it is reported where the string opens instead.
+fn toml_error(text: &str, e: &toml::de::Error) -> (u32, String) {
+    const NOT_READ: &str = "this file could not be read, so its texts are not checked";
+    let line = e.span().map_or(1, |s| line_of(&line_starts(text), s.start));
+    if let Some((open, swallowed)) = unclosed_string(text) {
+        if open <= line {
+            return (
+                open,
+                format!(
+                    "TOML error: the text that starts here is not closed: line {swallowed} reads as part of it (end the text with \"\"\"); {NOT_READ}"
+                ),
+            );
+        }
+    }
+    let message = e.message().trim().replace('\n', " ");
+    (line, format!("TOML error: {message} ({NOT_READ})"))
+}
+
+/// The line where a multi-line string opens that runs over a line looking like TOML (a table
+/// header or `key =`), and that line: the sign of a missing closing `"""`.
+fn unclosed_string(text: &str) -> Option<(u32, u32)> {
+    let mut open: Option<(u32, &str)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let n = i as u32 + 1;
+        let mut rest = line;
+        if let Some((start, delimiter)) = open {
+            if looks_like_toml(line) {
+                return Some((start, n));
+            }
+            match rest.find(delimiter) {
+                Some(p) => {
+                    open = None;
+                    rest = &rest[p + delimiter.len()..];
+                }
+                None => continue,
+            }
+        }
+        loop {
+            let next = ["\"\"\"", "'''"]
+                .into_iter()
+                .filter_map(|d| rest.find(d).map(|p| (p, d)))
+                .min();
+            match next {
+                Some((p, d)) if rest.find('#').is_none_or(|h| h > p) => {
+                    let after = &rest[p + d.len()..];
+                    match after.find(d) {
+                        Some(q) => rest = &after[q + d.len()..],
+                        None => {
+                            open = Some((n, d));
+                            break;
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+    None
+}
+
+fn looks_like_toml(line: &str) -> bool {
+    let t = line.trim();
+    let header = t.starts_with('[')
+        && t.ends_with(']')
+        && t.trim_start_matches('[')
+            .starts_with(|c: char| c.is_ascii_alphabetic());
+    let key = t.split_once('=').is_some_and(|(k, _)| {
+        let k = k.trim();
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    header || key
+}
+
+const MAX_DISPLAY_NAME_CHARS: usize = 20;
+const MAX_CENTER_CHARS: usize = 30;
+const MAX_CONTACT_NAME_CHARS: usize = 30;
+const MAX_PHONE_CHARS: usize = 20;
+const MAX_HOURS_CHARS: usize = 40;
+
+/// A municipality's own values from its municipality.toml (what is missing or wrong is
+/// reported; what remains is used for lengths and rendering).
+struct TownFields {
+    /// Empty if missing (reported).
+    name: String,
+    center: Option<String>,
+    contact: Option<String>,
+    /// municipality.toml, where a missing field belongs.
+    path: String,
+    /// municipality.toml could not be read: its fields are unknown, not missing.
+    unread: bool,
+}
+
+impl TownFields {
+    fn town(&self) -> Town<'_> {
+        Town {
+            municipality: if self.name.is_empty() {
+                FALLBACK_MUNICIPALITY_NAME
+            } else {
+                &self.name
+            },
+            center: self.center.as_deref().unwrap_or(FALLBACK_CENTER),
+            contact: self.contact.as_deref().unwrap_or(FALLBACK_CONTACT),
+        }
+    }
+}
+
+fn town_fields(b: &mut Builder, id: &str, files: &[Parsed<'_>], unread: Unread) -> TownFields {
+    let file = files
+        .iter()
+        .find(|p| p.path.rsplit('/').next() == Some(MUNICIPALITY_FILE));
+    let mut t = TownFields {
+        name: String::new(),
+        center: None,
+        contact: None,
+        path: file.map_or_else(
+            || format!("municipalities/{id}/{MUNICIPALITY_FILE}"),
+            |p| p.path.to_owned(),
+        ),
+        unread: unread.municipality_file,
+    };
+    let Some(p) = file else {
+        if !t.unread {
+            b.error(
+                &t.path,
+                1,
+                "missing `display_name = \"…\"` (e.g. display_name = \"きずな町\")",
+            );
+        }
+        return t;
+    };
+    let raw = &p.raw;
+    match &raw.display_name {
+        // An over-long name is reported once and counted at the limit, so that it does not
+        // also make every text "too long" and bury the town's other problems.
+        Some(name) => {
+            if let Some(name) = one_line(b, p, name, "display_name", MAX_DISPLAY_NAME_CHARS) {
+                t.name = name;
+            }
+        }
+        None => b.error(
+            p.path,
+            1,
+            "missing `display_name = \"…\"` (e.g. display_name = \"きずな町\")",
+        ),
+    }
+    if let Some(center) = &raw.kodomo_center {
+        t.center = one_line(b, p, center, "kodomo_center", MAX_CENTER_CHARS);
+    }
+    if let Some(contact) = &raw.contact {
+        let line = p.line(contact.span().start);
+        let c = contact.get_ref();
+        let mut field = |value: &Option<Spanned<String>>, key: &str, max: usize| match value {
+            None => {
+                b.error(p.path, line, format!("[contact] needs `{key} = \"…\"`"));
+                None
+            }
+            Some(v) => one_line(b, p, v, &format!("[contact] {key}"), max),
+        };
+        let name = field(&c.name, "name", MAX_CONTACT_NAME_CHARS);
+        let phone = field(&c.phone, "phone", MAX_PHONE_CHARS);
+        let hours = field(&c.hours, "hours", MAX_HOURS_CHARS);
+        if let (Some(phone), Some(span)) = (&phone, c.phone.as_ref().map(Spanned::span)) {
+            if !is_phone_number(phone) {
+                b.error(
+                    p.path,
+                    p.line(span.start),
+                    format!("[contact] phone \"{phone}\" is not a phone number: write digits and hyphens, like \"0123-45-6789\" or \"#8000\""),
+                );
+            }
+        }
+        if let (Some(name), Some(phone), Some(hours)) = (name, phone, hours) {
+            t.contact = Some(format!("{name}（電話 {phone}、{hours}）"));
+        }
+    }
+    t
+}
+
+/// A one-line text field: trimmed, not empty, at most `max` characters (cut to `max` after
+/// reporting, so that lengths computed from it stay sensible).
+fn one_line(
+    b: &mut Builder,
+    p: &Parsed<'_>,
+    value: &Spanned<String>,
+    key: &str,
+    max: usize,
+) -> Option<String> {
+    let line = p.line(value.span().start);
+    let v = value.get_ref().trim();
+    if v.is_empty() {
+        b.error(p.path, line, format!("{key} is empty"));
+        return None;
+    }
+    if v.contains('\n') {
+        b.error(p.path, line, format!("{key} must be one line"));
+    }
+    if v.chars().count() > max {
+        b.error(
+            p.path,
+            line,
+            format!("{key} is longer than {max} characters"),
+        );
+    }
+    Some(v.chars().take(max).collect())
+}
+
+/// Digits and single hyphens, optionally after `#` (#8000), 3 to 15 digits.
+fn is_phone_number(s: &str) -> bool {
+    let digits = s.strip_prefix('#').unwrap_or(s);
+    let count = digits.chars().filter(char::is_ascii_digit).count();
+    (3..=15).contains(&count)
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && !digits.starts_with('-')
+        && !digits.ends_with('-')
+        && !digits.contains("--")
+}
+
+/// `content check`: a town whose texts use `{center}` or `{contact}` must give the value, or
+/// its parents would read the generic fallback where the town's own number was meant.
+fn require_town_fields(b: &mut Builder, town: &TownFields, center: bool, contact: bool) {
+    if town.unread {
+        return;
+    }
+    if center && town.center.is_none() {
+        b.error(
+            &town.path,
+            1,
+            "the texts use {center}: add `kodomo_center = \"…\"` (e.g. kodomo_center = \"きずな町こども家庭センター\")",
+        );
+    }
+    if contact && town.contact.is_none() {
+        b.error(
+            &town.path,
+            1,
+            "the texts use {contact}: add a [contact] table with name, phone and hours (see docs/content-authoring.md)",
+        );
+    }
+}
+
+/// The longest value of each town field (municipality, center, contact) over every overlay and
+/// the fallbacks.
+fn longest_values(towns: &BTreeMap<String, TownFields>) -> [String; 3] {
+    let all: Vec<Town<'_>> = towns
+        .values()
+        .map(TownFields::town)
+        .chain(std::iter::once(Town::FALLBACK))
+        .collect();
+    let longest = |pick: for<'t> fn(&Town<'t>) -> &'t str| {
+        all.iter()
+            .map(pick)
+            .max_by_key(|v| v.chars().count())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    [
+        longest(|t| t.municipality),
+        longest(|t| t.center),
+        longest(|t| t.contact),
+    ]
+}
+
+/// A text as written in a file, for the editorial checks.
+struct Written<'b, 'f> {
+    file: &'b Parsed<'f>,
+    text: &'b Spanned<String>,
+    kind: TextKind,
+    /// Gestational day, child day or birthday age; 0 where there is none.
+    day: u16,
+    /// "maternity 12w3d", "child day 37", …
+    what: String,
+    template: Option<Template>,
+}
+
+impl<'b, 'f> Written<'b, 'f> {
+    fn new(
+        file: &'b Parsed<'f>,
+        text: &'b Spanned<String>,
+        kind: TextKind,
+        day: u16,
+        what: String,
+    ) -> Self {
+        let template = Template::parse(text.get_ref(), kind).ok();
+        Written {
+            file,
+            text,
+            kind,
+            day,
+            what,
+            template,
+        }
+    }
+
+    fn uses(&self, p: Placeholder) -> bool {
+        self.template
+            .as_ref()
+            .is_some_and(|t| t.placeholders().any(|x| x == p))
+    }
+
+    fn line_at(&self, offset: usize) -> u32 {
+        self.file
+            .line_in_string(&self.text.span(), offset, self.text.get_ref())
+    }
+
+    fn place(&self, prefix: &str) -> String {
+        format!(
+            "{} ({prefix}{}:{})",
+            self.what,
+            self.file.path,
+            self.file.line(self.text.span().start)
+        )
+    }
+}
+
+/// Repeated sentences across texts and repeated words within one (warnings), numbers that
+/// contradict the day and outdated terms (errors), readable length (warning) — see
+/// `docs/content-authoring.md`.
+fn editorial_checks(b: &mut Builder, texts: &[Written<'_, '_>], town: Town<'_>) {
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    for (i, w) in texts.iter().enumerate() {
+        let text = w.text.get_ref();
+        let path = w.file.path;
+        for (offset, sentence) in editorial::sentences(text) {
+            match first_seen.get(&sentence) {
+                Some(&j) if j != i => {
+                    let first = texts[j].place(&b.prefix);
+                    let message = format!("same sentence as {first}: 「{sentence}」");
+                    b.warning(path, w.line_at(offset), message);
+                }
+                Some(_) => {}
+                None => {
+                    first_seen.insert(sentence, i);
+                }
+            }
+        }
+        for (offset, word) in editorial::repeated_words(text) {
+            let message = format!("「{word}」 is used more than once in this text");
+            b.warning(path, w.line_at(offset), message);
+        }
+        for (offset, message) in editorial::contradicting_numbers(text, w.kind, w.day) {
+            b.error(path, w.line_at(offset), message);
+        }
+        for (offset, term, replacement, since) in editorial::outdated_terms(text) {
+            let message = format!("outdated term 「{term}」: write 「{replacement}」 ({since})");
+            b.error(path, w.line_at(offset), message);
+        }
+        if let Some(template) = &w.template {
+            let values = Values {
+                week: 41,
+                day: 6,
+                age_days: CHILD_LAST_POSSIBLE_DAY,
+                age: 3,
+                town,
+                baby_count: 2,
+            };
+            let rendered = template.render(&values);
+            let chars = rendered.chars().count();
+            // Past LINE's own limit it is an error already (check_length).
+            let over_limit = rendered.encode_utf16().count() + LABEL_RESERVE_UTF16 > MAX_TEXT_UTF16;
+            if chars > editorial::READABLE_CHARS && !over_limit {
+                b.warning(
+                    path,
+                    w.file.line(w.text.span().start),
+                    format!(
+                        "long for LINE: up to {chars} characters with the longest town values (aim for at most {})",
+                        editorial::READABLE_CHARS
+                    ),
+                );
+            }
+        }
+    }
 }

@@ -21,10 +21,15 @@ pub enum Placeholder {
     Baby,
     /// お子さん / ふたごのお子さん / みつごのお子さん, for texts about an older child.
     Child,
+    /// The municipality's こども家庭センター, e.g. きずな町こども家庭センター.
+    Center,
+    /// The municipality's consultation desk with phone and hours, e.g.
+    /// きずな町保健センター（電話 000-000-0000、平日 8時30分〜17時15分）.
+    Contact,
 }
 
 impl Placeholder {
-    pub const ALL: [Placeholder; 7] = [
+    pub const ALL: [Placeholder; 9] = [
         Placeholder::Week,
         Placeholder::Day,
         Placeholder::AgeDays,
@@ -32,6 +37,8 @@ impl Placeholder {
         Placeholder::Municipality,
         Placeholder::Baby,
         Placeholder::Child,
+        Placeholder::Center,
+        Placeholder::Contact,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +50,8 @@ impl Placeholder {
             Placeholder::Municipality => "municipality",
             Placeholder::Baby => "baby",
             Placeholder::Child => "child",
+            Placeholder::Center => "center",
+            Placeholder::Contact => "contact",
         }
     }
 
@@ -51,12 +60,14 @@ impl Placeholder {
     }
 
     /// The longest expansion, in UTF-16 units, for the LINE length check.
-    fn worst_case_utf16(self, municipality_utf16: usize) -> usize {
+    fn worst_case_utf16(self, longest: &LongestTown) -> usize {
         match self {
             Placeholder::Week => 2,
             Placeholder::Day | Placeholder::Age => 1,
             Placeholder::AgeDays => 4,
-            Placeholder::Municipality => municipality_utf16,
+            Placeholder::Municipality => longest.municipality,
+            Placeholder::Center => longest.center,
+            Placeholder::Contact => longest.contact,
             Placeholder::Baby => BABY_WORDS
                 .iter()
                 .chain(CHILD_WORDS.iter())
@@ -114,7 +125,7 @@ impl TextKind {
     pub fn allows(self, p: Placeholder) -> bool {
         use Placeholder as P;
         match p {
-            P::Municipality => true,
+            P::Municipality | P::Center | P::Contact => true,
             P::Baby | P::Child => self != TextKind::CalendarNote,
             P::Week | P::Day => self == TextKind::Maternity,
             P::AgeDays => self == TextKind::Child,
@@ -180,6 +191,60 @@ impl TemplateError {
     }
 }
 
+/// A municipality's own words that texts can insert: `{municipality}`, `{center}`,
+/// `{contact}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Town<'a> {
+    pub municipality: &'a str,
+    pub center: &'a str,
+    pub contact: &'a str,
+}
+
+/// Said where a text needs the municipality's name but no overlay gives one.
+pub const FALLBACK_MUNICIPALITY_NAME: &str = "お住まいのまち";
+/// `{center}` for a municipality without an overlay.
+pub const FALLBACK_CENTER: &str = "お住まいのまちのこども家庭センター";
+/// `{contact}` for a municipality without an overlay.
+pub const FALLBACK_CONTACT: &str = "お住まいのまちの子育て相談窓口";
+
+impl Town<'static> {
+    /// The values for a municipality without an overlay: they read well anywhere in Japan.
+    pub const FALLBACK: Town<'static> = Town {
+        municipality: FALLBACK_MUNICIPALITY_NAME,
+        center: FALLBACK_CENTER,
+        contact: FALLBACK_CONTACT,
+    };
+}
+
+impl Town<'_> {
+    pub fn lengths_utf16(&self) -> LongestTown {
+        LongestTown {
+            municipality: self.municipality.encode_utf16().count(),
+            center: self.center.encode_utf16().count(),
+            contact: self.contact.encode_utf16().count(),
+        }
+    }
+}
+
+/// The longest value of each town placeholder, in UTF-16 units, over the municipalities a
+/// text can be sent for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LongestTown {
+    pub municipality: usize,
+    pub center: usize,
+    pub contact: usize,
+}
+
+impl LongestTown {
+    pub fn max(self, other: LongestTown) -> LongestTown {
+        LongestTown {
+            municipality: self.municipality.max(other.municipality),
+            center: self.center.max(other.center),
+            contact: self.contact.max(other.contact),
+        }
+    }
+}
+
 /// The values of one rendering.
 #[derive(Debug, Clone, Copy)]
 pub struct Values<'a> {
@@ -187,18 +252,18 @@ pub struct Values<'a> {
     pub day: u16,
     pub age_days: u16,
     pub age: u8,
-    pub municipality: &'a str,
+    pub town: Town<'a>,
     pub baby_count: u8,
 }
 
 impl<'a> Values<'a> {
-    pub fn new(municipality: &'a str, baby_count: u8) -> Self {
+    pub fn new(town: Town<'a>, baby_count: u8) -> Self {
         Self {
             week: 0,
             day: 0,
             age_days: 0,
             age: 0,
-            municipality,
+            town,
             baby_count,
         }
     }
@@ -294,13 +359,21 @@ impl Template {
 
     /// Bytes to reserve for a rendering (exact for literals, generous for values).
     pub fn size_hint(&self) -> usize {
-        // 24 bytes covers every value: the longest is the baby/child word (8 kana = 24 bytes)
-        // or a municipality name, which rarely exceeds it.
-        self.literal_bytes + 24 * self.placeholders().count()
+        // 24 bytes covers most values: the longest is the baby/child word (8 kana = 24 bytes)
+        // or a municipality name, which rarely exceeds it; a contact line is longer.
+        self.literal_bytes
+            + self
+                .placeholders()
+                .map(|p| match p {
+                    Placeholder::Contact => 120,
+                    Placeholder::Center => 48,
+                    _ => 24,
+                })
+                .sum::<usize>()
     }
 
-    /// Longest possible rendering in UTF-16 units, given the longest municipality name.
-    pub fn worst_case_utf16(&self, municipality_utf16: usize) -> usize {
+    /// Longest possible rendering in UTF-16 units, given the longest town values.
+    pub fn worst_case_utf16(&self, longest: &LongestTown) -> usize {
         let literal_utf16: usize = self
             .segments
             .iter()
@@ -312,7 +385,7 @@ impl Template {
         literal_utf16
             + self
                 .placeholders()
-                .map(|p| p.worst_case_utf16(municipality_utf16))
+                .map(|p| p.worst_case_utf16(longest))
                 .sum::<usize>()
     }
 
@@ -325,7 +398,9 @@ impl Template {
                     Placeholder::Day => push_decimal(out, u32::from(values.day)),
                     Placeholder::AgeDays => push_decimal(out, u32::from(values.age_days)),
                     Placeholder::Age => push_decimal(out, u32::from(values.age)),
-                    Placeholder::Municipality => out.push_str(values.municipality),
+                    Placeholder::Municipality => out.push_str(values.town.municipality),
+                    Placeholder::Center => out.push_str(values.town.center),
+                    Placeholder::Contact => out.push_str(values.town.contact),
                     Placeholder::Baby => out.push_str(word_for(&BABY_WORDS, values.baby_count)),
                     Placeholder::Child => out.push_str(word_for(&CHILD_WORDS, values.baby_count)),
                 },
@@ -365,7 +440,11 @@ mod tests {
             day: 3,
             age_days: 37,
             age: 2,
-            municipality: "きずな町",
+            town: Town {
+                municipality: "きずな町",
+                center: "きずな町こども家庭センター",
+                contact: "きずな町保健センター（電話 000-000-0000、平日 8時30分〜17時15分）",
+            },
             baby_count: 2,
         }
     }
@@ -383,6 +462,12 @@ mod tests {
         );
         let c = Template::parse("生後{age_days}日の{child}", TextKind::Child).unwrap();
         assert_eq!(c.render(&values()), "生後37日のふたごのお子さん");
+        // The town placeholders are allowed everywhere, even in a calendar-date note.
+        let n = Template::parse("{center}か{contact}へ", TextKind::CalendarNote).unwrap();
+        assert_eq!(
+            n.render(&values()),
+            "きずな町こども家庭センターかきずな町保健センター（電話 000-000-0000、平日 8時30分〜17時15分）へ"
+        );
     }
 
     #[test]
@@ -403,9 +488,18 @@ mod tests {
 
     #[test]
     fn worst_case_counts_the_longest_values() {
-        let t = Template::parse("{week}{day}{municipality}{baby}", TextKind::Maternity).unwrap();
-        // 2 + 1 + 5 + len("ふたごのお子さん") = 8
-        assert_eq!(t.worst_case_utf16(5), 2 + 1 + 5 + 8);
+        let t = Template::parse(
+            "{week}{day}{municipality}{baby}{center}{contact}",
+            TextKind::Maternity,
+        )
+        .unwrap();
+        let longest = LongestTown {
+            municipality: 5,
+            center: 11,
+            contact: 30,
+        };
+        // 2 + 1 + 5 + len("ふたごのお子さん") = 8 + 11 + 30
+        assert_eq!(t.worst_case_utf16(&longest), 2 + 1 + 5 + 8 + 11 + 30);
         let mut s = String::new();
         for n in [0, 7, 10, 1095, u32::MAX] {
             s.clear();
