@@ -608,7 +608,10 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
     let lease = Duration::from_secs(60);
     let window = ledger_dates_possibly_held(today);
     assert!(window.contains(&today) && window.contains(&date(2027, 3, 11)));
-    assert!(window.len() >= (LEDGER_RETENTION_DAYS + 2) as usize, "{window:?}");
+    assert!(
+        window.len() >= (LEDGER_RETENTION_DAYS + 2) as usize,
+        "{window:?}"
+    );
     let outside = *window.first().unwrap() - ChronoDuration::days(1);
     for &d in window.iter().chain([&outside]) {
         // Each date claimed on that date (07:00 Japan time).
@@ -617,7 +620,10 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
             ledger.claim(&m, d, u, t, lease).await.unwrap();
             ledger.mark_sent(&m, d, u, "req", 1).await.unwrap();
         }
-        ledger.claim(&other_town, d, &parent, t, lease).await.unwrap();
+        ledger
+            .claim(&other_town, d, &parent, t, lease)
+            .await
+            .unwrap();
     }
 
     // The TTL is days after the claim, not the 400 days of the run records.
@@ -643,8 +649,14 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
     ledger.forget_user(&m, &parent, today).await.unwrap();
     for &d in &window {
         assert_eq!(ledger.get(&m, d, &parent).await.unwrap(), None, "{d}");
-        assert!(ledger.get(&m, d, &neighbour).await.unwrap().is_some(), "{d}");
-        assert!(ledger.get(&other_town, d, &parent).await.unwrap().is_some(), "{d}");
+        assert!(
+            ledger.get(&m, d, &neighbour).await.unwrap().is_some(),
+            "{d}"
+        );
+        assert!(
+            ledger.get(&other_town, d, &parent).await.unwrap().is_some(),
+            "{d}"
+        );
     }
     // Before the window: an item that would have been deleted by TTL days ago is not looked for.
     assert!(ledger.get(&m, outside, &parent).await.unwrap().is_some());

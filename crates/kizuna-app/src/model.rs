@@ -101,9 +101,7 @@ pub enum InvalidMunicipality {
          / the privacy policy URL must start with https://"
     )]
     PrivacyUrl,
-    #[error(
-        "プライバシーポリシーの版が空です / the privacy policy version must not be empty"
-    )]
+    #[error("プライバシーポリシーの版が空です / the privacy policy version must not be empty")]
     PrivacyPolicyVersion,
 }
 

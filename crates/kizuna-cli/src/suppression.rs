@@ -185,9 +185,7 @@ fn pinned_in_group(values: &[u64], shown: &[Shown], total: usize, parts: &[usize
 /// Interval reasoning to a fixed point over every sum: what a reader learns from "this part
 /// is at least the total minus the most the other parts can be", and so on.
 fn propagate_bounds(values: &[u64], shown: &[Shown], relations: &[Relation]) -> Vec<(i128, i128)> {
-    let mut b: Vec<(i128, i128)> = (0..values.len())
-        .map(|i| prior(values, shown, i))
-        .collect();
+    let mut b: Vec<(i128, i128)> = (0..values.len()).map(|i| prior(values, shown, i)).collect();
     for _ in 0..64 {
         let mut changed = false;
         for relation in relations {
@@ -238,7 +236,9 @@ fn determined_linearly(
     relations: &[Relation],
     target: usize,
 ) -> bool {
-    let hidden: Vec<usize> = (0..values.len()).filter(|&i| shown[i].is_hidden()).collect();
+    let hidden: Vec<usize> = (0..values.len())
+        .filter(|&i| shown[i].is_hidden())
+        .collect();
     let column = |cell: usize| hidden.iter().position(|&h| h == cell);
     let mut rows: Vec<Vec<i128>> = Vec::new();
     for relation in relations {
@@ -353,7 +353,10 @@ mod tests {
         assert_eq!(shown, vec![Shown::Small, Shown::Withheld, Shown::Small]);
         assert_eq!(Shown::Small.to_string(), "<5");
         assert_eq!(Shown::Withheld.to_string(), "x");
-        assert_eq!(format!("{:>4}|{:>4}", Shown::Small, Shown::Value(12)), "  <5|  12");
+        assert_eq!(
+            format!("{:>4}|{:>4}", Shown::Small, Shown::Value(12)),
+            "  <5|  12"
+        );
     }
 
     /// A rows × cols table with row totals, column totals and a grand total, the layout
@@ -370,10 +373,16 @@ mod tests {
         values.push(body.iter().flatten().sum());
         let mut relations = Vec::new();
         for r in 0..rows {
-            relations.push(sum(row_total(r), &(0..cols).map(|c| r * cols + c).collect::<Vec<_>>()));
+            relations.push(sum(
+                row_total(r),
+                &(0..cols).map(|c| r * cols + c).collect::<Vec<_>>(),
+            ));
         }
         for c in 0..cols {
-            relations.push(sum(col_total(c), &(0..rows).map(|r| r * cols + c).collect::<Vec<_>>()));
+            relations.push(sum(
+                col_total(c),
+                &(0..rows).map(|r| r * cols + c).collect::<Vec<_>>(),
+            ));
         }
         relations.push(sum(grand, &(0..rows).map(row_total).collect::<Vec<_>>()));
         relations.push(sum(grand, &(0..cols).map(col_total).collect::<Vec<_>>()));
@@ -414,7 +423,9 @@ mod tests {
                     let f = m[i][c];
                     if f.abs() > 1e-9 {
                         let pivot_row = m[lead].clone();
-                        m[i].iter_mut().zip(&pivot_row).for_each(|(x, y)| *x -= f * y);
+                        m[i].iter_mut()
+                            .zip(&pivot_row)
+                            .for_each(|(x, y)| *x -= f * y);
                     }
                 }
             }
@@ -445,14 +456,21 @@ mod tests {
         for _ in 0..200 {
             let before = b.clone();
             for r in relations {
-                let Relation::Sum { total, parts } = r else { continue };
+                let Relation::Sum { total, parts } = r else {
+                    continue;
+                };
                 let t = *total;
                 let lo: i64 = parts.iter().map(|&p| b[p].0).sum();
                 let hi: i64 = parts.iter().map(|&p| b[p].1).sum::<i64>().min(BIG);
                 b[t] = (b[t].0.max(lo), b[t].1.min(hi));
                 for &p in parts {
                     let olo: i64 = parts.iter().filter(|&&q| q != p).map(|&q| b[q].0).sum();
-                    let ohi: i64 = parts.iter().filter(|&&q| q != p).map(|&q| b[q].1).sum::<i64>().min(BIG);
+                    let ohi: i64 = parts
+                        .iter()
+                        .filter(|&&q| q != p)
+                        .map(|&q| b[q].1)
+                        .sum::<i64>()
+                        .min(BIG);
                     let lo = if ohi >= BIG { 0 } else { b[t].0 - ohi };
                     let hi = if b[t].1 >= BIG { BIG } else { b[t].1 - olo };
                     b[p] = (b[p].0.max(lo), b[p].1.min(hi));
@@ -469,7 +487,10 @@ mod tests {
         let shown = suppress(values, relations);
         for (i, (&v, s)) in values.iter().zip(&shown).enumerate() {
             // Small counts are never printed; printed counts are true.
-            prop_assert!(!SMALL.contains(&v) || *s == Shown::Small, "cell {i}: {v} shown {s:?}");
+            prop_assert!(
+                !SMALL.contains(&v) || *s == Shown::Small,
+                "cell {i}: {v} shown {s:?}"
+            );
             if let Shown::Value(x) = s {
                 prop_assert_eq!(*x, v);
             }
@@ -478,8 +499,11 @@ mod tests {
         for r in relations {
             if let Relation::Sum { total, parts } = r {
                 let cells: Vec<usize> = parts.iter().copied().chain([*total]).collect();
-                let hidden: Vec<usize> =
-                    cells.iter().copied().filter(|&c| shown[c].is_hidden()).collect();
+                let hidden: Vec<usize> = cells
+                    .iter()
+                    .copied()
+                    .filter(|&c| shown[c].is_hidden())
+                    .collect();
                 prop_assert!(hidden.len() != 1, "one hidden cell in {r:?}: {shown:?}");
             }
         }
@@ -495,7 +519,11 @@ mod tests {
         let b = bounds_reader(values, &shown, relations);
         for i in 0..values.len() {
             if shown[i] == Shown::Small {
-                prop_assert!(b[i].0 < b[i].1, "small cell {i} pinned to {:?}: {values:?} → {shown:?}", b[i]);
+                prop_assert!(
+                    b[i].0 < b[i].1,
+                    "small cell {i} pinned to {:?}: {values:?} → {shown:?}",
+                    b[i]
+                );
                 prop_assert!(b[i].0 <= values[i] as i64 && values[i] as i64 <= b[i].1);
             }
         }
