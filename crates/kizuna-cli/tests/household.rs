@@ -273,6 +273,14 @@ async fn an_id_on_the_command_line_or_no_id_is_refused_and_audited() {
         .unwrap();
     assert_eq!(code, ExitCode::from(2));
 
+    // A file that cannot be read: refused (and audited), not an unaudited error.
+    let mut missing = args();
+    missing.user_file = Some("/nonexistent/id.txt".into());
+    let lookup = Lookup::from_args(&missing, &mut "".as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let code = household::show(&ops, &lookup, now, &mut out).await.unwrap();
+    assert_eq!(code, ExitCode::from(2));
+
     // Nothing on stdin, and something that is not an id.
     for given in ["", "yamada-san\n"] {
         let lookup = Lookup::from_args(&args(), &mut given.as_bytes()).unwrap();
@@ -303,8 +311,8 @@ async fn an_id_on_the_command_line_or_no_id_is_refused_and_audited() {
         .await
         .unwrap();
     let trail = text(out);
-    assert!(trail.contains("5 record(s)"), "{trail}");
-    assert_eq!(trail.matches("refused:").count(), 4, "{trail}");
+    assert!(trail.contains("6 record(s)"), "{trail}");
+    assert_eq!(trail.matches("refused:").count(), 5, "{trail}");
     assert!(!every_table(&ops)
         .await
         .contains(&format!("audit_fingerprint: {parent}")));
@@ -314,7 +322,7 @@ async fn an_id_on_the_command_line_or_no_id_is_refused_and_audited() {
         .filter(|l| l.contains("audit#"))
         .map(str::to_owned)
         .collect();
-    assert_eq!(audit_items.len(), 5);
+    assert_eq!(audit_items.len(), 6);
     for item in &audit_items {
         assert!(!item.contains(&parent), "{item}");
         assert!(

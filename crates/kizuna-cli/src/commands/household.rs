@@ -119,8 +119,17 @@ impl Lookup {
                     lookup.refusal = Some(ID_ON_COMMAND_LINE.to_owned());
                     return Ok(lookup);
                 }
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("reading the user id from {}", path.display()))?
+                match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        // Audited like any other refusal (the file name is not the id).
+                        lookup.refusal = Some(format!(
+                            "--user-file を読めません / cannot read --user-file {}: {e}",
+                            path.display()
+                        ));
+                        return Ok(lookup);
+                    }
+                }
             }
             None => {
                 let mut text = String::new();

@@ -25,7 +25,7 @@ pub const RECOMMENDED_HOURS: std::ops::RangeInclusive<u8> = 6..=21;
 #[derive(Subcommand)]
 pub enum MunicipalityCommand {
     /// Register (or update) a municipality and its LINE channel credentials.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Every municipality, one per line.
     List,
     /// One municipality's settings (credentials: only whether they exist).
