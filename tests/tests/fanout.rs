@@ -633,6 +633,14 @@ impl kizuna_app::ports::DeliveryLedger for CountingLedger {
     ) -> kizuna_app::ports::StoreResult<std::collections::HashSet<LineUserId>> {
         self.inner.sent_among(m, date, users).await
     }
+    async fn forget_user(
+        &self,
+        m: &MunicipalityId,
+        u: &LineUserId,
+        around: NaiveDate,
+    ) -> kizuna_app::ports::StoreResult<()> {
+        self.inner.forget_user(m, u, around).await
+    }
 }
 
 /// Regression (found by the chaos suite, docs/reliability.md): the sender listed the whole

@@ -594,6 +594,76 @@ async fn ledger_claims_leases_and_outcomes() {
     assert_eq!(listed, [user(1), user(3), user(4)].into_iter().collect());
 }
 
+/// The ledger keeps a parent's delivery days only for days (`LEDGER_RETENTION_DAYS`), and
+/// `forget_user` (削除, `kizuna household delete`) removes every one of them at once — only
+/// that parent's, only in that municipality.
+#[tokio::test]
+async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
+    use kizuna_aws::schema::{ledger_dates_possibly_held, LEDGER_RETENTION_DAYS};
+    let aws = test_aws().await;
+    let ledger = aws.ledger();
+    let (m, other_town) = (muni("ama-town"), muni("other-town"));
+    let (parent, neighbour) = (user(1), user(2));
+    let today = date(2027, 3, 10);
+    let lease = Duration::from_secs(60);
+    let window = ledger_dates_possibly_held(today);
+    assert!(window.contains(&today) && window.contains(&date(2027, 3, 11)));
+    assert!(
+        window.len() >= (LEDGER_RETENTION_DAYS + 2) as usize,
+        "{window:?}"
+    );
+    let outside = *window.first().unwrap() - ChronoDuration::days(1);
+    for &d in window.iter().chain([&outside]) {
+        // Each date claimed on that date (07:00 Japan time).
+        let t = d.and_hms_opt(7, 0, 0).unwrap().and_utc() - ChronoDuration::hours(9);
+        for u in [&parent, &neighbour] {
+            ledger.claim(&m, d, u, t, lease).await.unwrap();
+            ledger.mark_sent(&m, d, u, "req", 1).await.unwrap();
+        }
+        ledger
+            .claim(&other_town, d, &parent, t, lease)
+            .await
+            .unwrap();
+    }
+
+    // The TTL is days after the claim, not the 400 days of the run records.
+    let claimed_at = today.and_hms_opt(7, 0, 0).unwrap().and_utc() - ChronoDuration::hours(9);
+    let raw = aws
+        .clients
+        .dynamodb
+        .get_item()
+        .table_name(&aws.config.tables.deliveries)
+        .key("pk", AttributeValue::S(format!("ama-town#{today}")))
+        .key("user_id", AttributeValue::S(parent.as_str().into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expires: i64 = raw["expires_at"].as_n().unwrap().parse().unwrap();
+    assert_eq!(
+        expires - claimed_at.timestamp(),
+        LEDGER_RETENTION_DAYS * 86_400
+    );
+
+    ledger.forget_user(&m, &parent, today).await.unwrap();
+    for &d in &window {
+        assert_eq!(ledger.get(&m, d, &parent).await.unwrap(), None, "{d}");
+        assert!(
+            ledger.get(&m, d, &neighbour).await.unwrap().is_some(),
+            "{d}"
+        );
+        assert!(
+            ledger.get(&other_town, d, &parent).await.unwrap().is_some(),
+            "{d}"
+        );
+    }
+    // Before the window: an item that would have been deleted by TTL days ago is not looked for.
+    assert!(ledger.get(&m, outside, &parent).await.unwrap().is_some());
+    // Forgetting twice (a redelivered 削除) is harmless.
+    ledger.forget_user(&m, &parent, today).await.unwrap();
+}
+
 #[tokio::test]
 async fn concurrent_ledger_claims_have_exactly_one_winner() {
     let aws = test_aws().await;

@@ -4,6 +4,13 @@
 //! Namespace `Kizuna`, dimension `Municipality`. Metric names (the SAM template's alarms use
 //! them): `Sent`, `Failed`, `Skipped`, `NotSentQuota`, `MissingContent`, `Retried`,
 //! `QuotaRemaining`, `MunicipalityRunFailed`, `MunicipalityRunLate`.
+//!
+//! `MunicipalityRunLate` means **not sent**, not "sent late": a shard's daily run ended the day
+//! unfinished, so some or all of its households received no message that day and none will
+//! be sent for it. It is emitted by the scheduler in the first slot past the catch-up window
+//! (or at a delivery hour outside [`crate::schedule::SENDING_HOURS`]), and by the sender when
+//! a job reaches it outside the sending window or after its date. The run record says
+//! `late: …` with the counts of what did go out.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};

@@ -25,7 +25,8 @@ pub struct Municipality {
     pub id: MunicipalityId,
     /// The name parents and clerks read, e.g. 「海士町」.
     pub display_name: String,
-    /// Hour of the day, Japan time (0–23), at which the daily message is pushed.
+    /// Hour of the day, Japan time, at which the daily message is pushed: one of
+    /// [`crate::schedule::SENDING_HOURS`] (the sender starts no push outside them).
     pub delivery_hour: u8,
     /// A disabled municipality receives webhooks (so parents get answers) but no daily sends.
     pub enabled: bool,
@@ -78,7 +79,15 @@ fn default_send_shards() -> u16 {
 pub enum InvalidMunicipality {
     #[error("display name must not be empty")]
     EmptyName,
-    #[error("delivery hour must be 0–23, got {0}")]
+    /// An hour the sender would refuse every day (see [`crate::schedule::SENDING_HOURS`]).
+    #[error(
+        "配信時刻 {0}時 には送信されません。{first}〜{last}時（日本時間）から選んでください \
+         / delivery hour {0} is outside the sending window: choose {first}–{last} (Japan time); \
+         no push is started from {after}:00",
+        first = crate::schedule::FIRST_SEND_HOUR,
+        last = crate::schedule::LAST_SEND_HOUR,
+        after = crate::schedule::LAST_SEND_HOUR + 1
+    )]
     DeliveryHour(u8),
     #[error("send shards must be 1–{FANOUT_BUCKETS}, got {0}")]
     SendShards(u16),
@@ -86,6 +95,14 @@ pub enum InvalidMunicipality {
     PushRate,
     #[error("forward webhook URL must start with https:// or http://")]
     ForwardUrl,
+    /// Parents open it from LINE: it must be an https page.
+    #[error(
+        "プライバシーポリシーのURLは https:// で始まる必要があります \
+         / the privacy policy URL must start with https://"
+    )]
+    PrivacyUrl,
+    #[error("プライバシーポリシーの版が空です / the privacy policy version must not be empty")]
+    PrivacyPolicyVersion,
 }
 
 impl Municipality {
@@ -111,7 +128,7 @@ impl Municipality {
         if self.display_name.trim().is_empty() {
             return Err(InvalidMunicipality::EmptyName);
         }
-        if self.delivery_hour > 23 {
+        if !crate::schedule::is_sending_hour(self.delivery_hour) {
             return Err(InvalidMunicipality::DeliveryHour(self.delivery_hour));
         }
         if self.send_shards == 0 || self.send_shards > FANOUT_BUCKETS {
@@ -124,6 +141,14 @@ impl Municipality {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(InvalidMunicipality::ForwardUrl);
             }
+        }
+        if let Some(url) = &self.privacy_url {
+            if !url.starts_with("https://") || url.len() <= "https://".len() {
+                return Err(InvalidMunicipality::PrivacyUrl);
+            }
+        }
+        if self.privacy_policy_version.trim().is_empty() {
+            return Err(InvalidMunicipality::PrivacyPolicyVersion);
         }
         Ok(())
     }
@@ -423,6 +448,17 @@ mod tests {
         let mut m = ok.clone();
         m.delivery_hour = 24;
         assert_eq!(m.validate(), Err(InvalidMunicipality::DeliveryHour(24)));
+        // 22:00 and 23:00 would be enqueued and refused by the sender every day.
+        for hour in [22, 23] {
+            m.delivery_hour = hour;
+            let refused = m.validate().unwrap_err().to_string();
+            assert!(refused.contains("0〜21時"), "{refused}");
+            assert!(refused.contains("choose 0–21"), "{refused}");
+        }
+        for hour in crate::schedule::SENDING_HOURS {
+            m.delivery_hour = hour;
+            assert_eq!(m.validate(), Ok(()), "{hour}");
+        }
         let mut m = ok.clone();
         m.send_shards = 0;
         assert!(m.validate().is_err());
@@ -431,6 +467,13 @@ mod tests {
         let mut m = ok.clone();
         m.forward_webhook_url = Some("ftp://x".into());
         assert_eq!(m.validate(), Err(InvalidMunicipality::ForwardUrl));
+        let mut m = ok.clone();
+        m.privacy_url = Some("http://town.example/privacy".into());
+        assert_eq!(m.validate(), Err(InvalidMunicipality::PrivacyUrl));
+        m.privacy_url = Some("https://town.example/privacy".into());
+        assert_eq!(m.validate(), Ok(()));
+        m.privacy_policy_version = " ".into();
+        assert_eq!(m.validate(), Err(InvalidMunicipality::PrivacyPolicyVersion));
         let mut m = ok;
         m.send_shards = 4;
         let shards: Vec<_> = m.shards().collect();

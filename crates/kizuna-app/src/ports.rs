@@ -220,6 +220,19 @@ pub trait DeliveryLedger: Send + Sync {
         }
         Ok(sent)
     }
+
+    /// Deletes every ledger item of `user` in `municipality` that may still be stored on
+    /// `around` (the caller's today, Japan time): the parent's 削除 and an operator's
+    /// `kizuna household delete` leave no trace of on which days they received messages.
+    /// Items that do not exist are not an error. Sending for a date whose items were
+    /// forgotten is not possible any more (the sender sends only today's date, and a
+    /// deleted household receives nothing), so exactly-once is not weakened.
+    async fn forget_user(
+        &self,
+        municipality: &MunicipalityId,
+        user: &LineUserId,
+        around: NaiveDate,
+    ) -> StoreResult<()>;
 }
 
 /// Per send job (municipality, date, shard): status and counts, for catch-up and operators.

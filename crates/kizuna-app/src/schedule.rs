@@ -11,16 +11,35 @@
 //! sent blindly: a morning message arriving at night helps nobody, and LINE's retry key, which
 //! is what makes a resend safe, is only honoured for 24 hours. The cap keeps every resend
 //! within 15 hours of the first attempt.
+//!
+//! The **sending window** ([`SENDING_HOURS`]) is defined here once and used by the scheduler
+//! (what it enqueues), the sender ([`may_send_now`]: what it refuses) and
+//! `Municipality::validate` (which delivery hours a town may choose), so a town can never be
+//! configured for an hour whose jobs the sender would refuse.
 
 use crate::model::{Municipality, RunKey, RunRecord, RunStatus, SendJob};
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use kizuna_core::calendar::JAPAN;
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 /// Hours after the delivery hour during which unfinished runs are retried automatically.
 pub const CATCH_UP_HOURS: u8 = 8;
-/// No push is started after this hour (Japan time): parents are not woken by a late message.
+/// The first hour (Japan time) a push may start: a delivery date begins at midnight, and the
+/// sender sends only on the delivery date itself. (Hours before 6:00 are allowed but warned
+/// about by `kizuna municipality add`: they may wake parents.)
+pub const FIRST_SEND_HOUR: u8 = 0;
+/// No push is started after this hour (Japan time), i.e. none from 22:00: parents are not
+/// woken by a late message.
 pub const LAST_SEND_HOUR: u8 = 21;
+/// The hours (Japan time) in which pushes are started, and so the delivery hours a
+/// municipality may choose: a job of any other hour would be enqueued and refused.
+pub const SENDING_HOURS: RangeInclusive<u8> = FIRST_SEND_HOUR..=LAST_SEND_HOUR;
+
+/// Whether a push may be started in `hour` (0–23, Japan time).
+pub fn is_sending_hour(hour: u8) -> bool {
+    SENDING_HOURS.contains(&hour)
+}
 
 /// The Japan date and hour a scheduler invocation stands for, from its *scheduled* time
 /// (not the wall clock: a delayed or retried invocation still serves its own slot).
@@ -67,10 +86,12 @@ pub fn plan_slot(
             if done {
                 // Finished already (e.g. EventBridge retried this slot's invocation).
                 continue;
-            } else if lateness == 0 || hour <= last_catch_up {
+            } else if is_sending_hour(hour) && (lateness == 0 || hour <= last_catch_up) {
                 plan.jobs.push(job);
-            } else if hour == last_catch_up + 1 {
-                // Reported once, in the first slot past the window.
+            } else if hour == (last_catch_up + 1).max(m.delivery_hour) {
+                // Reported once, in the first slot past the window. A delivery hour outside
+                // the sending window (a record written before `validate` refused it) is
+                // reported at that hour instead of being enqueued for the sender to refuse.
                 plan.late.push(RunKey {
                     municipality: m.id.clone(),
                     date,
@@ -86,7 +107,7 @@ pub fn plan_slot(
 /// [`LAST_SEND_HOUR`]. A job redelivered later than that is recorded, not sent.
 pub fn may_send_now(date: NaiveDate, now: DateTime<Utc>) -> bool {
     let local = now.with_timezone(&JAPAN);
-    local.date_naive() == date && (local.hour() as u8) <= LAST_SEND_HOUR
+    local.date_naive() == date && is_sending_hour(local.hour() as u8)
 }
 
 #[cfg(test)]
@@ -174,6 +195,45 @@ mod tests {
         let p = plan_slot(&ms, date, 22, &[]);
         assert!(p.jobs.is_empty());
         assert_eq!(p.late.len(), 1);
+    }
+
+    #[test]
+    fn an_hour_outside_the_sending_window_is_reported_not_enqueued() {
+        // A record stored before validation refused such hours: its job would be refused by
+        // the sender every day, so the scheduler reports it once, at its hour.
+        let date = d(2027, 1, 2);
+        for hour in [22, 23] {
+            let ms = [muni("a", hour, 2)];
+            let p = plan_slot(&ms, date, hour, &[]);
+            assert!(p.jobs.is_empty(), "{hour}: {p:?}");
+            assert_eq!(p.late.len(), 2, "{hour}");
+            if hour == 22 {
+                assert!(plan_slot(&ms, date, 23, &[]).late.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn the_scheduler_enqueues_only_what_the_sender_accepts() {
+        // Every (delivery hour in the window, slot hour) the scheduler enqueues is one the
+        // sender sends in: the shared window, checked both ways round.
+        let date = d(2027, 1, 2);
+        for delivery in SENDING_HOURS {
+            for slot in 0..24u8 {
+                let p = plan_slot(&[muni("a", delivery, 1)], date, slot, &[]);
+                let now = JAPAN
+                    .with_ymd_and_hms(2027, 1, 2, u32::from(slot), 30, 0)
+                    .unwrap()
+                    .with_timezone(&Utc);
+                if !p.jobs.is_empty() {
+                    assert!(may_send_now(date, now), "{delivery} at {slot}");
+                }
+                if slot == delivery {
+                    assert_eq!(p.jobs.len(), 1, "{delivery} is due at its own hour");
+                }
+            }
+        }
+        assert!(!is_sending_hour(22) && is_sending_hour(21) && is_sending_hour(0));
     }
 
     #[test]

@@ -5,10 +5,12 @@ use crate::schema::deliveries::{
     ATTEMPT, CLAIMED, EXPIRES_AT, FAILED, FAILURE_REASON, LEASE_EXPIRES_AT, MESSAGE_COUNT, PK,
     REQUEST_ID, RETRYABLE, SENT, SK, STATUS,
 };
-use crate::schema::DELIVERY_RETENTION_DAYS;
+use crate::schema::{ledger_dates_possibly_held, LEDGER_RETENTION_DAYS};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use kizuna_app::model::{DeliveryRecord, DeliveryState};
 use kizuna_app::ports::{DeliveryLedger, LedgerClaim, StoreError, StoreResult};
@@ -17,7 +19,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 /// [`DeliveryLedger`] on the `deliveries` table: PK `"{municipality}#{YYYY-MM-DD}"`, SK the
-/// LINE user id.
+/// LINE user id. Items expire [`LEDGER_RETENTION_DAYS`] after their last claim.
+/// DynamoDB's limit of requests in one BatchWriteItem.
+const BATCH_WRITE_MAX: usize = 25;
+/// How many times unprocessed deletes are sent again before giving up as throttled.
+const UNPROCESSED_RETRIES: u64 = 3;
+
 #[derive(Debug, Clone)]
 pub struct DynamoDeliveryLedger {
     client: aws_sdk_dynamodb::Client,
@@ -112,7 +119,7 @@ impl DeliveryLedger for DynamoDeliveryLedger {
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .expression_attribute_values(":lease", n(now_ms + lease.as_millis() as i64))
             .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":exp", n(ttl_after(now, DELIVERY_RETENTION_DAYS)))
+            .expression_attribute_values(":exp", n(ttl_after(now, LEDGER_RETENTION_DAYS)))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
@@ -301,5 +308,49 @@ impl DeliveryLedger for DynamoDeliveryLedger {
             .filter_map(|item| opt_s(item, SK).and_then(|u| LineUserId::parse(&u).ok()))
             .collect();
         Ok(sent)
+    }
+
+    /// One BatchWriteItem of DeleteRequests for every date that may still hold an item of
+    /// this user (deleting a key that does not exist is not an error), unprocessed requests
+    /// retried a few times with a growing pause.
+    async fn forget_user(
+        &self,
+        municipality: &MunicipalityId,
+        user: &LineUserId,
+        around: NaiveDate,
+    ) -> StoreResult<()> {
+        let mut requests: Vec<WriteRequest> = Vec::new();
+        for date in ledger_dates_possibly_held(around) {
+            let delete = DeleteRequest::builder()
+                .set_key(Some(key(municipality, date, user)))
+                .build()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        // BatchWriteItem takes at most 25 requests; the window is 9 dates.
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            for round in 0..=UNPROCESSED_RETRIES {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| store_error("BatchWriteItem forget ledger user", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if round == UNPROCESSED_RETRIES {
+                    return Err(StoreError::Throttled);
+                }
+                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+            }
+        }
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@
 //! - [`provision::create_all`] creates the tables, bucket and queue exactly as
 //!   `docs/data-model.md` describes (tests, local stack).
 
+pub mod audit;
 mod batch;
 mod clients;
 pub mod compose;

@@ -3,7 +3,7 @@ use crate::item::{get_n, get_s, millis_to_utc, n, opt_n, opt_s, parse_date, s, t
 use crate::schema::deliveries::{
     EXPIRES_AT, GSI_RUNS_BY_DATE, PK, RUN_DATE, RUN_ID, RUN_PK_PREFIX, SK, STATUS,
 };
-use crate::schema::DELIVERY_RETENTION_DAYS;
+use crate::schema::RUN_RECORD_RETENTION_DAYS;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -165,7 +165,7 @@ impl RunRecords for DynamoRunRecords {
                 ":run_id",
                 s(format!("{}#{:03}", key.municipality.as_str(), key.shard)),
             )
-            .expression_attribute_values(":exp", n(ttl_after(now, DELIVERY_RETENTION_DAYS)))
+            .expression_attribute_values(":exp", n(ttl_after(now, RUN_RECORD_RETENTION_DAYS)))
             .return_values(ReturnValue::AllNew);
         for (i, (name, delta)) in COUNTERS.iter().zip(deltas).enumerate() {
             request = request

@@ -67,6 +67,54 @@ pub mod deliveries {
 
 /// How long a processed webhook event id is remembered (LINE redelivers for far less).
 pub const EVENT_RETENTION_DAYS: i64 = 14;
-/// How long ledger entries and run records are kept (a year of history for operators, plus
-/// a month so that "same date last year" comparisons work).
-pub const DELIVERY_RETENTION_DAYS: i64 = 400;
+/// How long run records are kept (a year of history for operators, plus a month so that
+/// "same date last year" comparisons work). Run records hold counts and an operator note per
+/// (municipality, date, shard) — no LINE user id.
+pub const RUN_RECORD_RETENTION_DAYS: i64 = 400;
+
+/// How long a delivery ledger item is kept after its last claim.
+///
+/// A ledger item is keyed by a LINE user id and a delivery date, so it says on which days a
+/// parent received a message; it is kept only as long as exactly-once sending needs it:
+/// * the sender sends a date's messages only on that date, until 21:59 Japan time
+///   (`kizuna_app::schedule::may_send_now`), catch-up included (≤ 8 h after the delivery
+///   hour), and `kizuna send` for a past date refuses to send in the same way — so no claim
+///   of a date is ever made more than a day after its first;
+/// * LINE honours a push's `X-Line-Retry-Key` for 24 h, so nothing older is needed to
+///   recognise an accepted push either.
+///
+/// Three days cover that day plus a weekend for an operator to look at a day's per-household
+/// states (`kizuna send --dry-run`) after a complaint; nothing reads an item after that. The
+/// delivery history that is kept longer is the run records' counts.
+pub const LEDGER_RETENTION_DAYS: i64 = 3;
+
+/// DynamoDB TTL deletes an expired item late (typically within 48 hours), so an item may
+/// still be stored this long after its `expires_at`.
+pub const TTL_DELETION_LAG_DAYS: i64 = 2;
+
+/// Every delivery date whose ledger items may still be stored on `around` (a Japan date):
+/// a claim of date D happens on D, expires [`LEDGER_RETENTION_DAYS`] later and is deleted
+/// up to [`TTL_DELETION_LAG_DAYS`] after that; one day more on each side absorbs a caller
+/// whose "today" is a UTC date.
+pub fn ledger_dates_possibly_held(around: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {
+    let back = LEDGER_RETENTION_DAYS + TTL_DELETION_LAG_DAYS + 1;
+    (-back..=1)
+        .filter_map(|offset| around.checked_add_signed(chrono::Duration::days(offset)))
+        .collect()
+}
+
+/// Audit records of `kizuna household …` (the operator's look-ups and deletions of one
+/// parent's data) live in the `deliveries` table: PK `"audit#{municipality}"`, SK
+/// `"{RFC 3339 UTC time}#{action}#{6 random hex}"`. They carry a fingerprint of the LINE
+/// user id, never the id, and no TTL: they are the town's record of who handled a
+/// resident's request.
+pub mod audit {
+    pub const PK_PREFIX: &str = "audit#";
+    pub const OPERATOR: &str = "operator";
+    pub const ACTION: &str = "action";
+    pub const AT: &str = "at";
+    pub const MUNICIPALITY: &str = "municipality";
+    pub const USER_FINGERPRINT: &str = "user_fingerprint";
+    /// What the command found or did, in words and counts (never an id or a date of birth).
+    pub const OUTCOME: &str = "outcome";
+}

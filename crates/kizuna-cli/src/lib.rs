@@ -3,3 +3,4 @@
 //! that builds those adapters from the environment (`kizuna_aws::Config::from_env`).
 
 pub mod commands;
+pub mod suppression;

@@ -36,6 +36,10 @@ enum Command {
     Send(commands::send::SendArgs),
     /// Counted LINE messages each municipality will send in a month, against its limit.
     Forecast(commands::forecast::ForecastArgs),
+    /// A parent's request at the counter: show, export or delete what is stored about them
+    /// (LINE user id on stdin or in a file, never on the command line); every use is audited.
+    #[command(subcommand)]
+    Household(commands::household::HouseholdCommand),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(args),
         Command::Send(args) => commands::send::run(args),
         Command::Forecast(args) => commands::forecast::run(args),
+        Command::Household(cmd) => commands::household::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -50,13 +50,38 @@ fn add_args(id_: &str) -> AddArgs {
         shards: None,
         push_rate: None,
         webhook_base: Some("https://abc.execute-api.ap-northeast-1.amazonaws.com/webhook/".into()),
+        privacy_url: None,
+        privacy_policy_version: None,
     }
+}
+
+/// The bot user id the fake LINE reports for ama-town's channel.
+const AMA_BOT: &str = "U00000000000000000000000000b07a4a";
+
+/// A fake LINE that knows ama-town's (made-up) channel, and `ops` pointed at it.
+async fn fake_line_for_ama(aws: &kizuna_tests::TestAws) -> (fake_line::RunningFakeLine, Ops) {
+    let line = fake_line::FakeLine::builder()
+        .channel(fake_line::FakeChannel {
+            channel_id: "1650000000".into(),
+            channel_secret: "chsecret-SECRET-42".into(),
+            access_tokens: vec!["tok-SECRET-0001".into(), "tok-SECRET-0002".into()],
+            bot_user_id: AMA_BOT.into(),
+            monthly_quota: None,
+        })
+        .build()
+        .spawn()
+        .await
+        .unwrap();
+    let mut config = aws.config.clone();
+    config.line_api_base = line.base_url.clone();
+    let ops = Ops::new(config, aws.clients.clone());
+    (line, ops)
 }
 
 #[tokio::test]
 async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     let aws = test_aws().await;
-    let ops = Ops::new(aws.config.clone(), aws.clients.clone());
+    let (_line, ops) = fake_line_for_ama(&aws).await;
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "tok-SECRET-0001\n").unwrap();
@@ -64,12 +89,18 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     args.channel_id = Some("1650000000".into());
     args.channel_secret_stdin = true;
     args.access_token_file = Some(token_file);
+    args.privacy_url = Some("https://www.town.ama.example/privacy".into());
+    args.privacy_policy_version = Some("2".into());
     let request = AddRequest::from_args(&args, &mut "chsecret-SECRET-42\n".as_bytes()).unwrap();
     let mut out = Vec::new();
     let code = municipality::add(&ops, request, &mut out).await.unwrap();
     assert_eq!(code, ExitCode::SUCCESS);
     let printed = text(out);
     assert!(printed.contains("added ama-town (海士町)"), "{printed}");
+    assert!(
+        printed.contains("bot verified with LINE: @fake1650000000"),
+        "{printed}"
+    );
     assert!(printed.contains(
         "Webhook URL: https://abc.execute-api.ap-northeast-1.amazonaws.com/webhook/ama-town"
     ));
@@ -96,6 +127,15 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     assert_eq!(record.delivery_hour, 8);
     assert_eq!(record.monthly_message_limit, Some(5_000));
     assert!(record.enabled);
+    // The bot as LINE reported it for these credentials: the webhook's destination check
+    // runs from the first event on.
+    assert_eq!(record.bot_user_id.as_deref(), Some(AMA_BOT));
+    assert_eq!(record.bot_basic_id.as_deref(), Some("@fake1650000000"));
+    assert_eq!(
+        record.privacy_url.as_deref(),
+        Some("https://www.town.ama.example/privacy")
+    );
+    assert_eq!(record.privacy_policy_version, "2");
 
     let mut out = Vec::new();
     municipality::show(&ops, &id("ama-town"), &mut out)
@@ -104,17 +144,74 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     let shown = text(out);
     assert!(shown.contains("credentials:     stored"), "{shown}");
     assert!(shown.contains("access token set"), "{shown}");
+    assert!(
+        shown.contains("bot verified:    yes (@fake1650000000"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("privacy policy:  https://www.town.ama.example/privacy (version 2)"),
+        "{shown}"
+    );
     assert!(!shown.contains("SECRET"), "{shown}");
+
+    // An hour the sender never sends in is refused, saying which hours are allowed.
+    let mut args = add_args("kizuna-town");
+    args.hour = 22;
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    let refused = municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .unwrap_err();
+    let refused = format!("{refused:#}");
+    assert!(refused.contains("0〜21時"), "{refused}");
+    assert!(refused.contains("choose 0–21"), "{refused}");
+    assert_eq!(
+        aws.municipalities().get(&id("kizuna-town")).await.unwrap(),
+        None
+    );
 
     // A second town without credentials, at an hour outside the recommendation.
     let mut args = add_args("kizuna-town");
-    args.hour = 23;
+    args.hour = 5;
+    args.privacy_url = Some("http://not-https.example/".into());
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    assert!(municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .is_err());
+    args.privacy_url = None;
     let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
     let mut out = Vec::new();
     municipality::add(&ops, request, &mut out).await.unwrap();
     let printed = text(out);
-    assert!(printed.contains("warning: delivery hour 23"), "{printed}");
+    assert!(printed.contains("warning: delivery hour 5"), "{printed}");
     assert!(printed.contains("no channel credentials"), "{printed}");
+    assert!(printed.contains("bot not verified"), "{printed}");
+    let mut out = Vec::new();
+    municipality::show(&ops, &id("kizuna-town"), &mut out)
+        .await
+        .unwrap();
+    let shown = text(out);
+    assert!(shown.contains("bot verified:    NO"), "{shown}");
+    assert!(shown.contains("privacy policy:  NOT SET"), "{shown}");
+
+    // Wrong credentials: a clear failure in Japanese and English, and nothing stored.
+    let mut args = add_args("bad-town");
+    args.channel_id = Some("1650000000".into());
+    args.channel_secret_stdin = true;
+    let request = AddRequest::from_args(&args, &mut "not-the-secret".as_bytes()).unwrap();
+    let failed = municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        failed.contains("認証情報を受け付けませんでした"),
+        "{failed}"
+    );
+    assert!(failed.contains("Nothing was stored"), "{failed}");
+    assert_eq!(
+        aws.municipalities().get(&id("bad-town")).await.unwrap(),
+        None
+    );
+    assert_eq!(aws.secrets().get(&id("bad-town")).await.unwrap(), None);
 
     let mut out = Vec::new();
     municipality::list(&ops, &mut out).await.unwrap();
@@ -153,13 +250,48 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
         Some("tok-SECRET-0002")
     );
     assert_eq!(stored.channel_secret, "chsecret-SECRET-42");
-    assert!(
-        !aws.municipalities()
-            .get(&id("ama-town"))
-            .await
-            .unwrap()
-            .unwrap()
-            .enabled
+    let record = aws
+        .municipalities()
+        .get(&id("ama-town"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!record.enabled);
+    // Not given again: the privacy policy and the verified bot are kept.
+    assert_eq!(record.privacy_policy_version, "2");
+    assert_eq!(record.bot_basic_id.as_deref(), Some("@fake1650000000"));
+
+    // A rotated token LINE does not accept: refused, the stored token unchanged.
+    std::fs::write(dir.path().join("token3"), "tok-WRONG").unwrap();
+    let mut args = add_args("ama-town");
+    args.access_token_file = Some(dir.path().join("token3"));
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    assert!(municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .is_err());
+    let stored = fresh.get(&id("ama-town")).await.unwrap().unwrap();
+    assert_eq!(
+        stored.channel_access_token.as_deref(),
+        Some("tok-SECRET-0002")
+    );
+
+    // A new policy version alone: the URL is kept, the version updated.
+    let mut args = add_args("ama-town");
+    args.privacy_policy_version = Some("3".into());
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .unwrap();
+    let record = aws
+        .municipalities()
+        .get(&id("ama-town"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.privacy_policy_version, "3");
+    assert_eq!(
+        record.privacy_url.as_deref(),
+        Some("https://www.town.ama.example/privacy")
     );
 
     // Secrets on the command line are impossible, and a secret without a channel id refused.
@@ -585,8 +717,24 @@ async fn forecast_counts_one_message_per_household_per_day() {
     let mut out = Vec::new();
     forecast::print(&result, april, &mut out).unwrap();
     let printed = text(out);
-    assert!(printed.contains("OVER LIMIT by 20"), "{printed}");
+    // Three households: their count is "<5", and the messages (at most households × 30) and
+    // the excess over the limit, which would give it away, are withheld.
+    let row = printed
+        .lines()
+        .find(|l| l.starts_with("kizuna-town"))
+        .expect(&printed);
+    assert!(row.contains(" <5 "), "{row}");
+    assert!(row.contains(" x "), "{row}");
+    assert!(row.trim_end().ends_with("OVER LIMIT"), "{row}");
+    assert!(!printed.contains("70"), "{printed}");
     assert!(printed.contains("assumes no new registrations"));
+    // A town of five or more households is shown exactly, excess included.
+    let mut bigger = result[0].clone();
+    bigger.households = 12;
+    bigger.peak_day = 12;
+    let mut out = Vec::new();
+    forecast::print(&[bigger], april, &mut out).unwrap();
+    assert!(text(out).contains("OVER LIMIT by 20"));
 
     let feb = Month::parse("2027-02").unwrap();
     let only = forecast::forecast(&ops, feb, Some(&town)).await.unwrap();

@@ -7,6 +7,7 @@
 //! new registrations, pauses, resumes or unfollows during the month.
 
 use crate::commands::ops::{block_on, parse_municipality, Month, Ops};
+use crate::suppression::{suppress, Relation, Shown};
 use clap::Args;
 use kizuna_app::clock::SystemClock;
 use kizuna_app::model::Shard;
@@ -45,7 +46,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One municipality's forecast.
+/// One municipality's forecast (exact; [`Forecast::shown`] is what is printed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forecast {
     pub municipality: MunicipalityId,
@@ -61,6 +62,26 @@ pub struct Forecast {
 impl Forecast {
     pub fn over_limit(&self) -> bool {
         self.monthly_limit.is_some_and(|l| self.messages > l)
+    }
+
+    /// (households, messages, peak/day) as printed. Households and the peak are counts of
+    /// families; a month's messages bound them (at most households × 31), so they are
+    /// withheld whenever either is hidden.
+    pub fn shown(&self) -> (Shown, Shown, Shown) {
+        let shown = suppress(
+            &[self.households, self.messages, self.peak_day],
+            &[
+                Relation::Derived {
+                    source: 0,
+                    derived: vec![1, 2],
+                },
+                Relation::Derived {
+                    source: 2,
+                    derived: vec![1],
+                },
+            ],
+        );
+        (shown[0], shown[1], shown[2])
     }
 }
 
@@ -141,7 +162,7 @@ pub async fn forecast(
 pub fn print(forecasts: &[Forecast], month: Month, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "forecast for {month}: counted LINE messages (one per household per day with a message); assumes no new registrations, pauses or unfollows"
+        "forecast for {month}: counted LINE messages (one per household per day with a message); assumes no new registrations, pauses or unfollows; counts 1–4 shown as <5, x = withheld with them"
     )?;
     writeln!(
         out,
@@ -149,15 +170,18 @@ pub fn print(forecasts: &[Forecast], month: Month, out: &mut dyn Write) -> std::
         "MUNICIPALITY", "HOUSEHOLDS", "MESSAGES", "PEAK/DAY", "LIMIT"
     )?;
     for f in forecasts {
+        let (households, messages, peak) = f.shown();
         writeln!(
             out,
             "{:<24} {:>10} {:>10} {:>8} {:>10}  {}",
             f.municipality.as_str(),
-            f.households,
-            f.messages,
-            f.peak_day,
+            households.to_string(),
+            messages.to_string(),
+            peak.to_string(),
             f.monthly_limit.map_or("-".to_owned(), |l| l.to_string()),
             match f.monthly_limit {
+                // The excess would give the withheld message count away.
+                Some(l) if f.messages > l && messages.is_hidden() => "OVER LIMIT".to_owned(),
                 Some(l) if f.messages > l => format!("OVER LIMIT by {}", f.messages - l),
                 Some(_) => "ok".to_owned(),
                 None => "no limit".to_owned(),

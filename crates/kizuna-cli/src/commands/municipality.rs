@@ -8,20 +8,24 @@ use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
 use kizuna_app::model::{ChannelCredentials, Municipality};
 use kizuna_app::ports::{ChannelSecrets, MunicipalityDirectory};
+use kizuna_app::schedule::SENDING_HOURS;
+use kizuna_app::sender::line_credentials;
 use kizuna_aws::compose;
 use kizuna_core::MunicipalityId;
+use kizuna_line::{BotInfo, LineError, TokenProvider};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Delivery hours outside this range are allowed but warned about: parents read the message
-/// in the morning or evening, and LAST_SEND_HOUR (21) stops catch-up anyway.
+/// Delivery hours inside the sending window ([`SENDING_HOURS`], enforced by
+/// `Municipality::validate`) but outside this range are allowed and warned about: a message
+/// before 6:00 may wake parents.
 pub const RECOMMENDED_HOURS: std::ops::RangeInclusive<u8> = 6..=21;
 
 #[derive(Subcommand)]
 pub enum MunicipalityCommand {
     /// Register (or update) a municipality and its LINE channel credentials.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Every municipality, one per line.
     List,
     /// One municipality's settings (credentials: only whether they exist).
@@ -50,7 +54,7 @@ pub struct AddArgs {
     /// The name parents read, e.g. 海士町.
     #[arg(long)]
     pub name: String,
-    /// Delivery hour, Japan time (0–23; 6–21 recommended).
+    /// Delivery hour, Japan time (0–21: no push starts from 22:00; 6–21 recommended).
     #[arg(long)]
     pub hour: u8,
     /// LINE channel id (Basic settings of the Messaging API channel).
@@ -81,6 +85,14 @@ pub struct AddArgs {
     /// The stack's WebhookBaseUrl output (…/webhook/).
     #[arg(long, env = "KIZUNA_WEBHOOK_BASE", value_name = "URL")]
     pub webhook_base: Option<String>,
+    /// The town's privacy policy page (https), linked from the notice parents see before
+    /// anything about them is stored. Kept when not given again.
+    #[arg(long, value_name = "URL")]
+    pub privacy_url: Option<String>,
+    /// Version of the town's privacy notice; a new one makes parents be asked again.
+    /// Kept when not given again (first: "1").
+    #[arg(long, value_name = "V")]
+    pub privacy_policy_version: Option<String>,
 }
 
 pub fn run(cmd: MunicipalityCommand) -> anyhow::Result<ExitCode> {
@@ -106,6 +118,10 @@ pub struct AddRequest {
     /// `None`: leave the stored credentials as they are.
     pub credentials: Option<CredentialsUpdate>,
     pub webhook_base: Option<String>,
+    /// `None`: keep the stored one.
+    pub privacy_url: Option<String>,
+    /// `None`: keep the stored one.
+    pub privacy_policy_version: Option<String>,
 }
 
 /// New credentials, or only a new access token for the stored ones (token rotation).
@@ -161,6 +177,11 @@ impl AddRequest {
             municipality: m,
             credentials,
             webhook_base: args.webhook_base.clone(),
+            privacy_url: args.privacy_url.as_deref().map(|u| u.trim().to_owned()),
+            privacy_policy_version: args
+                .privacy_policy_version
+                .as_deref()
+                .map(|v| v.trim().to_owned()),
         })
     }
 }
@@ -190,33 +211,73 @@ pub fn webhook_url(base: &str, id: &MunicipalityId) -> String {
     }
 }
 
+/// Asks LINE who the channel's bot is (`GET /v2/bot/info`), with a token from `credentials`
+/// (the long-lived one, or a stateless one issued from the channel id and secret) — which
+/// also proves the credentials work.
+pub async fn verify_bot(ops: &Ops, credentials: &ChannelCredentials) -> anyhow::Result<BotInfo> {
+    let line = compose::line_client(&ops.config)?;
+    let tokens = TokenProvider::new(line.clone());
+    let result = match tokens.token(&line_credentials(credentials)).await {
+        Ok(token) => line.bot_info(&token).await,
+        Err(e) => Err(e),
+    };
+    result.map_err(|e| match e {
+        LineError::Unauthorized
+        | LineError::BadRequest { .. }
+        | LineError::Other { .. } => anyhow::anyhow!(
+            "LINEがチャネルの認証情報を受け付けませんでした。チャネルID・チャネルシークレット・\
+             アクセストークンを確認してください。何も保存していません。 / LINE rejected the \
+             channel credentials ({e}): check the channel id, secret and access token. \
+             Nothing was stored."
+        ),
+        other => anyhow::anyhow!(
+            "LINEに接続してボットを確認できませんでした。何も保存していません。時間をおいて再実行して\
+             ください。 / could not verify the bot with LINE ({other}). Nothing was stored; \
+             run the command again."
+        ),
+    })
+}
+
 /// Writes the municipality record and (if given) its credentials, then prints what the clerk
-/// must set in the LINE console.
+/// must set in the LINE console. With credentials (given or stored), the bot is verified with
+/// LINE first; if LINE refuses them, nothing is stored.
 pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let AddRequest {
         mut municipality,
         credentials,
         webhook_base,
+        privacy_url,
+        privacy_policy_version,
     } = request;
-    municipality
-        .validate()
-        .with_context(|| format!("municipality {}", municipality.id))?;
     let directory = compose::municipalities(&ops.config, &ops.clients);
     let secrets = compose::secrets(&ops.config, &ops.clients);
     let id = municipality.id.clone();
     let existing = directory.get(&id).await?;
     if let Some(existing) = &existing {
-        // Re-adding updates the settings; what the system learnt (the verified bot id) and
-        // whether an operator disabled the town are kept.
+        // Re-adding updates the settings; what the system learnt (the verified bot) and
+        // whether an operator disabled the town are kept, and so is the privacy policy
+        // unless a new one is given.
         municipality.bot_user_id = existing.bot_user_id.clone();
+        municipality.bot_basic_id = existing.bot_basic_id.clone();
         municipality.enabled = existing.enabled;
+        municipality.privacy_url = existing.privacy_url.clone();
+        municipality.privacy_policy_version = existing.privacy_policy_version.clone();
     }
-    // Credentials first: a municipality record without them would make the sender fail loudly
-    // at the next delivery hour.
+    if let Some(url) = privacy_url {
+        municipality.privacy_url = Some(url);
+    }
+    if let Some(version) = privacy_policy_version {
+        municipality.privacy_policy_version = version;
+    }
+    municipality
+        .validate()
+        .with_context(|| format!("municipality {}", municipality.id))?;
+    let stored = secrets.get(&id).await?;
+    let has_stored = stored.is_some();
     let credentials = match credentials {
         Some(CredentialsUpdate::Replace(c)) => Some(c),
         Some(CredentialsUpdate::AccessToken(token)) => {
-            let Some(mut stored) = secrets.get(&id).await? else {
+            let Some(mut stored) = stored.clone() else {
                 bail!("{id} has no stored credentials: give --channel-id and the channel secret");
             };
             stored.channel_access_token = Some(token);
@@ -224,11 +285,23 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
         }
         None => None,
     };
+    // The bot, from the credentials about to be stored (or those stored): a wrong secret or
+    // token fails here, before anything is written.
+    let verified = match credentials.as_ref().or(stored.as_ref()) {
+        Some(c) => Some(verify_bot(ops, c).await?),
+        None => None,
+    };
+    if let Some(bot) = &verified {
+        municipality.bot_user_id = Some(bot.user_id.clone());
+        municipality.bot_basic_id = Some(bot.basic_id.clone());
+    }
+    // Credentials first: a municipality record without them would make the sender fail loudly
+    // at the next delivery hour.
     if let Some(c) = &credentials {
         secrets.put(&id, c).await?;
     }
     directory.put(&municipality).await?;
-    let has_credentials = credentials.is_some() || secrets.get(&id).await?.is_some();
+    let has_credentials = credentials.is_some() || has_stored;
 
     writeln!(
         out,
@@ -245,11 +318,35 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
     if !RECOMMENDED_HOURS.contains(&municipality.delivery_hour) {
         writeln!(
             out,
-            "warning: delivery hour {} is outside the recommended {}–{}: parents may be woken, and no catch-up runs after 21:00",
+            "warning: delivery hour {} is outside the recommended {}–{}: parents may be woken (allowed: {}–{})",
             municipality.delivery_hour,
             RECOMMENDED_HOURS.start(),
-            RECOMMENDED_HOURS.end()
+            RECOMMENDED_HOURS.end(),
+            SENDING_HOURS.start(),
+            SENDING_HOURS.end()
         )?;
+    }
+    match &verified {
+        Some(bot) => writeln!(
+            out,
+            "bot verified with LINE: {} (add-friend link https://line.me/R/ti/p/{})",
+            bot.basic_id, bot.basic_id
+        )?,
+        None => writeln!(
+            out,
+            "bot not verified: no channel credentials (webhooks cannot be checked against the bot)"
+        )?,
+    }
+    match &municipality.privacy_url {
+        Some(url) => writeln!(
+            out,
+            "privacy policy: {url} (version {})",
+            municipality.privacy_policy_version
+        )?,
+        None => writeln!(
+            out,
+            "warning: no --privacy-url: parents cannot be shown the town's privacy policy"
+        )?,
     }
     match &credentials {
         Some(c) => writeln!(
@@ -358,10 +455,22 @@ pub async fn show(ops: &Ops, id: &MunicipalityId, out: &mut dyn Write) -> anyhow
     writeln!(
         out,
         "bot verified:    {}",
-        if m.bot_user_id.is_some() {
-            "yes"
-        } else {
-            "not yet (first webhook pending)"
+        match (&m.bot_user_id, &m.bot_basic_id) {
+            (Some(_), Some(basic)) =>
+                format!("yes ({basic}, add-friend link https://line.me/R/ti/p/{basic})"),
+            (Some(_), None) => "yes (basic id unknown: run `municipality add` again)".to_owned(),
+            _ => "NO (run `kizuna municipality add` with the channel credentials)".to_owned(),
+        }
+    )?;
+    writeln!(
+        out,
+        "privacy policy:  {}",
+        match &m.privacy_url {
+            Some(url) => format!("{url} (version {})", m.privacy_policy_version),
+            None => format!(
+                "NOT SET (version {}; set --privacy-url)",
+                m.privacy_policy_version
+            ),
         }
     )?;
     match credentials {

@@ -113,16 +113,6 @@ impl std::fmt::Display for Month {
     }
 }
 
-/// Small counts could identify a family in a small town: anything from 1 to 4 is shown as
-/// "<5" in every operator output that counts people or their deliveries.
-pub fn suppressed(count: u64) -> String {
-    if (1..5).contains(&count) {
-        "<5".to_owned()
-    } else {
-        count.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,13 +129,5 @@ mod tests {
         assert!(Month::parse("2027-13").is_err());
         assert!(Month::parse("27-01").is_err());
         assert!(Month::parse("2027").is_err());
-    }
-
-    #[test]
-    fn suppression_hides_one_to_four() {
-        assert_eq!(suppressed(0), "0");
-        assert_eq!(suppressed(1), "<5");
-        assert_eq!(suppressed(4), "<5");
-        assert_eq!(suppressed(5), "5");
     }
 }

@@ -1,6 +1,7 @@
 //! `kizuna runs [--municipality ID] [--date D] [--recent N]`: the run records of daily sends.
 
 use crate::commands::ops::{block_on, parse_municipality, Ops};
+use crate::suppression::{suppress, Shown};
 use chrono::{NaiveDate, Timelike, Utc};
 use clap::Args;
 use kizuna_app::model::RunRecord;
@@ -84,6 +85,23 @@ pub async fn runs(
     Ok(exit)
 }
 
+/// A run's household counts as printed. They add up to the shard's households, which no
+/// report prints, so there is no total to subtract from: only counts 1–4 are hidden.
+pub fn shown_counts(r: &RunRecord) -> [Shown; 5] {
+    let c = r.counts;
+    let shown = suppress(
+        &[
+            c.sent,
+            c.skipped,
+            c.failed,
+            c.not_sent_quota,
+            c.missing_content,
+        ],
+        &[],
+    );
+    [shown[0], shown[1], shown[2], shown[3], shown[4]]
+}
+
 pub fn print_records(records: &[RunRecord], out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
@@ -100,7 +118,7 @@ pub fn print_records(records: &[RunRecord], out: &mut dyn Write) -> std::io::Res
         "UPDATED (JST)"
     )?;
     for r in records {
-        let c = r.counts;
+        let [sent, skipped, failed, quota, missing] = shown_counts(r);
         writeln!(
             out,
             "{:<24} {:<10} {:>5} {:<9} {:>7} {:>7} {:>6} {:>6} {:>7}  {:<16} {}",
@@ -108,11 +126,11 @@ pub fn print_records(records: &[RunRecord], out: &mut dyn Write) -> std::io::Res
             r.key.date,
             r.key.shard,
             r.status.as_str(),
-            c.sent,
-            c.skipped,
-            c.failed,
-            c.not_sent_quota,
-            c.missing_content,
+            sent.to_string(),
+            skipped.to_string(),
+            failed.to_string(),
+            quota.to_string(),
+            missing.to_string(),
             r.updated_at.with_timezone(&JAPAN).format("%m-%d %H:%M"),
             r.note.as_deref().unwrap_or("")
         )?;

@@ -2,9 +2,12 @@
 //!
 //! Registrations (current, by programme and stage band), paused and unfollowed households,
 //! and the month's deliveries from the run records. Every count from 1 to 4 is shown as "<5":
-//! in a small town a count of 2 "babies aged 6–11 months" can identify a family.
+//! in a small town a count of 2 "babies aged 6–11 months" can identify a family. The bands
+//! add up to the registrations total, so [`crate::suppression`] also withholds ("x") what
+//! would let a reader subtract a hidden band back out.
 
-use crate::commands::ops::{block_on, parse_municipality, suppressed, Month, Ops};
+use crate::commands::ops::{block_on, parse_municipality, Month, Ops};
+use crate::suppression::{suppress, Relation, Shown};
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
@@ -283,16 +286,38 @@ fn rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, u64)> {
     rows
 }
 
+/// Index of the registrations total in [`rows`]; the bands follow it.
+const REGISTRATIONS_ROW: usize = 3;
+
+/// [`rows`] as printed: small counts and their complements suppressed.
+fn shown_rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, Shown)> {
+    let rows = rows(s);
+    let values: Vec<u64> = rows.iter().map(|r| r.2).collect();
+    let bands = (REGISTRATIONS_ROW + 1..REGISTRATIONS_ROW + 1 + Band::ALL.len()).collect();
+    let shown = suppress(
+        &values,
+        &[Relation::Sum {
+            total: REGISTRATIONS_ROW,
+            parts: bands,
+        }],
+    );
+    rows.into_iter()
+        .zip(shown)
+        .map(|((key, label, _), shown)| (key, label, shown))
+        .collect()
+}
+
 fn table(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "registrations as of {today}; deliveries in {month}; counts 1–4 shown as <5"
+        "registrations as of {today}; deliveries in {month}; counts 1–4 shown as <5, \
+         x = withheld so that no <5 can be worked out"
     );
     for s in stats {
         let _ = writeln!(out, "\n{} ({})", s.id, s.display_name);
-        for (key, _, value) in rows(s) {
-            let _ = writeln!(out, "  {key:<16} {:>8}", suppressed(value));
+        for (key, _, value) in shown_rows(s) {
+            let _ = writeln!(out, "  {key:<16} {value:>8}");
         }
         let _ = writeln!(out, "  {:<16} {:>8}", "run_days", s.run_days);
     }
@@ -302,8 +327,8 @@ fn table(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String 
 fn csv(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
     let mut out = String::from("municipality,as_of,month,metric,value\n");
     for s in stats {
-        for (key, _, value) in rows(s) {
-            let _ = writeln!(out, "{},{today},{month},{key},{}", s.id, suppressed(value));
+        for (key, _, value) in shown_rows(s) {
+            let _ = writeln!(out, "{},{today},{month},{key},{value}", s.id);
         }
     }
     out
@@ -332,7 +357,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums;width:4em}}
 </style></head><body>
 <h1>きずなメール 配信状況レポート</h1>
 <p>登録状況: {today} 時点 ／ 配信実績: {month}</p>
-<p class="note">個人の特定を防ぐため、1〜4の値は「&lt;5」と表示しています。</p>
+<p class="note">個人の特定を防ぐため、1〜4の値は「&lt;5」と表示し、その値が合計からの引き算で分からないよう、ほかの値も「x」（秘匿）としています。</p>
 "#
     );
     for s in stats {
@@ -342,20 +367,23 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums;width:4em}}
             ("妊娠週数・月齢別の登録", 4..13),
             ("配信実績", 13..16),
         ] {
-            let rows: Vec<_> = rows(s)[range].to_vec();
-            let max = rows.iter().map(|r| r.2).max().unwrap_or(0).max(1);
+            let rows: Vec<_> = shown_rows(s)[range].to_vec();
+            // Scaled to the largest *visible* value: a scale set by a hidden one would let
+            // the bars' lengths reveal it.
+            let max = rows
+                .iter()
+                .filter_map(|r| r.2.value())
+                .max()
+                .unwrap_or(0)
+                .max(1);
             let _ = writeln!(out, "<h3>{title}</h3><table>");
             for (_, label, value) in rows {
                 // Suppressed values get no bar either: its length would reveal the count.
-                let width = if (1..5).contains(&value) {
-                    0
-                } else {
-                    value * 240 / max
-                };
+                let width = value.value().map_or(0, |v| v * 240 / max);
                 let _ = writeln!(
                     out,
                     r##"<tr><th>{label}</th><td class="n">{}</td><td><svg width="250" height="14" role="img"><rect width="{width}" height="14" fill="#e8a0a0"/></svg></td></tr>"##,
-                    escape(&suppressed(value))
+                    escape(&value.to_string())
                 );
             }
             let _ = writeln!(out, "</table>");
@@ -412,5 +440,25 @@ mod tests {
         assert!(page.contains(">&lt;5<"));
         assert!(page.contains(">12<"));
         assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn one_small_band_cannot_be_subtracted_from_the_total() {
+        // The issue's example: 111 registrations, one band of 3.
+        let mut s = MunicipalityStats {
+            id: "x".into(),
+            display_name: "x町".into(),
+            following: 120,
+            ..Default::default()
+        };
+        s.bands = [23, 21, 37, 27, 3, 0, 0, 0, 0];
+        let shown = shown_rows(&s);
+        let value = |key: &str| shown.iter().find(|r| r.0 == key).unwrap().2;
+        assert_eq!(value("child_3_5m"), Shown::Small);
+        assert_eq!(value("pregnancy_mid"), Shown::Withheld);
+        assert_eq!(value("registrations"), Shown::Value(111));
+        let csv = csv(&[s], Month::parse("2027-01").unwrap(), d(2027, 1, 10));
+        assert!(csv.contains(",pregnancy_mid,x\n"), "{csv}");
+        assert!(csv.contains(",child_3_5m,<5\n"), "{csv}");
     }
 }
