@@ -551,3 +551,32 @@ async fn consent_is_asked_before_storing_and_again_when_the_town_changes_its_not
         ("2", today())
     );
 }
+
+/// 削除 → 削除する leaves nothing of the parent in any table: the household, and the delivery
+/// ledger items of the messages they already received (their keys name the user and the day).
+#[tokio::test]
+async fn deleting_leaves_nothing_of_the_parent_in_any_table() {
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(50));
+    parent.register("2027/6/1").await;
+    // Today's message is sent, so the ledger holds an item for this parent.
+    stack.run_day(today()).await.unwrap();
+    assert_eq!(stack.pushes_to(&parent.user).len(), 1);
+    let ledger = table_snapshot(&stack, &stack.config.tables.deliveries).await;
+    assert!(ledger.iter().any(|item| item.contains(&parent.user)));
+
+    let asked = parent.say("削除").await;
+    parent.tap(&asked, "削除する", None).await;
+    for table in [
+        &stack.config.tables.households,
+        &stack.config.tables.deliveries,
+        &stack.config.tables.events,
+        &stack.config.tables.municipalities,
+    ] {
+        let items = table_snapshot(&stack, table).await;
+        assert!(
+            items.iter().all(|item| !item.contains(&parent.user)),
+            "{table} still holds the parent's id after 削除"
+        );
+    }
+}

@@ -19,7 +19,8 @@
 use crate::clock::Clock;
 use crate::model::Municipality;
 use crate::ports::{
-    ChannelSecrets, Claim, HouseholdStore, MunicipalityDirectory, StoreError, WebhookEventLog,
+    ChannelSecrets, Claim, DeliveryLedger, HouseholdStore, MunicipalityDirectory, StoreError,
+    WebhookEventLog,
 };
 use crate::sender::line_credentials;
 use async_trait::async_trait;
@@ -78,6 +79,8 @@ pub struct WebhookPorts {
     pub secrets: Arc<dyn ChannelSecrets>,
     pub households: Arc<dyn HouseholdStore>,
     pub events: Arc<dyn WebhookEventLog>,
+    /// The delivery ledger, for 削除: its items name the parent's user id and delivery days.
+    pub deliveries: Arc<dyn DeliveryLedger>,
     pub forwarder: Arc<dyn WebhookForwarder>,
 }
 
@@ -336,7 +339,16 @@ impl WebhookHandler {
                 // Conditional on the version read, as a save is: 削除する decided on a
                 // household that a concurrent event has since changed is re-decided.
                 HouseholdChange::Delete => match &existing {
-                    Some(read) => self.ports.households.delete(read).await,
+                    Some(read) => {
+                        // The ledger first: if this fails the event is released and LINE's
+                        // redelivery repeats both; after the household is gone, nothing
+                        // would bring the parent's ledger items back to mind.
+                        self.ports
+                            .deliveries
+                            .forget_user(&municipality.id, user, today)
+                            .await?;
+                        self.ports.households.delete(read).await
+                    }
                     None => Ok(()),
                 },
             };

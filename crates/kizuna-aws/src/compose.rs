@@ -111,6 +111,7 @@ pub fn webhook_handler_with_line(
             clients.dynamodb.clone(),
             &config.tables.events,
         )),
+        deliveries: ledger(config, clients),
         forwarder: Arc::new(WebhookForwardClient::new()?),
     };
     Ok(WebhookHandler::new(ports, line, clock))
