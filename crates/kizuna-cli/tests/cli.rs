@@ -320,3 +320,18 @@ fn preview_rejects_both_or_neither_subject() {
     );
     assert!(!kizuna(&["preview", "--due", "2027-02-30"]).status.success());
 }
+
+/// The shipped sample pack is what towns and reviewers read first: it passes the strict
+/// check (every editorial warning is an error here), and every day's text is distinct.
+#[test]
+fn the_sample_pack_passes_the_strict_check() {
+    let content = sample_content();
+    let out = kizuna(&["content", "check", "--strict", content.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("SAMPLE"), "{}", stdout(&out));
+}
