@@ -251,8 +251,8 @@ pub fn custom_metric_drift(
             continue; // reported by alarm_drift
         };
         for w in alarm.watches {
-            let custom = w.namespace == namespace
-                || emitted.contains(&w.metric.as_str()) && w.namespace.starts_with("Kizuna");
+            // The code's namespace, or one of its metric names in another namespace.
+            let custom = w.namespace == namespace || emitted.contains(&w.metric.as_str());
             if !custom {
                 continue;
             }
