@@ -17,11 +17,6 @@ use kizuna_core::{today_in_japan, MunicipalityId};
 use std::sync::Arc;
 use tracing::{error, info};
 
-/// Metric emitted per municipality: households deleted by the purge.
-pub const METRIC_HOUSEHOLDS_PURGED: &str = "HouseholdsPurged";
-/// Metric emitted per municipality whose purge failed (the next day's purge retries).
-pub const METRIC_PURGE_FAILED: &str = "RetentionPurgeFailed";
-
 #[derive(Clone)]
 pub struct RetentionPorts {
     pub municipalities: Arc<dyn MunicipalityDirectory>,
@@ -85,12 +80,12 @@ impl RetentionPurge {
                     metrics::emit(
                         municipality.id.as_str(),
                         now,
-                        &[(METRIC_HOUSEHOLDS_PURGED, deleted as f64)],
+                        &[(metrics::HOUSEHOLDS_PURGED, deleted as f64)],
                     );
                 }
                 Err(e) => {
                     error!(municipality = municipality.id.as_str(), error = %e, "retention purge failed; the next daily run retries");
-                    metrics::emit(municipality.id.as_str(), now, &[(METRIC_PURGE_FAILED, 1.0)]);
+                    metrics::emit(municipality.id.as_str(), now, &[(metrics::RETENTION_PURGE_FAILED, 1.0)]);
                     report.failed.push(municipality.id.clone());
                 }
             }

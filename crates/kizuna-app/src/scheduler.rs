@@ -55,7 +55,7 @@ impl Scheduler {
             metrics::emit(
                 late.municipality.as_str(),
                 now,
-                &[("MunicipalityRunLate", 1.0)],
+                &[(metrics::MUNICIPALITY_RUN_LATE, 1.0)],
             );
             self.ports
                 .runs

@@ -55,6 +55,14 @@ pub fn retry_key(municipality: &MunicipalityId, date: NaiveDate, user: &LineUser
     Uuid::new_v5(&RETRY_KEY_NAMESPACE, name.as_bytes())
 }
 
+/// The month's message allowance when a send job starts: the smaller of LINE's and the
+/// municipality's limit, and what is left of it.
+#[derive(Debug, Clone, Copy)]
+struct QuotaAtStart {
+    remaining: u64,
+    limit: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct SenderSettings {
     /// How long a ledger claim is exclusive. Longer than a delivery with all its retries.
@@ -241,7 +249,7 @@ impl Sender {
                     Some("late: not sent".into()),
                 )
                 .await?;
-                metrics::emit(muni, now, &[("MunicipalityRunLate", 1.0)]);
+                metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_LATE, 1.0)]);
             }
             return Ok(JobReport {
                 status: RunStatus::Failed,
@@ -270,7 +278,11 @@ impl Sender {
         let result = self.run_enabled(job, &key, &municipality, deadline).await;
         if let Err(e) = &result {
             error!(municipality = muni, date = %job.date, shard = job.shard.index, error = %e, "send job failed");
-            metrics::emit(muni, self.clock.now(), &[("MunicipalityRunFailed", 1.0)]);
+            metrics::emit(
+                muni,
+                self.clock.now(),
+                &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)],
+            );
             let note = Some(e.to_string());
             if let Err(store) = self
                 .record(&key, RunStatus::Failed, RunCounts::default(), note)
@@ -309,7 +321,8 @@ impl Sender {
         let rerun = job.attempt > 0 || !matches!(self.ports.runs.get(key).await, Ok(None));
         self.record(key, RunStatus::Started, RunCounts::default(), None)
             .await?;
-        let quota_left = self.quota_left(&token, municipality).await;
+        let quota_at_start = self.quota_left(&token, municipality).await;
+        let quota_limit = quota_at_start.map(|q| q.limit);
 
         // Page by page: plan the page (pure and fast), skip who is already sent (a rerun),
         // deliver the rest, then fetch the next page. Every invocation therefore makes
@@ -318,7 +331,7 @@ impl Sender {
         // (found by the chaos suite, docs/reliability.md). Pages come in index order, so the
         // quota policy still applies in a stable order.
         let mut counts = RunCounts::default();
-        let quota = quota_left.map(AtomicU64::new);
+        let quota = quota_at_start.map(|q| AtomicU64::new(q.remaining));
         let stop = AtomicU8::new(STOP_NONE);
         let pacer = self.pacer(municipality);
         let retried = AtomicU64::new(0);
@@ -425,15 +438,20 @@ impl Sender {
         let stop_reason = stop.load(Ordering::SeqCst);
         let now = self.clock.now();
         let mut emitted = vec![
-            ("Sent", counts.sent as f64),
-            ("Failed", counts.failed as f64),
-            ("Skipped", counts.skipped as f64),
-            ("NotSentQuota", counts.not_sent_quota as f64),
-            ("MissingContent", counts.missing_content as f64),
-            ("Retried", retried.load(Ordering::SeqCst) as f64),
+            (metrics::SENT, counts.sent as f64),
+            (metrics::FAILED, counts.failed as f64),
+            (metrics::SKIPPED, counts.skipped as f64),
+            (metrics::NOT_SENT_QUOTA, counts.not_sent_quota as f64),
+            (metrics::MISSING_CONTENT, counts.missing_content as f64),
+            (metrics::RETRIED, retried.load(Ordering::SeqCst) as f64),
         ];
-        if let Some(q) = quota.as_ref() {
-            emitted.push(("QuotaRemaining", q.load(Ordering::SeqCst) as f64));
+        if let (Some(q), Some(limit)) = (quota.as_ref(), quota_limit) {
+            let remaining = q.load(Ordering::SeqCst);
+            emitted.push((metrics::QUOTA_REMAINING, remaining as f64));
+            emitted.push((
+                metrics::QUOTA_REMAINING_RATIO,
+                metrics::quota_remaining_ratio(remaining, limit),
+            ));
         }
         metrics::emit(muni, now, &emitted);
 
@@ -459,7 +477,7 @@ impl Sender {
                 not_sent = counts.not_sent_quota,
                 "monthly message limit reached"
             );
-            metrics::emit(muni, now, &[("MunicipalityRunFailed", 1.0)]);
+            metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)]);
             self.record(key, RunStatus::Failed, counts, Some(note.clone()))
                 .await?;
             return Ok(JobReport {
@@ -487,7 +505,7 @@ impl Sender {
                      (give the municipality more send shards)",
                 );
                 error!(municipality = muni, date = %job.date, shard = job.shard.index, "send job made no progress before its deadline");
-                metrics::emit(muni, now, &[("MunicipalityRunNoProgress", 1.0)]);
+                metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_NO_PROGRESS, 1.0)]);
             }
             self.record(key, RunStatus::Failed, counts, Some(note.clone()))
                 .await?;
@@ -509,7 +527,11 @@ impl Sender {
         deadline.is_some_and(|d| Instant::now() + self.settings.deadline_margin >= d)
     }
 
-    async fn quota_left(&self, token: &ChannelToken, municipality: &Municipality) -> Option<u64> {
+    async fn quota_left(
+        &self,
+        token: &ChannelToken,
+        municipality: &Municipality,
+    ) -> Option<QuotaAtStart> {
         let line_limit = match self.line.quota(token).await {
             Ok(kizuna_line::Quota::Limited(v)) => Some(v),
             Ok(kizuna_line::Quota::Unlimited) => None,
@@ -523,7 +545,10 @@ impl Sender {
             (a, b) => a.or(b),
         }?;
         match self.line.quota_consumption(token).await {
-            Ok(used) => Some(limit.saturating_sub(used)),
+            Ok(used) => Some(QuotaAtStart {
+                remaining: limit.saturating_sub(used),
+                limit,
+            }),
             Err(e) => {
                 warn!(municipality = municipality.id.as_str(), error = %e, "could not read LINE quota consumption");
                 None

@@ -4,8 +4,10 @@ use std::fmt;
 
 /// Default LINE Messaging API base URL.
 pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
-/// Default Secrets Manager name prefix: the secret of `ama-town` is `kizuna/line/ama-town`.
-pub const DEFAULT_SECRET_PREFIX: &str = "kizuna/line/";
+/// Default Secrets Manager name prefix: the secret of `ama-town` is `kizuna/prod/ama-town`.
+/// The SAM template gives each stage `kizuna/{Stage}/` (its default stage is `prod`), so the
+/// operator CLI run without `KIZUNA_SECRET_PREFIX` writes where production reads.
+pub const DEFAULT_SECRET_PREFIX: &str = "kizuna/prod/";
 /// Default of `KIZUNA_WARM_UP_AT_INIT` (see [`Config::warm_up_at_init`]).
 pub const DEFAULT_WARM_UP_AT_INIT: bool = true;
 
@@ -197,7 +199,7 @@ mod tests {
     fn defaults_apply_when_optional_vars_are_absent() {
         let c = Config::from_lookup(env(FULL)).unwrap();
         assert_eq!(c.line_api_base, "https://api.line.me");
-        assert_eq!(c.secret_prefix, "kizuna/line/");
+        assert_eq!(c.secret_prefix, "kizuna/prod/");
         assert_eq!(c.aws_endpoint_url, None);
         assert_eq!(c.warm_up_at_init, DEFAULT_WARM_UP_AT_INIT);
         assert_eq!(c.tables.households, "h");

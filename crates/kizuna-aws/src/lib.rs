@@ -6,8 +6,9 @@
 //! - one adapter per port: [`DynamoMunicipalityDirectory`], [`SecretsManagerChannelSecrets`],
 //!   [`DynamoHouseholdStore`], [`DynamoWebhookEventLog`], [`DynamoDeliveryLedger`],
 //!   [`DynamoRunRecords`], [`S3ContentStore`], [`SqsSendQueue`];
-//! - [`provision::create_all`] creates the tables, bucket and queue exactly as
-//!   `docs/data-model.md` describes (tests, local stack).
+//! - [`provision::create_all`] creates the tables, bucket and queues from
+//!   `infra/template.yaml`'s own definitions ([`stack_template`]) for tests and the local
+//!   stack.
 
 pub mod audit;
 mod batch;
@@ -26,6 +27,7 @@ mod queue;
 mod runs;
 pub mod schema;
 mod secrets;
+pub mod stack_template;
 pub mod telemetry;
 pub mod warmup;
 
