@@ -85,7 +85,11 @@ impl RetentionPurge {
                 }
                 Err(e) => {
                     error!(municipality = municipality.id.as_str(), error = %e, "retention purge failed; the next daily run retries");
-                    metrics::emit(municipality.id.as_str(), now, &[(metrics::RETENTION_PURGE_FAILED, 1.0)]);
+                    metrics::emit(
+                        municipality.id.as_str(),
+                        now,
+                        &[(metrics::RETENTION_PURGE_FAILED, 1.0)],
+                    );
                     report.failed.push(municipality.id.clone());
                 }
             }

@@ -1103,3 +1103,41 @@ fn batched_reads_in_the_adapters_are_granted_to_their_functions() {
         assert!(granted, "{role} needs dynamodb:BatchGetItem on {table}");
     }
 }
+
+/// The same for the ledger's batched delete: the webhook forgets a parent's delivery-ledger
+/// items on 削除 (`DeliveryLedger::forget_user`, one BatchWriteItem of deletes), so the
+/// webhook's role must allow BatchWriteItem on the deliveries table (and nothing that puts).
+#[test]
+fn the_ledger_forget_on_delete_is_granted_to_the_webhook() {
+    let t = template();
+    let deliveries = include_str!("../../../crates/kizuna-aws/src/deliveries.rs");
+    assert!(
+        deliveries.contains("async fn forget_user") && deliveries.contains(".batch_write_item()"),
+        "forget_user no longer batches its deletes; update this check"
+    );
+    assert!(
+        include_str!("../../../crates/kizuna-app/src/webhook.rs").contains(".forget_user("),
+        "the webhook no longer forgets the ledger on 削除; update this check"
+    );
+    let on_deliveries: Vec<String> = t
+        .statements_of("WebhookRole")
+        .iter()
+        .filter(|s| {
+            s.effect == "Allow"
+                && s.resources
+                    .iter()
+                    .any(|r| format!("{r:?}").contains("DeliveriesTable"))
+        })
+        .flat_map(|s| s.actions.clone())
+        .collect();
+    assert!(
+        on_deliveries.iter().any(|a| a == "dynamodb:BatchWriteItem"),
+        "WebhookRole needs dynamodb:BatchWriteItem on DeliveriesTable: {on_deliveries:?}"
+    );
+    assert!(
+        !on_deliveries
+            .iter()
+            .any(|a| a == "dynamodb:PutItem" || a == "dynamodb:UpdateItem"),
+        "WebhookRole may only delete on DeliveriesTable: {on_deliveries:?}"
+    );
+}
