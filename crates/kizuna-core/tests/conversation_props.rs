@@ -250,6 +250,7 @@ fn run(
         delivery_hour: hour,
         privacy_url: policy.url.as_deref(),
         privacy_policy_version: &policy.version,
+        content: None,
     };
     respond(existing, &municipality(), &user(), inbound, &ctx)
 }
