@@ -78,7 +78,12 @@ fn on_a_pregnancy_day_the_reply_is_the_days_push_and_changes_nothing() {
     assert_eq!(outcome.replies, expected, "exactly the push, no heading");
     assert_eq!(outcome.household, HouseholdChange::Unchanged);
     // The variants and spacing parents type.
-    for variant in ["きょうのメッセージ", "今日の 配信", "今日のお便り", "今日のメッセージを見る"] {
+    for variant in [
+        "きょうのメッセージ",
+        "今日の 配信",
+        "今日のお便り",
+        "今日のメッセージを見る",
+    ] {
         assert_eq!(chat.text(variant).replies, expected, "{variant}");
     }
 }
@@ -114,20 +119,27 @@ fn while_paused_the_message_is_shown_and_the_pause_is_said() {
     chat.household.as_mut().unwrap().paused = true;
     let outcome = chat.text("今日のメッセージ");
     let heading = texts(&outcome.replies)[0];
-    assert!(heading.contains("停止中") && heading.contains("「再開」"), "{heading}");
+    assert!(
+        heading.contains("停止中") && heading.contains("「再開」"),
+        "{heading}"
+    );
     assert_eq!(outcome.replies[1..], expected[..]);
-    assert_eq!(outcome.household, HouseholdChange::Unchanged, "still paused");
+    assert_eq!(
+        outcome.household,
+        HouseholdChange::Unchanged,
+        "still paused"
+    );
 }
 
 #[test]
 fn two_registrations_get_the_labelled_push() {
-    let mut chat = chat_with(vec![
-        pregnancy(1, d(2027, 7, 22)),
-        child(2, d(2026, 12, 4)),
-    ]);
+    let mut chat = chat_with(vec![pregnancy(1, d(2027, 7, 22)), child(2, d(2026, 12, 4))]);
     let expected = push(&chat, today());
     assert_eq!(expected.len(), 2);
-    assert!(texts(&expected).iter().all(|t| t.starts_with('【')), "{expected:?}");
+    assert!(
+        texts(&expected).iter().all(|t| t.starts_with('【')),
+        "{expected:?}"
+    );
     assert_eq!(chat.text("今日のメッセージ").replies, expected);
 }
 
@@ -205,11 +217,14 @@ fn custom_schedule(rules: &[(u16, u16, u16)]) -> &'static ContentLibrary {
     }
     let birthdays = "[[birthday]]\nage = 1\ntext = \"a\"\n[[birthday]]\nage = 2\ntext = \"b\"\n\
                      [[birthday]]\nage = 3\ntext = \"c\"\n";
-    let files = [("base/pack.toml", pack.as_str()), ("base/child.toml", birthdays)]
-        .map(|(path, text)| SourceFile {
-            path: path.to_owned(),
-            text: text.to_owned(),
-        });
+    let files = [
+        ("base/pack.toml", pack.as_str()),
+        ("base/child.toml", birthdays),
+    ]
+    .map(|(path, text)| SourceFile {
+        path: path.to_owned(),
+        text: text.to_owned(),
+    });
     let (library, _gaps) = ContentLibrary::from_files_allowing_gaps(files).unwrap();
     Box::leak(Box::new(library))
 }
@@ -246,6 +261,9 @@ fn without_the_content_the_schedule_is_described_without_intervals() {
     let mut chat = Chat::consented(today());
     let registered = chat.text("2026/12/4");
     let text = reply_text(&registered);
-    assert!(text.contains("その後は間をあけて3歳のお誕生日まで"), "{text}");
+    assert!(
+        text.contains("その後は間をあけて3歳のお誕生日まで"),
+        "{text}"
+    );
     assert!(!text.contains("週に"), "{text}");
 }

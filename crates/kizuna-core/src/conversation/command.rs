@@ -90,7 +90,10 @@ mod tests {
         assert_eq!(Command::parse("プライバシー"), Some(Command::Privacy));
         assert_eq!(Command::parse("登録"), Some(Command::Register));
         assert_eq!(Command::parse("今日のメッセージ"), Some(Command::Today));
-        assert_eq!(Command::parse(" 今日の メッセージ を見る　"), Some(Command::Today));
+        assert_eq!(
+            Command::parse(" 今日の メッセージ を見る　"),
+            Some(Command::Today)
+        );
         assert_eq!(Command::parse("きょうのメッセージ"), Some(Command::Today));
         assert_eq!(Command::parse("今日のお便り"), Some(Command::Today));
         assert_eq!(Command::parse("今日の配信"), Some(Command::Today));

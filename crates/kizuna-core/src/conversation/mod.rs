@@ -36,13 +36,13 @@ use crate::household::{
     Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
 };
 use crate::ids::{LineUserId, MunicipalityId};
+use crate::message::{utf16_len, MAX_MESSAGES_PER_REQUEST, MAX_TEXT_UTF16};
 use crate::message::{Action, Message, QuickReplyItem};
+use crate::plan::plan_household;
 use crate::typed_date::{
     birth_date_window, check_plausible, due_date_window, parse_typed, DateExpectation, TypedDate,
     TypedDateError,
 };
-use crate::message::{utf16_len, MAX_MESSAGES_PER_REQUEST, MAX_TEXT_UTF16};
-use crate::plan::plan_household;
 use chrono::{Days, NaiveDate};
 use postback::Parsed;
 use texts::NoticeOccasion;
@@ -103,6 +103,18 @@ pub struct Context<'a> {
     /// load it (今日のメッセージ then asks to try later; the schedule is described without
     /// intervals).
     pub content: Option<&'a ContentLibrary>,
+}
+
+/// Whether answering `inbound` reads the content library through [`Context::content`] (今日の
+/// メッセージ plans from it; ヘルプ describes its schedule), so the caller loads the current
+/// one only for these events and passes whatever it has at hand for the rest — a follow or a
+/// date must not wait on the content store. (A registration reply describes the schedule from
+/// whatever library is at hand, or without intervals.)
+pub fn needs_current_content(inbound: &Inbound) -> bool {
+    match inbound {
+        Inbound::Text(text) => matches!(Command::parse(text), Some(Command::Today | Command::Help)),
+        Inbound::Follow { .. } | Inbound::Unfollow | Inbound::Postback { .. } => false,
+    }
 }
 
 /// What to do with the stored household.
@@ -734,7 +746,8 @@ impl Turn<'_> {
         if household.paused {
             preface.push(texts::TODAY_WHILE_PAUSED.to_owned());
         }
-        self.replies.extend(with_preface(&preface.join("\n"), messages));
+        self.replies
+            .extend(with_preface(&preface.join("\n"), messages));
     }
 
     // ---- consent ------------------------------------------------------------------------
@@ -1102,7 +1115,10 @@ impl Turn<'_> {
         } else {
             Vec::new()
         };
-        self.reply_with(texts::born(&updated, today, self.hour(), paused, self.schedule()), buttons);
+        self.reply_with(
+            texts::born(&updated, today, self.hour(), paused, self.schedule()),
+            buttons,
+        );
     }
 
     fn set_babies(&mut self, id: u32, count: u8) {

@@ -622,8 +622,7 @@ pub fn message_of_day(day: NaiveDate) -> String {
 }
 
 /// 今日のメッセージ while paused: what is shown is not being sent.
-pub const TODAY_WHILE_PAUSED: &str =
-    "配信は停止中です。再開するには「再開」と送ってください。";
+pub const TODAY_WHILE_PAUSED: &str = "配信は停止中です。再開するには「再開」と送ってください。";
 
 /// 今日のメッセージ with nothing planned today or in the days before.
 pub fn no_recent_message(days: u64) -> String {
