@@ -83,6 +83,7 @@ fn serial_outcomes(
         delivery_hour: town_record.delivery_hour,
         privacy_url: town_record.privacy_url.as_deref(),
         privacy_policy_version: &town_record.privacy_policy_version,
+        content: None,
     };
     let apply = |state: &Option<Household>, event: &Inbound| match respond(
         state.as_ref(),

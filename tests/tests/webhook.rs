@@ -580,3 +580,42 @@ async fn deleting_leaves_nothing_of_the_parent_in_any_table() {
         );
     }
 }
+
+/// 今日のメッセージ answers, free through the reply API, with exactly the push the day's
+/// fan-out sends (two registrations: labelled texts); while paused it says so above the same
+/// texts; ヘルプ describes the pack's schedule.
+#[tokio::test]
+async fn todays_message_on_request_is_the_push_of_the_day() {
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(60));
+    parent.register("2027/7/22").await; // 妊娠12週3日
+    parent.say("追加").await;
+    parent.say("2026/12/4").await; // 生後37日
+    let pushes_before = stack.line.recorded_pushes().len();
+
+    let reply = parent.say("今日のメッセージ").await;
+    assert_eq!(
+        stack.line.recorded_pushes().len(),
+        pushes_before,
+        "a reply, not a (counted) push"
+    );
+    let help = joined(&parent.say("ヘルプ").await);
+    assert!(help.contains("2歳までは週に1回"), "{help}");
+
+    parent.say("停止").await;
+    let paused = parent.say("きょうの メッセージ").await;
+    parent.say("再開").await;
+
+    stack.run_day(today()).await.unwrap();
+    let pushes = stack.pushes_to(&parent.user);
+    assert_eq!(pushes.len(), 1);
+    let pushed = kizuna_local::texts(&pushes[0]);
+    assert_eq!(pushed.len(), 2, "one text per registration: {pushed:?}");
+    assert!(pushed.iter().all(|t| t.starts_with('【')), "{pushed:?}");
+    assert_eq!(kizuna_local::texts(&reply), pushed);
+
+    let paused = kizuna_local::texts(&paused);
+    assert!(paused[0].contains("停止中"), "{paused:?}");
+    assert_eq!(paused[1..], pushed[..]);
+    assert!(stack.line.contract_violations().is_empty());
+}

@@ -5,6 +5,7 @@
 //! `Arc<dyn …>`), and [`model`] holds the records that cross those ports.
 
 pub mod clock;
+pub mod content;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod metrics;

@@ -17,6 +17,9 @@
 //! window (see [`crate::schedule`]) keeps every resend well inside the retry key's 24 hours.
 
 use crate::clock::Clock;
+/// S3 prefix under which content packs live (`content/base/…`, `content/municipalities/…`).
+pub use crate::content::CONTENT_PREFIX;
+use crate::content::{ContentCache, ContentError};
 use crate::metrics;
 use crate::model::{
     ChannelCredentials, Municipality, RunCounts, RunKey, RunStatus, RunUpdate, SendJob,
@@ -29,7 +32,7 @@ use crate::ports::{
 use crate::schedule::may_send_now;
 use chrono::NaiveDate;
 use futures::stream::{FuturesUnordered, StreamExt};
-use kizuna_core::content::{ContentLibrary, SourceFile};
+use kizuna_core::content::ContentLibrary;
 use kizuna_core::plan::{plan_household, DailyPlan};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
 use kizuna_line::{ChannelToken, LineClient, LineError, PushOutcome, TokenProvider};
@@ -40,9 +43,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 use uuid::Uuid;
-
-/// S3 prefix under which content packs live (`content/base/…`, `content/municipalities/…`).
-pub const CONTENT_PREFIX: &str = "content/";
 
 /// Namespace of the delivery retry keys (UUIDv5). Never change it: a changed namespace would
 /// make a resend after a deploy look new to LINE.
@@ -152,7 +152,7 @@ pub struct Sender {
     tokens: TokenProvider,
     clock: Arc<dyn Clock>,
     settings: SenderSettings,
-    content_cache: tokio::sync::Mutex<Option<(String, Arc<ContentLibrary>)>>,
+    content: ContentCache,
     pacers: Mutex<HashMap<MunicipalityId, Arc<Pacer>>>,
 }
 
@@ -164,13 +164,14 @@ impl Sender {
         settings: SenderSettings,
     ) -> Self {
         let tokens = TokenProvider::new(line.clone());
+        let content = ContentCache::new(ports.content.clone());
         Self {
             ports,
             line,
             tokens,
             clock,
             settings,
-            content_cache: tokio::sync::Mutex::new(None),
+            content,
             pacers: Mutex::new(HashMap::new()),
         }
     }
@@ -178,39 +179,10 @@ impl Sender {
     /// The content library, reloaded only when the stored version changed (warm invocations
     /// reuse the parsed library; checking the version is one listing).
     pub async fn content(&self) -> Result<Arc<ContentLibrary>, SendError> {
-        let version = self.ports.content.version(CONTENT_PREFIX).await?;
-        let mut cache = self.content_cache.lock().await;
-        if let Some((cached_version, library)) = cache.as_ref() {
-            if *cached_version == version {
-                return Ok(library.clone());
-            }
-        }
-        let snapshot = self.ports.content.load(CONTENT_PREFIX).await?;
-        let files = snapshot.files.into_iter().map(|f| SourceFile {
-            path: f
-                .path
-                .strip_prefix(CONTENT_PREFIX)
-                .unwrap_or(&f.path)
-                .to_owned(),
-            text: f.text,
-        });
-        let (library, gaps) =
-            ContentLibrary::from_files_allowing_gaps(files).map_err(|diagnostics| {
-                let first: Vec<String> =
-                    diagnostics.iter().take(3).map(|d| d.to_string()).collect();
-                SendError::Content(format!(
-                    "{} problem(s), e.g. {}",
-                    diagnostics.len(),
-                    first.join("; ")
-                ))
-            })?;
-        for gap in &gaps {
-            // Only the households on these days are skipped (counted as missing_content).
-            warn!(gap = %gap, "the content pack has no text for a scheduled day");
-        }
-        let library = Arc::new(library);
-        *cache = Some((snapshot.version, library.clone()));
-        Ok(library)
+        self.content.current().await.map_err(|e| match e {
+            ContentError::Store(e) => SendError::Store(e),
+            ContentError::Unusable(why) => SendError::Content(why),
+        })
     }
 
     fn pacer(&self, municipality: &Municipality) -> Arc<Pacer> {

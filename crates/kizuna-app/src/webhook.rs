@@ -17,15 +17,19 @@
 //! | events left when the time budget is used up | 500: the handled ones are done, LINE's redelivery goes on with the rest |
 
 use crate::clock::Clock;
+use crate::content::{ContentCache, ContentError};
 use crate::model::Municipality;
 use crate::ports::{
-    ChannelSecrets, Claim, DeliveryLedger, HouseholdStore, MunicipalityDirectory, StoreError,
-    WebhookEventLog,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, MunicipalityDirectory,
+    StoreError, WebhookEventLog,
 };
 use crate::sender::line_credentials;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use kizuna_core::conversation::{respond, Context, HouseholdChange, Inbound};
+use kizuna_core::content::ContentLibrary;
+use kizuna_core::conversation::{
+    needs_current_content, respond, Context, HouseholdChange, Inbound,
+};
 use kizuna_core::{today_in_japan, LineUserId, MunicipalityId};
 use kizuna_line::webhook::{parse, Event, EventKind, MessageContent, Mode};
 use kizuna_line::{signature, LineClient, LineError, TokenProvider};
@@ -82,10 +86,14 @@ pub struct WebhookPorts {
     /// The delivery ledger, for 削除: its items name the parent's user id and delivery days.
     pub deliveries: Arc<dyn DeliveryLedger>,
     pub forwarder: Arc<dyn WebhookForwarder>,
+    /// The content pack, for 今日のメッセージ and the schedule wording (read only for the
+    /// events that need it, see [`needs_current_content`]).
+    pub content: Arc<dyn ContentStore>,
 }
 
 pub struct WebhookHandler {
     ports: WebhookPorts,
+    content: ContentCache,
     line: LineClient,
     tokens: TokenProvider,
     clock: Arc<dyn Clock>,
@@ -108,8 +116,10 @@ struct Handled {
 impl WebhookHandler {
     pub fn new(ports: WebhookPorts, line: LineClient, clock: Arc<dyn Clock>) -> Self {
         let tokens = TokenProvider::new(line.clone());
+        let content = ContentCache::new(ports.content.clone());
         Self {
             ports,
+            content,
             line,
             tokens,
             clock,
@@ -121,6 +131,32 @@ impl WebhookHandler {
     pub fn with_time_budget(mut self, budget: Duration) -> Self {
         self.time_budget = budget;
         self
+    }
+
+    /// Loads the content pack now (at init, so the first 今日のメッセージ only checks its
+    /// version and registration replies describe the schedule from the start).
+    pub async fn load_content(&self) -> Result<(), ContentError> {
+        self.content.current().await.map(|_| ())
+    }
+
+    /// The content for answering `inbound`: the current library when the answer depends on
+    /// it, else the one loaded last (no store call), if any.
+    async fn content_for(
+        &self,
+        municipality: &Municipality,
+        inbound: &Inbound,
+    ) -> Option<Arc<ContentLibrary>> {
+        if !needs_current_content(inbound) {
+            return self.content.last_loaded();
+        }
+        match self.content.current().await {
+            Ok(library) => Some(library),
+            Err(e) => {
+                // The parent is told to try later; the rest of the conversation goes on.
+                warn!(municipality = municipality.id.as_str(), error = %e, "content pack unavailable for a reply");
+                None
+            }
+        }
     }
 
     /// Handles one webhook request. `signature` is the `x-line-signature` header value (the
@@ -321,12 +357,14 @@ impl WebhookHandler {
         event: &Event,
     ) -> Result<Handled, EventError> {
         let today = today_in_japan(self.clock.now());
+        let content = self.content_for(municipality, inbound).await;
         let ctx = Context {
             today,
             municipality_name: &municipality.display_name,
             delivery_hour: municipality.delivery_hour,
             privacy_url: municipality.privacy_url.as_deref(),
             privacy_policy_version: &municipality.privacy_policy_version,
+            content: content.as_deref(),
         };
         let mut attempt = 0;
         let outcome = loop {

@@ -93,7 +93,15 @@ pub async fn webhook_handler_at_init(
             .await
             .log();
     }
-    webhook_handler_with_line(config, clients, clock, line)
+    let handler = webhook_handler_with_line(config, clients, clock, line)?;
+    if config.warm_up_at_init {
+        // 今日のメッセージ then only checks the pack's version, and the registration reply
+        // describes the pack's schedule from the first event on.
+        if let Err(e) = handler.load_content().await {
+            tracing::warn!(error = %e, "could not load the content pack at init; 今日のメッセージ will");
+        }
+    }
+    Ok(handler)
 }
 
 /// The webhook use case over a given LINE client (whose connection pool it shares).
@@ -113,6 +121,7 @@ pub fn webhook_handler_with_line(
         )),
         deliveries: ledger(config, clients),
         forwarder: Arc::new(WebhookForwardClient::new()?),
+        content: content(config, clients),
     };
     Ok(WebhookHandler::new(ports, line, clock))
 }

@@ -147,7 +147,10 @@ fn whole_journey_from_follow_to_deletion() {
         text.contains("2027年4月10日") && text.contains("生後10日"),
         "{text}"
     );
-    assert!(text.contains("生後100日までは毎日20時ごろ"), "{text}");
+    assert!(
+        text.contains("生後100日までは毎日") && text.contains("20時ごろ"),
+        "{text}"
+    );
     assert!(text.contains("お誕生日"), "{text}");
     let reg = &active(&chat)[0];
     assert_eq!(reg.id, 1);

@@ -3,9 +3,11 @@
 //! nothing is registered without the parent's consent to the town's current privacy notice.
 
 mod common;
+mod plan_support;
 
 use chrono::NaiveDate;
 use common::*;
+use kizuna_core::content::ContentLibrary;
 use kizuna_core::conversation::{
     respond, Context, HouseholdChange, Inbound, Outcome, MAX_ACTIVE_REGISTRATIONS,
 };
@@ -140,6 +142,8 @@ const WORDS: &[&str] = &[
     "プライバシー",
     "個人情報の取り扱い",
     "登録",
+    "今日のメッセージ",
+    "きょうの メッセージ",
     "2027/5/1",
     "令和9年5月1日",
     "R9.5.1",
@@ -244,12 +248,25 @@ fn run(
     hour: u8,
     policy: &Policy,
 ) -> Outcome {
+    run_with(existing, inbound, today, hour, policy, None)
+}
+
+/// As [`run`], with the content the webhook loaded (今日のメッセージ plans from it).
+fn run_with(
+    existing: Option<&Household>,
+    inbound: &Inbound,
+    today: NaiveDate,
+    hour: u8,
+    policy: &Policy,
+    content: Option<&ContentLibrary>,
+) -> Outcome {
     let ctx = Context {
         today,
         municipality_name: TOWN,
         delivery_hour: hour,
         privacy_url: policy.url.as_deref(),
         privacy_policy_version: &policy.version,
+        content,
     };
     respond(existing, &municipality(), &user(), inbound, &ctx)
 }
@@ -268,8 +285,10 @@ proptest! {
         today in date_between(d(2020, 1, 1), d(2035, 12, 31)),
         hour in 0u8..24,
         policy in policy(),
+        with_content in any::<bool>(),
     ) {
-        let outcome = run(existing.as_ref(), &inbound, today, hour, &policy);
+        let content = with_content.then(plan_support::sample);
+        let outcome = run_with(existing.as_ref(), &inbound, today, hour, &policy, content);
         assert_invariants(&outcome);
 
         if let HouseholdChange::Save(saved) = &outcome.household {

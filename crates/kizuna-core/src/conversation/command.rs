@@ -32,6 +32,8 @@ pub enum Command {
     Help,
     /// 個人情報: the privacy notice, and the parent's consent to it.
     Privacy,
+    /// 今日のメッセージ: today's planned message (or the latest one), as a reply.
+    Today,
     /// 登録: start registering (the privacy notice first, until the parent has agreed).
     Register,
 }
@@ -87,6 +89,16 @@ mod tests {
         assert_eq!(Command::parse("個人情報の取り扱い"), Some(Command::Privacy));
         assert_eq!(Command::parse("プライバシー"), Some(Command::Privacy));
         assert_eq!(Command::parse("登録"), Some(Command::Register));
+        assert_eq!(Command::parse("今日のメッセージ"), Some(Command::Today));
+        assert_eq!(
+            Command::parse(" 今日の メッセージ を見る　"),
+            Some(Command::Today)
+        );
+        assert_eq!(Command::parse("きょうのメッセージ"), Some(Command::Today));
+        assert_eq!(Command::parse("今日のお便り"), Some(Command::Today));
+        assert_eq!(Command::parse("今日の配信"), Some(Command::Today));
+        assert_eq!(Command::parse("今日のﾒｯｾｰｼﾞ"), Some(Command::Today));
+        assert_eq!(Command::parse("今日のメッセージが届かない"), None);
         assert_eq!(Command::parse("ヘルプを見たい"), None);
         assert_eq!(Command::parse("個人情報について教えて"), None);
         assert_eq!(Command::parse("停止してほしい"), None);

@@ -31,11 +31,14 @@ mod texts;
 pub use command::Command;
 pub use postback::{DateTarget, Postback};
 
+use crate::content::{ContentLibrary, ScheduleRule};
 use crate::household::{
     Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
 };
 use crate::ids::{LineUserId, MunicipalityId};
+use crate::message::{utf16_len, MAX_MESSAGES_PER_REQUEST, MAX_TEXT_UTF16};
 use crate::message::{Action, Message, QuickReplyItem};
+use crate::plan::plan_household;
 use crate::typed_date::{
     birth_date_window, check_plausible, due_date_window, parse_typed, DateExpectation, TypedDate,
     TypedDateError,
@@ -43,6 +46,9 @@ use crate::typed_date::{
 use chrono::{Days, NaiveDate};
 use postback::Parsed;
 use texts::NoticeOccasion;
+
+/// 今日のメッセージ on a day without one shows the latest planned in this many days before.
+pub const TODAY_LOOKBACK_DAYS: u64 = 30;
 
 /// At most this many registrations can be active in one household: a parent with more
 /// children under 3 plus a pregnancy is beyond what one LINE account reasonably follows, and it
@@ -92,6 +98,23 @@ pub struct Context<'a> {
     /// The version of the town's privacy notice; a parent's consent to another version (or
     /// none at all) is asked again.
     pub privacy_policy_version: &'a str,
+    /// The content the daily fan-out plans from: 今日のメッセージ plans with it, and the
+    /// registration reply and help describe its schedule. `None` when the caller could not
+    /// load it (今日のメッセージ then asks to try later; the schedule is described without
+    /// intervals).
+    pub content: Option<&'a ContentLibrary>,
+}
+
+/// Whether answering `inbound` reads the content library through [`Context::content`] (今日の
+/// メッセージ plans from it; ヘルプ describes its schedule), so the caller loads the current
+/// one only for these events and passes whatever it has at hand for the rest — a follow or a
+/// date must not wait on the content store. (A registration reply describes the schedule from
+/// whatever library is at hand, or without intervals.)
+pub fn needs_current_content(inbound: &Inbound) -> bool {
+    match inbound {
+        Inbound::Text(text) => matches!(Command::parse(text), Some(Command::Today | Command::Help)),
+        Inbound::Follow { .. } | Inbound::Unfollow | Inbound::Postback { .. } => false,
+    }
 }
 
 /// What to do with the stored household.
@@ -215,6 +238,11 @@ impl Turn<'_> {
 
     fn hour(&self) -> u8 {
         self.ctx.delivery_hour
+    }
+
+    /// The content pack's child schedule, if the content is at hand.
+    fn schedule(&self) -> Option<&[ScheduleRule]> {
+        self.ctx.content.map(ContentLibrary::schedule)
     }
 
     /// The household, created if this parent has none stored yet.
@@ -469,6 +497,7 @@ impl Turn<'_> {
             Command::Cancel => self.cancel(),
             Command::Privacy => self.privacy(),
             Command::Register => self.start_registration(),
+            Command::Today => self.today_message(),
         }
     }
 
@@ -675,7 +704,50 @@ impl Turn<'_> {
         .map(|c| message_button(texts::command_word(c)))
         .collect();
         buttons.truncate(crate::message::MAX_QUICK_REPLY_ITEMS);
-        self.reply_with(texts::help(self.hour()), buttons);
+        self.reply_with(texts::help(self.hour(), self.schedule()), buttons);
+    }
+
+    /// 今日のメッセージ: what today's plan holds for the household — the very plan the daily
+    /// fan-out sends — or, on a day without one, the latest planned in the last
+    /// [`TODAY_LOOKBACK_DAYS`] days under its date. Shown while paused too, saying so.
+    fn today_message(&mut self) {
+        let Some(household) = self
+            .household
+            .as_ref()
+            .filter(|h| h.active_registrations().next().is_some())
+        else {
+            return self.ask_first_date();
+        };
+        let Some(library) = self.ctx.content else {
+            return self.reply(texts::TODAY_UNAVAILABLE);
+        };
+        // Planned as if delivering: a paused household's plan is empty, and a parent who
+        // writes to us is following.
+        let mut delivering = household.clone();
+        delivering.paused = false;
+        delivering.following = true;
+        let content = library.for_municipality(self.municipality);
+        let today = self.today();
+        let found = (0..=TODAY_LOOKBACK_DAYS)
+            .filter_map(|back| today.checked_sub_days(Days::new(back)))
+            .find_map(|day| {
+                let plan = plan_household(&delivering, day, &content);
+                // The fan-out skips a household whose plan misses a text: it sent nothing.
+                (!plan.messages.is_empty() && plan.missing.is_empty())
+                    .then_some((day, plan.messages))
+            });
+        let Some((day, messages)) = found else {
+            return self.reply(texts::no_recent_message(TODAY_LOOKBACK_DAYS));
+        };
+        let mut preface = Vec::new();
+        if day != today {
+            preface.push(texts::message_of_day(day));
+        }
+        if household.paused {
+            preface.push(texts::TODAY_WHILE_PAUSED.to_owned());
+        }
+        self.replies
+            .extend(with_preface(&preface.join("\n"), messages));
     }
 
     // ---- consent ------------------------------------------------------------------------
@@ -969,7 +1041,7 @@ impl Turn<'_> {
         household.pending = None;
         let paused = household.paused;
         self.reply_with(
-            texts::registered(&registration, today, self.hour(), paused),
+            texts::registered(&registration, today, self.hour(), paused, self.schedule()),
             vec![
                 message_button(texts::command_word(Command::Show)),
                 message_button(texts::command_word(Command::Help)),
@@ -1043,7 +1115,10 @@ impl Turn<'_> {
         } else {
             Vec::new()
         };
-        self.reply_with(texts::born(&updated, today, self.hour(), paused), buttons);
+        self.reply_with(
+            texts::born(&updated, today, self.hour(), paused, self.schedule()),
+            buttons,
+        );
     }
 
     fn set_babies(&mut self, id: u32, count: u8) {
@@ -1143,6 +1218,24 @@ impl Turn<'_> {
 }
 
 /// The range a reported birth date may fall in, around the registered due date.
+/// A planned push with a short note before it: its own first message while the push leaves
+/// room for one, else at the top of the first text if that stays within LINE's limit. (A
+/// push that already holds five full texts is shown without the note: practically never.)
+fn with_preface(preface: &str, mut messages: Vec<Message>) -> Vec<Message> {
+    if preface.is_empty() {
+        return messages;
+    }
+    if messages.len() < MAX_MESSAGES_PER_REQUEST {
+        messages.insert(0, Message::text(preface));
+    } else if let Some(Message::Text { text, .. }) = messages.first_mut() {
+        let combined = format!("{preface}\n\n{text}");
+        if utf16_len(&combined) <= MAX_TEXT_UTF16 {
+            *text = combined;
+        }
+    }
+    messages
+}
+
 fn birth_window_around(due_date: NaiveDate) -> (NaiveDate, NaiveDate) {
     (
         due_date

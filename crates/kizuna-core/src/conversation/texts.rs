@@ -6,6 +6,7 @@
 //! short form (2027/5/1) to stay within LINE's 20-character limit.
 
 use super::command::Command;
+use crate::content::ScheduleRule;
 use crate::household::{Consent, Registration, Subject};
 use crate::programme::{
     gestational_day, GestationalAge, CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY,
@@ -42,6 +43,19 @@ pub const COMMAND_WORDS: &[(&[&str], Command)] = &[
     ),
     (&["やめておく", "やめる", "キャンセル"], Command::Cancel),
     (&["ヘルプ", "ﾍﾙﾌﾟ"], Command::Help),
+    (
+        &[
+            "今日のメッセージ",
+            "きょうのメッセージ",
+            "今日のﾒｯｾｰｼﾞ",
+            "今日のメッセージを見る",
+            "きょうのメッセージを見る",
+            "今日の配信",
+            "今日のお便り",
+            "今日のおたより",
+        ],
+        Command::Today,
+    ),
     (
         &[
             "個人情報",
@@ -385,7 +399,11 @@ fn pause_note(paused: bool) -> &'static str {
 
 const HELP_NOTE: &str = "登録内容の確認や変更は「ヘルプ」と送るとご案内します。";
 
-fn what_you_receive(subject: &Subject, delivery_hour: u8) -> String {
+fn what_you_receive(
+    subject: &Subject,
+    delivery_hour: u8,
+    schedule: Option<&[ScheduleRule]>,
+) -> String {
     match subject {
         Subject::Pregnancy { .. } => format!(
             "妊娠週数に合わせたメッセージを、妊娠4週から赤ちゃんが生まれるまで、{}お届けします。\
@@ -393,18 +411,65 @@ fn what_you_receive(subject: &Subject, delivery_hour: u8) -> String {
             hour(delivery_hour)
         ),
         Subject::Child { .. } => format!(
-            "月齢に合わせたメッセージを、生後100日までは{}、その後は3歳のお誕生日まで週に数回お届けします。\
+            "月齢に合わせたメッセージを、{}、{delivery_hour}時ごろにお届けします。\
              1歳・2歳・3歳のお誕生日にもメッセージが届きます。",
-            hour(delivery_hour)
+            child_cadence(schedule)
         ),
     }
 }
 
-pub fn registered(reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool) -> String {
+/// How often a child's messages come, from the content pack's own schedule, e.g.
+/// 生後100日までは毎日、その後は1歳のお誕生日まではおよそ3日ごと、2歳までは週に1回、
+/// 3歳のお誕生日までは2週間に1回. `None` (no pack at hand): wording without intervals.
+pub fn child_cadence(schedule: Option<&[ScheduleRule]>) -> String {
+    let Some(schedule) = schedule else {
+        return format!(
+            "生後{CHILD_DAILY_LAST_DAY}日までは毎日、その後は間をあけて3歳のお誕生日まで"
+        );
+    };
+    let mut rules: Vec<&ScheduleRule> = schedule
+        .iter()
+        .filter(|r| r.to_day > CHILD_DAILY_LAST_DAY)
+        .collect();
+    rules.sort_by_key(|r| r.from_day);
+    let mut text = format!("生後{CHILD_DAILY_LAST_DAY}日までは毎日");
+    for (i, rule) in rules.iter().enumerate() {
+        let until = match birthday_near(rule.to_day) {
+            // The first and the last say お誕生日; the ones between read better short.
+            Some(age) if i == 0 || i + 1 == rules.len() => format!("{age}歳のお誕生日までは"),
+            Some(age) => format!("{age}歳までは"),
+            None => format!("生後{}日までは", rule.to_day),
+        };
+        let every = match rule.every_days {
+            1 => "毎日".to_owned(),
+            7 => "週に1回".to_owned(),
+            14 => "2週間に1回".to_owned(),
+            n => format!("およそ{n}日ごと"),
+        };
+        text.push_str(if i == 0 { "、その後は" } else { "、" });
+        text.push_str(&until);
+        text.push_str(&every);
+    }
+    text
+}
+
+/// The birthday (1–3) a schedule rule's last child day stands for, if it is within a few
+/// weeks of one (rules end on the last scheduled day before it, e.g. day 364 or 1092).
+fn birthday_near(to_day: u16) -> Option<u16> {
+    (1..=3u16).find(|age| (i32::from(*age) * 365 - i32::from(to_day)).abs() <= 21)
+}
+
+pub fn registered(
+    reg: &Registration,
+    today: NaiveDate,
+    delivery_hour: u8,
+    paused: bool,
+    schedule: Option<&[ScheduleRule]>,
+) -> String {
     format!(
         "登録しました。\n{}\n\n{}\n{HELP_NOTE}{}",
         registration_line(reg, today),
-        what_you_receive(&reg.subject, delivery_hour),
+        what_you_receive(&reg.subject, delivery_hour, schedule),
         pause_note(paused)
     )
 }
@@ -425,11 +490,17 @@ pub fn changed(reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: 
     )
 }
 
-pub fn born(reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool) -> String {
+pub fn born(
+    reg: &Registration,
+    today: NaiveDate,
+    delivery_hour: u8,
+    paused: bool,
+    schedule: Option<&[ScheduleRule]>,
+) -> String {
     format!(
         "お子さんの登録に切り替えました。\n{}\n\n{}\n\nふたご・みつごの場合は、下のボタンで教えてください。{}",
         registration_line(reg, today),
-        what_you_receive(&reg.subject, delivery_hour),
+        what_you_receive(&reg.subject, delivery_hour, schedule),
         pause_note(paused)
     )
 }
@@ -528,9 +599,10 @@ pub const CANCELLED: &str = "わかりました。そのままにしておきま
 pub const STAY_PAUSED: &str =
     "わかりました。配信は止めたままにしています。再開したくなったら「再開」と送ってください。";
 
-pub fn help(delivery_hour: u8) -> String {
+pub fn help(delivery_hour: u8, schedule: Option<&[ScheduleRule]>) -> String {
     format!(
         "次のことばを送ると、ご案内します。\n\n\
+         今日のメッセージ：今日届く（届いた）メッセージを見る\n\
          登録内容：登録している日付の確認\n\
          変更：日付の変更\n\
          生まれました：赤ちゃんが生まれたとき\n\
@@ -539,10 +611,27 @@ pub fn help(delivery_hour: u8) -> String {
          削除：登録内容をすべて削除\n\
          配信をすべて終了：どのような理由でも、すべての配信を終わりにできます\n\
          個人情報：保存している情報と、その取り扱いの説明\n\n\
-         メッセージは{}お届けしています。",
-        hour(delivery_hour)
+         メッセージは{delivery_hour}時ごろにお届けしています（妊娠中は毎日、お子さんは{}）。",
+        child_cadence(schedule)
     )
 }
+
+/// 今日のメッセージ before a date: which day's message follows (today's has no heading).
+pub fn message_of_day(day: NaiveDate) -> String {
+    format!("{}月{}日のメッセージです。", day.month(), day.day())
+}
+
+/// 今日のメッセージ while paused: what is shown is not being sent.
+pub const TODAY_WHILE_PAUSED: &str = "配信は停止中です。再開するには「再開」と送ってください。";
+
+/// 今日のメッセージ with nothing planned today or in the days before.
+pub fn no_recent_message(days: u64) -> String {
+    format!("今日のメッセージはありません。この{days}日間にも、お届けするメッセージはありませんでした。")
+}
+
+/// 今日のメッセージ when the content could not be read.
+pub const TODAY_UNAVAILABLE: &str =
+    "申し訳ありません。いまは今日のメッセージをお見せできません。しばらくしてから、もう一度送ってください。";
 
 pub const STALE_BUTTON: &str =
     "このボタンはいまは使えません。「ヘルプ」と送ると、使い方をご案内します。";

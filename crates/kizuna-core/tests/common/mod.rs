@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
+use kizuna_core::content::ContentLibrary;
 use kizuna_core::conversation::{respond, Context, HouseholdChange, Inbound, Outcome};
 use kizuna_core::message::{
     utf16_len, Action, Message, MAX_ACTION_LABEL_CHARS, MAX_MESSAGES_PER_REQUEST,
@@ -94,6 +95,8 @@ pub struct Chat {
     /// The town's privacy policy URL and notice version, as the municipality record has them.
     pub privacy_url: Option<String>,
     pub policy_version: String,
+    /// The content the webhook loaded (`None`: it could not).
+    pub content: Option<&'static ContentLibrary>,
 }
 
 impl Chat {
@@ -104,6 +107,7 @@ impl Chat {
             today,
             privacy_url: Some(PRIVACY_URL.to_owned()),
             policy_version: POLICY.to_owned(),
+            content: None,
         }
     }
 
@@ -148,6 +152,7 @@ impl Chat {
             delivery_hour: HOUR,
             privacy_url: self.privacy_url.as_deref(),
             privacy_policy_version: &self.policy_version,
+            content: self.content,
         };
         let outcome = respond(
             self.household.as_ref(),

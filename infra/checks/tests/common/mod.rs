@@ -182,8 +182,10 @@ pub fn expected_role_resources() -> BTreeMap<&'static str, BTreeSet<String>> {
                 "MunicipalitiesTable",
                 "HouseholdsTable",
                 "WebhookEventsTable",
-                // DeleteItem only: a parent's ledger items on 削除.
+                // BatchWriteItem/DeleteItem only: a parent's ledger items on 削除.
                 "DeliveriesTable",
+                // GetObject/ListBucket: 今日のメッセージ plans from the content pack.
+                "ContentBucket",
                 "Stage",
             ]),
         ),
