@@ -6,6 +6,7 @@ pub mod household;
 pub mod municipality;
 pub mod ops;
 pub mod preview;
+pub mod richmenu;
 pub mod runs;
 pub mod send;
 pub mod stats;
