@@ -4,6 +4,7 @@ pub mod content;
 pub mod forecast;
 pub mod household;
 pub mod municipality;
+pub mod notice;
 pub mod ops;
 pub mod preview;
 pub mod richmenu;
