@@ -894,3 +894,61 @@ async fn richmenu_is_created_valid_made_default_replaced_and_removed_leaving_oth
     assert_eq!(line.fake.default_rich_menu(CHANNEL), Some(other_id));
     assert_eq!(line.fake.contract_violations(), vec![]);
 }
+
+#[tokio::test]
+async fn stats_counts_the_households_each_notice_reached_once_with_small_counts_hidden() {
+    let date = d(2027, 1, 10);
+    let stack = stack_on(date).await;
+    let ops = Ops::new(stack.config.clone(), stack.clients.clone());
+    let town = id("kizuna-town");
+    // Six children on day 121 (the sample's four-month-checkup, child days 120..150) and two
+    // pregnancies on 20w0d (parents-class).
+    for n in 0..8 {
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![registration(
+                1,
+                if n < 6 {
+                    Subject::Child {
+                        birth_date: date - chrono::Days::new(121),
+                        due_date: None,
+                    }
+                } else {
+                    Subject::Pregnancy {
+                        due_date: date + chrono::Days::new(140),
+                    }
+                },
+            )]
+        })
+        .await;
+    }
+    // The day twice: the second run sends nothing and counts nothing again.
+    stack.run_day(date).await.unwrap();
+    stack.run_day(date).await.unwrap();
+    assert_eq!(stack.line.recorded_pushes().len(), 8);
+
+    let stats = stats::collect(&ops, None, Month::of(date), date)
+        .await
+        .unwrap();
+    assert_eq!(
+        stats[0].notices,
+        [
+            ("four-month-checkup".to_owned(), 6),
+            ("parents-class".to_owned(), 2)
+        ]
+        .into()
+    );
+    let csv = stats::render(&stats, Month::of(date), date, Format::Csv);
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,notice:four-month-checkup,6\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,notice:parents-class,<5\n"),
+        "{csv}"
+    );
+    // Another month: nothing.
+    let next = stats::collect(&ops, None, Month::parse("2027-02").unwrap(), d(2027, 2, 28))
+        .await
+        .unwrap();
+    assert!(next[0].notices.is_empty());
+}

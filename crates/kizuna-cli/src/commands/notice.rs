@@ -93,6 +93,9 @@ fn notes_path(target: &Target) -> PathBuf {
         .join("notes.toml")
 }
 
+/// Checks one value of a window flag and writes it as TOML.
+type ValueParser = dyn Fn(&str) -> anyhow::Result<String>;
+
 /// The `key = value` line of a window flag: `A..B` is a window, a single value one day.
 fn window_line(args: &AddArgs) -> anyhow::Result<String> {
     fn split(s: &str) -> (&str, Option<&str>) {
@@ -116,17 +119,13 @@ fn window_line(args: &AddArgs) -> anyhow::Result<String> {
             .map(|d| d.format("%Y-%m-%d").to_string())
             .with_context(|| format!("{s:?} is not a date such as 2027-01-31"))
     };
-    let (single, window, value, parse): (
-        &str,
-        &str,
-        &str,
-        &dyn Fn(&str) -> anyhow::Result<String>,
-    ) = match (&args.child_days, &args.stages, &args.dates) {
-        (Some(v), None, None) => ("child_day", "child_days", v, &day),
-        (None, Some(v), None) => ("stage", "stages", v, &stage),
-        (None, None, Some(v)) => ("date", "dates", v, &date),
-        _ => bail!("give exactly one of --child-days, --stages, --dates"),
-    };
+    let (single, window, value, parse): (&str, &str, &str, &ValueParser) =
+        match (&args.child_days, &args.stages, &args.dates) {
+            (Some(v), None, None) => ("child_day", "child_days", v, &day),
+            (None, Some(v), None) => ("stage", "stages", v, &stage),
+            (None, None, Some(v)) => ("date", "dates", v, &date),
+            _ => bail!("give exactly one of --child-days, --stages, --dates"),
+        };
     Ok(match split(value) {
         (a, None) => format!("{single} = {}", parse(a)?),
         (a, Some(b)) => format!("{window} = [{}, {}]", parse(a)?, parse(b)?),
