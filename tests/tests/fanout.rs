@@ -491,7 +491,9 @@ async fn missing_content_for_one_stage_skips_only_those_households() {
     let child_ok = save(&stack, &town, 802, vec![child(1, d(2026, 12, 1))]).await;
 
     // An upload that slipped past `content sync`: the 24w1d text is gone.
-    let maternity = std::fs::read_to_string(content_dir().join("base/maternity.toml")).unwrap();
+    // (The sample pack keeps the later stages in base/maternity-late.toml.)
+    let maternity =
+        std::fs::read_to_string(content_dir().join("base/maternity-late.toml")).unwrap();
     let start = maternity
         .find("[[maternity]]\nstage = \"24w1d\"")
         .expect("the sample has 24w1d");
@@ -499,7 +501,7 @@ async fn missing_content_for_one_stage_skips_only_those_households() {
     let without = format!("{}{}", &maternity[..start], &maternity[end..]);
     kizuna_app::ports::ContentStore::put_object(
         compose::content(&stack.config, &stack.clients).as_ref(),
-        "content/base/maternity.toml",
+        "content/base/maternity-late.toml",
         without.into_bytes(),
     )
     .await
