@@ -708,6 +708,7 @@ fn run(m: &str, d: NaiveDate, shard: u16) -> RunKey {
 
 fn update(status: RunStatus, add: RunCounts) -> RunUpdate {
     RunUpdate {
+        notices: Default::default(),
         status,
         add,
         note: None,
@@ -742,9 +743,13 @@ async fn run_records_count_atomically_and_list() {
                     not_sent_quota: 0,
                     missing_content: 2,
                 };
-                runs.upsert(&key, &update(RunStatus::Started, add), now)
-                    .await
-                    .unwrap()
+                // Every batch also reports the town notices it carried.
+                let mut u = update(RunStatus::Started, add);
+                u.notices.insert("four-month-checkup".into(), 3);
+                if i % 2 == 0 {
+                    u.notices.insert("parents-class".into(), 1);
+                }
+                runs.upsert(&key, &u, now).await.unwrap()
             })
         })
         .collect();
@@ -760,6 +765,7 @@ async fn run_records_count_atomically_and_list() {
                     not_sent_quota: 3,
                     ..RunCounts::default()
                 },
+                notices: Default::default(),
                 note: Some("quota reached".into()),
             },
             now + ChronoDuration::minutes(2),
@@ -774,6 +780,14 @@ async fn run_records_count_atomically_and_list() {
         missing_content: 20,
     };
     assert_eq!(done.counts, expected);
+    assert_eq!(
+        done.notices,
+        [
+            ("four-month-checkup".to_owned(), 30),
+            ("parents-class".to_owned(), 5)
+        ]
+        .into()
+    );
     assert_eq!(done.status, RunStatus::Completed);
     assert_eq!(done.note.as_deref(), Some("quota reached"));
     assert_eq!(runs.get(&key).await.unwrap().unwrap(), done);

@@ -36,7 +36,12 @@ impl Contract {
             webhook: Spec::from_yaml(WEBHOOK_YAML)?,
         };
         // Fail at start-up, not on the first request, if a schema the fake relies on is gone.
-        for name in ["PushMessageRequest", "ReplyMessageRequest", "Message"] {
+        for name in [
+            "PushMessageRequest",
+            "ReplyMessageRequest",
+            "Message",
+            "RichMenuRequest",
+        ] {
             contract.messaging.schema(name)?;
         }
         contract
@@ -147,6 +152,160 @@ pub fn check_token_request(form: &Value) -> Vec<Violation> {
 /// the webhook bodies tests send to Kizuna.
 pub fn check_webhook_body(body: &Value) -> Vec<Violation> {
     schema_violations(&contract().webhook, "CallbackRequest", body)
+}
+
+/// Rich menu limits LINE documents for the rich menu object and its image (the spec only
+/// encodes `chatBarText` ≤ 14 and `name` ≤ 300).
+pub mod rich_menu {
+    /// Width of the menu (and its image), in pixels.
+    pub const WIDTH: std::ops::RangeInclusive<u64> = 800..=2500;
+    /// Minimum height, in pixels.
+    pub const MIN_HEIGHT: u64 = 250;
+    /// Minimum aspect ratio, width ÷ height.
+    pub const MIN_ASPECT_RATIO: f64 = 1.45;
+    /// Tappable areas per menu.
+    pub const MAX_AREAS: usize = 20;
+    /// Image file size.
+    pub const MAX_IMAGE_BYTES: usize = 1024 * 1024;
+    /// Rich menus per channel.
+    pub const MAX_PER_CHANNEL: usize = 1000;
+    /// Text of a message action.
+    pub const MAX_ACTION_TEXT: usize = 300;
+    /// Image media types.
+    pub const IMAGE_TYPES: [&str; 2] = ["image/png", "image/jpeg"];
+}
+
+fn violation(property: impl Into<String>, message: impl Into<String>) -> Violation {
+    Violation {
+        message: message.into(),
+        property: property.into(),
+    }
+}
+
+/// Violations of a create-rich-menu body (`RichMenuRequest` plus the documented rules: every
+/// property required, the size limits, at most 20 areas, each within the menu).
+pub fn check_rich_menu_body(body: &Value) -> Vec<Violation> {
+    use rich_menu::*;
+    let mut out = schema_violations(&contract().messaging, "RichMenuRequest", body);
+    for required in ["size", "selected", "name", "chatBarText", "areas"] {
+        if body.get(required).is_none() {
+            out.push(violation(required, "Must be specified"));
+        }
+    }
+    let dimension = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
+    let size = body
+        .get("size")
+        .and_then(|s| Some((dimension(s, "width")?, dimension(s, "height")?)));
+    if let Some((w, h)) = size {
+        if !WIDTH.contains(&w) {
+            out.push(violation(
+                "size.width",
+                format!("Must be between {} and {}", WIDTH.start(), WIDTH.end()),
+            ));
+        }
+        if h < MIN_HEIGHT {
+            out.push(violation(
+                "size.height",
+                format!("Must be at least {MIN_HEIGHT}"),
+            ));
+        } else if (w as f64) / (h as f64) < MIN_ASPECT_RATIO {
+            out.push(violation(
+                "size",
+                format!("Aspect ratio (width / height) must be at least {MIN_ASPECT_RATIO}"),
+            ));
+        }
+    }
+    if let Some(Value::String(name)) = body.get("name") {
+        if name.is_empty() {
+            out.push(violation("name", "May not be empty"));
+        }
+    }
+    if let Some(Value::Array(areas)) = body.get("areas") {
+        if areas.len() > MAX_AREAS {
+            out.push(violation(
+                "areas",
+                format!("Size must be between 0 and {MAX_AREAS}"),
+            ));
+        }
+        for (i, area) in areas.iter().enumerate() {
+            match area.get("action") {
+                None => out.push(violation(format!("areas[{i}].action"), "Must be specified")),
+                // LINE documents a message action's text as required, 1–300 characters.
+                Some(a) if a.get("type").and_then(Value::as_str) == Some("message") => {
+                    let len = a.get("text").and_then(Value::as_str).map(utf16_len);
+                    if !matches!(len, Some(1..=MAX_ACTION_TEXT)) {
+                        out.push(violation(
+                            format!("areas[{i}].action.text"),
+                            format!("Must be 1 to {MAX_ACTION_TEXT} characters"),
+                        ));
+                    }
+                }
+                Some(_) => {}
+            }
+            let Some(b) = area.get("bounds") else {
+                out.push(violation(format!("areas[{i}].bounds"), "Must be specified"));
+                continue;
+            };
+            let (Some(x), Some(y), Some(bw), Some(bh)) = (
+                dimension(b, "x"),
+                dimension(b, "y"),
+                dimension(b, "width"),
+                dimension(b, "height"),
+            ) else {
+                out.push(violation(
+                    format!("areas[{i}].bounds"),
+                    "x, y, width and height must be specified",
+                ));
+                continue;
+            };
+            if let Some((w, h)) = size {
+                if x.saturating_add(bw) > w || y.saturating_add(bh) > h {
+                    out.push(violation(
+                        format!("areas[{i}].bounds"),
+                        "Must be within the rich menu's size",
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Width and height of a PNG (from its IHDR chunk) or JPEG (from its start-of-frame
+/// segment); `None` if the bytes are neither.
+pub fn image_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if bytes.starts_with(PNG_SIGNATURE) {
+        if bytes.len() < 24 || &bytes[12..16] != b"IHDR" {
+            return None;
+        }
+        let be = |r: std::ops::Range<usize>| {
+            u64::from(u32::from_be_bytes(bytes[r].try_into().expect("4 bytes")))
+        };
+        return Some((be(16..20), be(20..24)));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let mut i = 2;
+        while i + 4 <= bytes.len() {
+            if bytes[i] != 0xFF {
+                return None;
+            }
+            let marker = bytes[i + 1];
+            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+            // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+            let is_sof = (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker);
+            if is_sof {
+                let h = bytes.get(i + 5..i + 7)?;
+                let w = bytes.get(i + 7..i + 9)?;
+                return Some((
+                    u64::from(u16::from_be_bytes([w[0], w[1]])),
+                    u64::from(u16::from_be_bytes([h[0], h[1]])),
+                ));
+            }
+            i += 2 + len;
+        }
+    }
+    None
 }
 
 #[cfg(test)]

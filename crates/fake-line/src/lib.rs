@@ -10,6 +10,11 @@
 //! - single-use reply tokens that expire ([`FakeLineBuilder::reply_token_ttl`]);
 //! - `X-Line-Retry-Key`: a UUID; a repeat within 24 h answers 409 with
 //!   `x-line-accepted-request-id` and is not delivered twice;
+//! - rich menus: the create body per the spec and LINE's documented limits (size, ≤ 20
+//!   areas within the menu, `chatBarText` ≤ 14), images of PNG/JPEG ≤ 1 MB whose
+//!   dimensions equal the menu's, uploaded once and before the menu becomes the default,
+//!   404 for unknown ids (images are served on the same address as the API: point the
+//!   client's data base URL here too);
 //! - per-second rate limits per endpoint family (sliding one-second window) and the monthly
 //!   message quota, both answering 429 with LINE's messages.
 //!
@@ -73,15 +78,18 @@ pub enum Endpoint {
     Token,
     /// `GET /v2/bot/info`.
     BotInfo,
+    /// The rich menu endpoints (create, image, default, list, get, delete).
+    RichMenu,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 5] = [
+    const ALL: [Endpoint; 6] = [
         Endpoint::Push,
         Endpoint::Reply,
         Endpoint::Quota,
         Endpoint::Token,
         Endpoint::BotInfo,
+        Endpoint::RichMenu,
     ];
 
     fn index(self) -> usize {
@@ -200,6 +208,12 @@ pub enum RejectionKind {
     MonthlyLimit,
     /// Failure injected by a test (fault plan or `fail_next`).
     Injected,
+    /// Unknown rich menu id, or no default rich menu (404): the channel's state, which a
+    /// client may legitimately probe.
+    NotFound,
+    /// A rich menu image too large (413), of the wrong type (415) or size (400), or a second
+    /// image for one menu; or a default set before the image is uploaded (400).
+    InvalidRichMenuImage,
 }
 
 impl RejectionKind {
@@ -215,6 +229,7 @@ impl RejectionKind {
                 | RejectionKind::InvalidBody
                 | RejectionKind::InvalidReplyToken
                 | RejectionKind::InvalidRetryKey
+                | RejectionKind::InvalidRichMenuImage
         )
     }
 }
@@ -231,6 +246,27 @@ pub struct RejectedRequest {
     /// The error message sent, with the details of an invalid body.
     pub reason: String,
     pub at: DateTime<Utc>,
+}
+
+/// A rich menu the fake holds for a channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedRichMenu {
+    pub channel_id: String,
+    pub rich_menu_id: String,
+    /// The create request's body, as accepted.
+    pub menu: Value,
+    /// Media type and bytes of the uploaded image, once uploaded.
+    #[serde(skip)]
+    pub image: Option<(String, Vec<u8>)>,
+}
+
+/// Each channel's rich menus (in creation order) and its default one.
+#[derive(Debug, Default)]
+pub(crate) struct RichMenus {
+    pub(crate) menus: Vec<RecordedRichMenu>,
+    /// Channel id → default rich menu id.
+    pub(crate) defaults: HashMap<String, String>,
 }
 
 /// Clock of the fake: real time plus an offset that tests can advance (to expire tokens,
@@ -397,6 +433,7 @@ struct Inner {
     known_users: RwLock<HashSet<String>>,
     faults: Mutex<Faults>,
     ledger: Mutex<Ledger>,
+    rich_menus: Mutex<RichMenus>,
     clock: Clock,
     reply_token_ttl: Duration,
     stateless_token_ttl: Duration,
@@ -493,6 +530,7 @@ impl FakeLineBuilder {
                 known_users: RwLock::new(HashSet::new()),
                 faults: Mutex::new(faults),
                 ledger: Mutex::new(Ledger::default()),
+                rich_menus: Mutex::new(RichMenus::default()),
                 clock: Clock::default(),
                 reply_token_ttl: self.reply_token_ttl,
                 stateless_token_ttl: self.stateless_token_ttl,
@@ -507,7 +545,7 @@ impl FakeLineBuilder {
 #[serde(deny_unknown_fields)]
 pub struct FakeLineConfig {
     pub channels: Vec<FakeChannel>,
-    /// Per-second limits by endpoint family (`push`, `reply`, `quota`, `token`, `bot_info`).
+    /// Per-second limits by endpoint family (`push`, `reply`, `quota`, `token`, `bot_info`, `rich_menu`).
     #[serde(default)]
     pub rate_limits: HashMap<Endpoint, u32>,
     #[serde(default)]
@@ -727,6 +765,28 @@ impl FakeLine {
             .unwrap_or(0)
     }
 
+    /// The channel's rich menus, in creation order.
+    pub fn rich_menus(&self, channel_id: &str) -> Vec<RecordedRichMenu> {
+        lock(&self.inner.rich_menus)
+            .menus
+            .iter()
+            .filter(|m| m.channel_id == channel_id)
+            .cloned()
+            .collect()
+    }
+
+    /// The channel's default rich menu id, if one is set.
+    pub fn default_rich_menu(&self, channel_id: &str) -> Option<String> {
+        lock(&self.inner.rich_menus)
+            .defaults
+            .get(channel_id)
+            .cloned()
+    }
+
+    pub(crate) fn rich_menu_state(&self) -> MutexGuard<'_, RichMenus> {
+        lock(&self.inner.rich_menus)
+    }
+
     /// How many stateless tokens were issued for the channel.
     pub fn issued_token_count(&self, channel_id: &str) -> u64 {
         lock(&self.inner.ledger)
@@ -741,6 +801,7 @@ impl FakeLine {
     /// and issued stateless tokens (clients may have cached them).
     pub fn reset(&self) {
         *lock(&self.inner.ledger) = Ledger::default();
+        *lock(&self.inner.rich_menus) = RichMenus::default();
         lock(&self.inner.reply_tokens).clear();
         lock(&self.inner.faults).fail_next.clear();
         for c in self.inner.channels.values() {

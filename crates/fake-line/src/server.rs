@@ -5,7 +5,7 @@
 //! and body (400) → reply token / retry key / quota (400 / 409 / 429) → record → 200.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,9 +14,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::contract::rich_menu::{IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_PER_CHANNEL};
 use crate::{
     contract, Auth, ChannelRuntime, Endpoint, FakeLine, Fault, PushCommit, RecordedPush,
-    RecordedReply, RejectionKind,
+    RecordedReply, RecordedRichMenu, RejectionKind,
 };
 
 const AUTH_FAILED: &str =
@@ -35,6 +36,25 @@ pub(crate) fn router(fake: FakeLine) -> Router {
         .route("/v2/bot/message/quota/consumption", get(consumption))
         .route("/v2/bot/info", get(bot_info))
         .route("/oauth2/v3/token", post(issue_token))
+        .route("/v2/bot/richmenu", post(create_rich_menu))
+        .route("/v2/bot/richmenu/list", get(list_rich_menus))
+        .route(
+            "/v2/bot/richmenu/{id}",
+            get(get_rich_menu).delete(delete_rich_menu),
+        )
+        // On api-data.line.me in production: the fake serves both hosts on one address.
+        .route(
+            "/v2/bot/richmenu/{id}/content",
+            post(upload_rich_menu_image).get(download_rich_menu_image),
+        )
+        .route(
+            "/v2/bot/user/all/richmenu",
+            get(get_default_rich_menu).delete(cancel_default_rich_menu),
+        )
+        .route(
+            "/v2/bot/user/all/richmenu/{id}",
+            post(set_default_rich_menu),
+        )
         .route("/__fake/pushes", get(admin_pushes))
         .route("/__fake/replies", get(admin_replies))
         .route("/__fake/rejected", get(admin_rejected))
@@ -569,4 +589,341 @@ async fn admin_issue_reply_token(State(fake): State<FakeLine>, body: Bytes) -> R
 async fn admin_reset(State(fake): State<FakeLine>) -> StatusCode {
     fake.reset();
     StatusCode::NO_CONTENT
+}
+
+// ---- rich menus ------------------------------------------------------------------------
+
+const RICH_MENU_NOT_FOUND: &str = "Not found";
+
+fn rich_menu_json(m: &RecordedRichMenu) -> Value {
+    let mut v = m.menu.clone();
+    if let Value::Object(o) = &mut v {
+        o.insert("richMenuId".into(), Value::String(m.rich_menu_id.clone()));
+    }
+    v
+}
+
+impl FakeLine {
+    fn rich_menu_not_found(&self, channel: &ChannelRuntime, message: &str) -> Response {
+        self.refuse(
+            Endpoint::RichMenu,
+            Some(channel),
+            StatusCode::NOT_FOUND,
+            RejectionKind::NotFound,
+            json!({ "message": message }),
+        )
+        .into_response()
+    }
+
+    fn bad_rich_menu_image(
+        &self,
+        channel: &ChannelRuntime,
+        status: StatusCode,
+        message: String,
+    ) -> Response {
+        self.refuse(
+            Endpoint::RichMenu,
+            Some(channel),
+            status,
+            RejectionKind::InvalidRichMenuImage,
+            json!({ "message": message }),
+        )
+        .into_response()
+    }
+}
+
+async fn create_rich_menu(
+    State(fake): State<FakeLine>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let endpoint = Endpoint::RichMenu;
+    let channel = match fake.gate(endpoint, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let menu = match fake.parse_body(
+        endpoint,
+        channel,
+        &headers,
+        &body,
+        contract::check_rich_menu_body,
+    ) {
+        Ok(v) => v,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let channel_id = &channel.config.channel_id;
+    let mut state = fake.rich_menu_state();
+    if state
+        .menus
+        .iter()
+        .filter(|m| &m.channel_id == channel_id)
+        .count()
+        >= MAX_PER_CHANNEL
+    {
+        drop(state);
+        return fake
+            .refuse(
+                endpoint,
+                Some(channel),
+                StatusCode::BAD_REQUEST,
+                RejectionKind::InvalidBody,
+                json!({ "message": format!("Up to {MAX_PER_CHANNEL} rich menus can be created") }),
+            )
+            .into_response();
+    }
+    let rich_menu_id = format!("richmenu-{}", Uuid::new_v4().simple());
+    state.menus.push(RecordedRichMenu {
+        channel_id: channel_id.clone(),
+        rich_menu_id: rich_menu_id.clone(),
+        menu,
+        image: None,
+    });
+    drop(state);
+    respond(
+        StatusCode::OK,
+        &new_request_id(),
+        json!({ "richMenuId": rich_menu_id }),
+    )
+}
+
+async fn list_rich_menus(State(fake): State<FakeLine>, headers: HeaderMap) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let menus: Vec<Value> = fake
+        .rich_menus(&channel.config.channel_id)
+        .iter()
+        .map(rich_menu_json)
+        .collect();
+    respond(
+        StatusCode::OK,
+        &new_request_id(),
+        json!({ "richmenus": menus }),
+    )
+}
+
+async fn get_rich_menu(
+    State(fake): State<FakeLine>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match fake
+        .rich_menus(&channel.config.channel_id)
+        .iter()
+        .find(|m| m.rich_menu_id == id)
+    {
+        Some(m) => respond(StatusCode::OK, &new_request_id(), rich_menu_json(m)),
+        None => fake.rich_menu_not_found(channel, RICH_MENU_NOT_FOUND),
+    }
+}
+
+async fn delete_rich_menu(
+    State(fake): State<FakeLine>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let channel_id = &channel.config.channel_id;
+    let mut state = fake.rich_menu_state();
+    let before = state.menus.len();
+    state
+        .menus
+        .retain(|m| !(&m.channel_id == channel_id && m.rich_menu_id == id));
+    if state.menus.len() == before {
+        drop(state);
+        return fake.rich_menu_not_found(channel, RICH_MENU_NOT_FOUND);
+    }
+    // A deleted menu is no longer shown to anyone, as the default or otherwise.
+    if state.defaults.get(channel_id) == Some(&id) {
+        state.defaults.remove(channel_id);
+    }
+    drop(state);
+    respond(StatusCode::OK, &new_request_id(), json!({}))
+}
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+}
+
+async fn upload_rich_menu_image(
+    State(fake): State<FakeLine>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let channel_id = &channel.config.channel_id;
+    let Some(size) = fake
+        .rich_menus(channel_id)
+        .iter()
+        .find(|m| m.rich_menu_id == id)
+        .map(|m| {
+            let dim = |k: &str| m.menu["size"][k].as_u64().unwrap_or(0);
+            (dim("width"), dim("height"))
+        })
+    else {
+        return fake.rich_menu_not_found(channel, RICH_MENU_NOT_FOUND);
+    };
+    let media = media_type(&headers).unwrap_or_default();
+    if !IMAGE_TYPES.contains(&media.as_str()) {
+        return fake.bad_rich_menu_image(
+            channel,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Unsupported Media Type {media:?}: use image/png or image/jpeg"),
+        );
+    }
+    if body.len() > MAX_IMAGE_BYTES {
+        return fake.bad_rich_menu_image(
+            channel,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "The image is {} bytes: at most {MAX_IMAGE_BYTES}",
+                body.len()
+            ),
+        );
+    }
+    let format_matches = match contract::image_dimensions(&body) {
+        Some(dims) if dims == size => (media == "image/png") == body.starts_with(b"\x89PNG"),
+        Some((w, h)) => {
+            return fake.bad_rich_menu_image(
+                channel,
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "The image is {w}x{h}: it must be the rich menu's size, {}x{}",
+                    size.0, size.1
+                ),
+            )
+        }
+        None => false,
+    };
+    if !format_matches {
+        return fake.bad_rich_menu_image(
+            channel,
+            StatusCode::BAD_REQUEST,
+            format!("The body is not a {media} image"),
+        );
+    }
+    let mut state = fake.rich_menu_state();
+    let Some(menu) = state
+        .menus
+        .iter_mut()
+        .find(|m| &m.channel_id == channel_id && m.rich_menu_id == id)
+    else {
+        drop(state);
+        return fake.rich_menu_not_found(channel, RICH_MENU_NOT_FOUND);
+    };
+    if menu.image.is_some() {
+        drop(state);
+        return fake.bad_rich_menu_image(
+            channel,
+            StatusCode::BAD_REQUEST,
+            "An image has already been uploaded to the richmenu".to_owned(),
+        );
+    }
+    menu.image = Some((media, body.to_vec()));
+    drop(state);
+    respond(StatusCode::OK, &new_request_id(), json!({}))
+}
+
+async fn download_rich_menu_image(
+    State(fake): State<FakeLine>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let image = fake
+        .rich_menus(&channel.config.channel_id)
+        .into_iter()
+        .find(|m| m.rich_menu_id == id)
+        .and_then(|m| m.image);
+    match image {
+        Some((media, bytes)) => {
+            let mut resp = (StatusCode::OK, bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&media) {
+                resp.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            resp
+        }
+        None => fake.rich_menu_not_found(channel, RICH_MENU_NOT_FOUND),
+    }
+}
+
+async fn set_default_rich_menu(
+    State(fake): State<FakeLine>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let channel_id = &channel.config.channel_id;
+    let mut state = fake.rich_menu_state();
+    let has_image = match state
+        .menus
+        .iter()
+        .find(|m| &m.channel_id == channel_id && m.rich_menu_id == id)
+    {
+        None => {
+            drop(state);
+            return fake.rich_menu_not_found(channel, RICH_MENU_NOT_FOUND);
+        }
+        Some(m) => m.image.is_some(),
+    };
+    if !has_image {
+        drop(state);
+        return fake.bad_rich_menu_image(
+            channel,
+            StatusCode::BAD_REQUEST,
+            "must upload richmenu image before applying it to user".to_owned(),
+        );
+    }
+    state.defaults.insert(channel_id.clone(), id);
+    drop(state);
+    respond(StatusCode::OK, &new_request_id(), json!({}))
+}
+
+async fn get_default_rich_menu(State(fake): State<FakeLine>, headers: HeaderMap) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match fake.default_rich_menu(&channel.config.channel_id) {
+        Some(id) => respond(
+            StatusCode::OK,
+            &new_request_id(),
+            json!({ "richMenuId": id }),
+        ),
+        None => fake.rich_menu_not_found(channel, "no default richmenu"),
+    }
+}
+
+async fn cancel_default_rich_menu(State(fake): State<FakeLine>, headers: HeaderMap) -> Response {
+    let channel = match fake.gate(Endpoint::RichMenu, &headers).await {
+        Ok((c, _)) => c,
+        Err(refusal) => return refusal.into_response(),
+    };
+    fake.rich_menu_state()
+        .defaults
+        .remove(&channel.config.channel_id);
+    respond(StatusCode::OK, &new_request_id(), json!({}))
 }

@@ -869,3 +869,248 @@ async fn hostile_nesting_is_rejected_without_crashing() {
     .await;
     assert_eq!(ok.status, StatusCode::OK);
 }
+
+// ---- rich menus -------------------------------------------------------------------------
+
+/// A PNG header (signature + IHDR) of the given size: all the fake reads of an image.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    b.extend_from_slice(&width.to_be_bytes());
+    b.extend_from_slice(&height.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0]);
+    b
+}
+
+fn rich_menu(width: u64, height: u64, areas: usize) -> Value {
+    let w = width / areas.max(1) as u64;
+    let areas: Vec<Value> = (0..areas as u64)
+        .map(|i| {
+            json!({"bounds": {"x": i * w, "y": 0, "width": w, "height": height},
+                   "action": {"type": "message", "label": "ヘルプ", "text": "ヘルプ"}})
+        })
+        .collect();
+    json!({"size": {"width": width, "height": height}, "selected": true,
+           "name": "kizuna-default", "chatBarText": "メニュー", "areas": areas})
+}
+
+async fn create_menu(fake: &RunningFakeLine, http: &reqwest::Client, body: &Value) -> Resp {
+    send(
+        http.post(format!("{}/v2/bot/richmenu", fake.base_url))
+            .bearer_auth(TOKEN)
+            .json(body),
+    )
+    .await
+}
+
+async fn upload(
+    fake: &RunningFakeLine,
+    http: &reqwest::Client,
+    id: &str,
+    media: &str,
+    bytes: Vec<u8>,
+) -> Resp {
+    send(
+        http.post(format!("{}/v2/bot/richmenu/{id}/content", fake.base_url))
+            .bearer_auth(TOKEN)
+            .header("content-type", media)
+            .body(bytes),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn rich_menu_bodies_are_checked_against_the_spec_and_lines_limits() {
+    let (fake, http) = default_fake().await;
+    // Each case gets one broken rule and is refused with a detail on the property.
+    let mut chat_bar = rich_menu(2500, 843, 4);
+    chat_bar["chatBarText"] = json!("あ".repeat(15));
+    let mut outside = rich_menu(2500, 843, 1);
+    outside["areas"][0]["bounds"]["width"] = json!(2501);
+    let mut no_name = rich_menu(2500, 843, 4);
+    no_name.as_object_mut().unwrap().remove("name");
+    let mut bad_action = rich_menu(2500, 843, 1);
+    bad_action["areas"][0]["action"] = json!({"type": "message", "label": "x"});
+    let cases = [
+        (chat_bar, "chatBarText"),
+        (outside, "areas[0].bounds"),
+        (rich_menu(2500, 843, 21), "areas"),
+        (rich_menu(2501, 843, 4), "size.width"),
+        (rich_menu(2500, 249, 4), "size.height"),
+        (rich_menu(2500, 1800, 4), "size"),
+        (no_name, "name"),
+        (bad_action, "areas[0].action.text"),
+    ];
+    for (body, property) in cases {
+        let r = create_menu(&fake, &http, &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{property}: {}", r.body);
+        assert!(
+            detail_properties(&r.body).iter().any(|p| p == property),
+            "{property}: {}",
+            r.body
+        );
+    }
+    assert!(fake.rich_menus(CHANNEL).is_empty());
+    // LINE's documented sizes pass, with 20 areas at most.
+    for (w, h) in [
+        (2500, 1686),
+        (2500, 843),
+        (1200, 810),
+        (1200, 405),
+        (800, 540),
+        (800, 270),
+    ] {
+        let r = create_menu(&fake, &http, &rich_menu(w, h, 20)).await;
+        assert_eq!(r.status, StatusCode::OK, "{w}x{h}: {}", r.body);
+        assert!(r.body["richMenuId"]
+            .as_str()
+            .unwrap()
+            .starts_with("richmenu-"));
+    }
+    // Authentication as everywhere else.
+    let r = send(
+        http.post(format!("{}/v2/bot/richmenu", fake.base_url))
+            .bearer_auth("nope")
+            .json(&rich_menu(2500, 843, 4)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn rich_menu_images_must_match_the_menu_and_come_before_the_default() {
+    let (fake, http) = default_fake().await;
+    let id = create_menu(&fake, &http, &rich_menu(2500, 843, 4))
+        .await
+        .body["richMenuId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Default before the image: refused.
+    let set_default = |id: String| {
+        let http = http.clone();
+        let url = format!("{}/v2/bot/user/all/richmenu/{id}", fake.base_url);
+        async move { send(http.post(url).bearer_auth(TOKEN)).await }
+    };
+    assert_eq!(
+        set_default(id.clone()).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    // Wrong media type, wrong dimensions, not an image, over 1 MB.
+    let r = upload(&fake, &http, &id, "image/gif", png_header(2500, 843)).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = upload(&fake, &http, &id, "image/png", png_header(2500, 1686)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("2500x843"),
+        "{}",
+        r.body
+    );
+    let r = upload(&fake, &http, &id, "image/png", b"GIF89a........".to_vec()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = upload(&fake, &http, &id, "image/jpeg", png_header(2500, 843)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a PNG labelled JPEG");
+    let mut big = png_header(2500, 843);
+    big.resize(1024 * 1024 + 1, 0);
+    let r = upload(&fake, &http, &id, "image/png", big).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(fake.rich_menus(CHANNEL)[0].image.is_none());
+    // Unknown menu: 404.
+    let r = upload(
+        &fake,
+        &http,
+        "richmenu-unknown",
+        "image/png",
+        png_header(2500, 843),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A right one, exactly 1 MB, is accepted once.
+    let mut ok = png_header(2500, 843);
+    ok.resize(1024 * 1024, 0);
+    assert_eq!(
+        upload(&fake, &http, &id, "image/png", ok.clone())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        upload(&fake, &http, &id, "image/png", ok.clone())
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    // A JPEG is read from its start-of-frame segment.
+    let jpeg_menu = create_menu(&fake, &http, &rich_menu(1200, 405, 2))
+        .await
+        .body["richMenuId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jpeg = [
+        &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00][..],
+        &[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0x95, 0x04, 0xB0, 0x03][..],
+    ]
+    .concat();
+    assert_eq!(
+        upload(&fake, &http, &jpeg_menu, "image/jpeg", jpeg)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Default: none, then set, then read back; unknown ids are 404.
+    let get_default = || {
+        send(
+            http.get(format!("{}/v2/bot/user/all/richmenu", fake.base_url))
+                .bearer_auth(TOKEN),
+        )
+    };
+    assert_eq!(get_default().await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        set_default("richmenu-unknown".into()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(set_default(id.clone()).await.status, StatusCode::OK);
+    assert_eq!(get_default().await.body["richMenuId"], json!(id));
+    assert_eq!(fake.default_rich_menu(CHANNEL), Some(id.clone()));
+
+    // List and get carry the id; the image downloads as uploaded.
+    let list = send(
+        http.get(format!("{}/v2/bot/richmenu/list", fake.base_url))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    assert_eq!(list.body["richmenus"].as_array().unwrap().len(), 2);
+    assert_eq!(list.body["richmenus"][0]["richMenuId"], json!(id));
+    let got = send(
+        http.get(format!("{}/v2/bot/richmenu/{id}", fake.base_url))
+            .bearer_auth(TOKEN),
+    )
+    .await;
+    assert_eq!(got.body["chatBarText"], json!("メニュー"));
+    let image = http
+        .get(format!("{}/v2/bot/richmenu/{id}/content", fake.base_url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(image.to_vec(), ok);
+
+    // Delete: the default goes with the menu; a second delete is 404.
+    let delete = || {
+        send(
+            http.delete(format!("{}/v2/bot/richmenu/{id}", fake.base_url))
+                .bearer_auth(TOKEN),
+        )
+    };
+    assert_eq!(delete().await.status, StatusCode::OK);
+    assert_eq!(delete().await.status, StatusCode::NOT_FOUND);
+    assert_eq!(fake.default_rich_menu(CHANNEL), None);
+    assert_eq!(fake.rich_menus(CHANNEL).len(), 1);
+    let kinds: Vec<RejectionKind> = fake.rejected_requests().iter().map(|r| r.kind).collect();
+    assert!(kinds.contains(&RejectionKind::InvalidRichMenuImage));
+    assert!(kinds.contains(&RejectionKind::NotFound));
+}

@@ -5,6 +5,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use kizuna_core::{LineUserId, MunicipalityId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// LINE allows 2,000 push requests per second per channel; a municipality on a shared or
@@ -344,6 +345,8 @@ pub struct RunCounts {
 pub struct RunUpdate {
     pub status: RunStatus,
     pub add: RunCounts,
+    /// Households newly sent each town notice (note id → count), added like the counts.
+    pub notices: BTreeMap<String, u64>,
     /// Why a run failed, in words for the operator (never a user id or token).
     pub note: Option<String>,
 }
@@ -355,6 +358,8 @@ pub struct RunRecord {
     pub key: RunKey,
     pub status: RunStatus,
     pub counts: RunCounts,
+    /// Households each town notice (note id) reached in this run, over every attempt.
+    pub notices: BTreeMap<String, u64>,
     pub note: Option<String>,
     pub updated_at: DateTime<Utc>,
 }

@@ -124,6 +124,7 @@ mod tests {
 
     fn run(id: &str, date: NaiveDate, shard: u16, status: RunStatus) -> RunRecord {
         RunRecord {
+            notices: Default::default(),
             key: RunKey {
                 municipality: MunicipalityId::parse(id).unwrap(),
                 date,

@@ -64,6 +64,7 @@ impl Scheduler {
                     &RunUpdate {
                         status: RunStatus::Failed,
                         add: RunCounts::default(),
+                        notices: Default::default(),
                         note: Some("late: not completed within the catch-up window".into()),
                     },
                     now,

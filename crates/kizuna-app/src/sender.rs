@@ -32,11 +32,12 @@ use crate::ports::{
 use crate::schedule::may_send_now;
 use chrono::NaiveDate;
 use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt as _;
 use kizuna_core::content::ContentLibrary;
-use kizuna_core::plan::{plan_household, DailyPlan};
+use kizuna_core::plan::{plan_household, DailyPlan, PlannedKind};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
 use kizuna_line::{ChannelToken, LineClient, LineError, PushOutcome, TokenProvider};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -308,7 +309,8 @@ impl Sender {
         let pacer = self.pacer(municipality);
         let retried = AtomicU64::new(0);
         let concurrency = self.settings.concurrency.max(1);
-        let mut results: Vec<Delivered> = Vec::new();
+        // With each delivery, the town notices its push carried (counted when newly sent).
+        let mut results: Vec<(Delivered, Vec<String>)> = Vec::new();
         let mut cursor = None;
         loop {
             if self.near_deadline(deadline) {
@@ -363,19 +365,30 @@ impl Sender {
                         results.push(done);
                     }
                 }
-                in_flight.push(self.deliver(
-                    job.date,
-                    municipality,
-                    &credentials,
-                    &token,
-                    household,
-                    plan,
-                    &pacer,
-                    quota.as_ref(),
-                    &stop,
-                    &retried,
-                    deadline,
-                ));
+                let notices: Vec<String> = plan
+                    .items
+                    .iter()
+                    .filter_map(|i| match &i.kind {
+                        PlannedKind::Note { id } => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                in_flight.push(
+                    self.deliver(
+                        job.date,
+                        municipality,
+                        &credentials,
+                        &token,
+                        household,
+                        plan,
+                        &pacer,
+                        quota.as_ref(),
+                        &stop,
+                        &retried,
+                        deadline,
+                    )
+                    .map(move |delivered| (delivered, notices)),
+                );
             }
             while let Some(done) = in_flight.next().await {
                 results.push(done);
@@ -394,9 +407,15 @@ impl Sender {
 
         let mut leased_elsewhere = 0;
         let mut retryable_failures = 0;
-        for r in &results {
+        let mut notices: BTreeMap<String, u64> = BTreeMap::new();
+        for (r, carried) in &results {
             match r {
-                Delivered::Sent => counts.sent += 1,
+                Delivered::Sent => {
+                    counts.sent += 1;
+                    for id in carried {
+                        *notices.entry(id.clone()).or_default() += 1;
+                    }
+                }
                 Delivered::AlreadySent => counts.skipped += 1,
                 Delivered::LeasedElsewhere => leased_elsewhere += 1,
                 Delivered::FailedPermanently => counts.failed += 1,
@@ -428,10 +447,11 @@ impl Sender {
         metrics::emit(muni, now, &emitted);
 
         if stop_reason == STOP_UNAUTHORIZED {
-            self.record(
+            self.record_with_notices(
                 key,
                 RunStatus::Failed,
                 counts,
+                notices,
                 Some("LINE rejected the channel token (401)".into()),
             )
             .await?;
@@ -450,7 +470,7 @@ impl Sender {
                 "monthly message limit reached"
             );
             metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)]);
-            self.record(key, RunStatus::Failed, counts, Some(note.clone()))
+            self.record_with_notices(key, RunStatus::Failed, counts, notices, Some(note.clone()))
                 .await?;
             return Ok(JobReport {
                 status: RunStatus::Failed,
@@ -463,7 +483,7 @@ impl Sender {
         if retryable_failures > 0 || leased_elsewhere > 0 || stop_reason == STOP_DEADLINE {
             let attempted = results
                 .iter()
-                .filter(|r| !matches!(r, Delivered::Stopped))
+                .filter(|(r, _)| !matches!(r, Delivered::Stopped))
                 .count();
             let mut note = format!(
                 "{retryable_failures} delivery(ies) to retry, {leased_elsewhere} held by another sender{}",
@@ -479,11 +499,12 @@ impl Sender {
                 error!(municipality = muni, date = %job.date, shard = job.shard.index, "send job made no progress before its deadline");
                 metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_NO_PROGRESS, 1.0)]);
             }
-            self.record(key, RunStatus::Failed, counts, Some(note.clone()))
+            self.record_with_notices(key, RunStatus::Failed, counts, notices, Some(note.clone()))
                 .await?;
             return Err(SendError::Incomplete(note));
         }
-        self.record(key, RunStatus::Completed, counts, None).await?;
+        self.record_with_notices(key, RunStatus::Completed, counts, notices, None)
+            .await?;
         info!(municipality = muni, date = %job.date, shard = job.shard.index, sent = counts.sent, skipped = counts.skipped, failed = counts.failed, "send job completed");
         Ok(JobReport {
             status: RunStatus::Completed,
@@ -726,9 +747,27 @@ impl Sender {
         add: RunCounts,
         note: Option<String>,
     ) -> Result<(), SendError> {
+        self.record_with_notices(key, status, add, BTreeMap::new(), note)
+            .await
+    }
+
+    async fn record_with_notices(
+        &self,
+        key: &RunKey,
+        status: RunStatus,
+        add: RunCounts,
+        notices: BTreeMap<String, u64>,
+        note: Option<String>,
+    ) -> Result<(), SendError> {
+        let update = RunUpdate {
+            status,
+            add,
+            notices,
+            note,
+        };
         self.ports
             .runs
-            .upsert(key, &RunUpdate { status, add, note }, self.clock.now())
+            .upsert(key, &update, self.clock.now())
             .await?;
         Ok(())
     }

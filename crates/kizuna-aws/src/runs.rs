@@ -15,6 +15,10 @@ const MUNICIPALITY: &str = "municipality";
 const SHARD: &str = "shard";
 const NOTE: &str = "note";
 const UPDATED_AT: &str = "updated_at";
+/// Prefix of the per-notice counters, one top-level number attribute per note id
+/// (`notice#four-month-checkup`): DynamoDB's ADD, which makes concurrent batches add up,
+/// only works on top-level attributes.
+const NOTICE_PREFIX: &str = "notice#";
 const COUNTERS: [&str; 5] = [
     "sent",
     "skipped",
@@ -103,6 +107,14 @@ fn run_record(item: &Item) -> StoreResult<RunRecord> {
             not_sent_quota: count(COUNTERS[3]),
             missing_content: count(COUNTERS[4]),
         },
+        notices: item
+            .iter()
+            .filter_map(|(name, value)| {
+                let id = name.strip_prefix(NOTICE_PREFIX)?;
+                let count = value.as_n().ok()?.parse::<u64>().ok()?;
+                Some((id.to_owned(), count))
+            })
+            .collect(),
         note: opt_s(item, NOTE),
         updated_at: millis_to_utc(get_n(item, UPDATED_AT)?)?,
     })
@@ -133,9 +145,16 @@ impl RunRecords for DynamoRunRecords {
             expression.push_str(", #note = :note");
         }
         expression.push_str(" ADD ");
+        let notices: Vec<(&String, u64)> = update
+            .notices
+            .iter()
+            .filter(|(_, &count)| count > 0)
+            .map(|(id, &count)| (id, count))
+            .collect();
         expression.push_str(
             &(0..COUNTERS.len())
                 .map(|i| format!("#c{i} :c{i}"))
+                .chain((0..notices.len()).map(|i| format!("#n{i} :n{i}")))
                 .collect::<Vec<_>>()
                 .join(", "),
         );
@@ -171,6 +190,11 @@ impl RunRecords for DynamoRunRecords {
             request = request
                 .expression_attribute_names(format!("#c{i}"), *name)
                 .expression_attribute_values(format!(":c{i}"), n(delta));
+        }
+        for (i, (id, count)) in notices.iter().enumerate() {
+            request = request
+                .expression_attribute_names(format!("#n{i}"), format!("{NOTICE_PREFIX}{id}"))
+                .expression_attribute_values(format!(":n{i}"), n(*count));
         }
         if let Some(note) = &update.note {
             request = request.expression_attribute_values(":note", s(note));

@@ -22,6 +22,10 @@ enum Command {
     /// Content packs: validate before anything is uploaded or sent.
     #[command(subcommand)]
     Content(commands::content::ContentCommand),
+    /// A town's notices (お知らせ) in its content overlay: add, list, remove (each change is
+    /// checked like `content check`).
+    #[command(subcommand)]
+    Notice(commands::notice::NoticeCommand),
     /// Show what one parent receives each day (text, JSON lines or an HTML calendar).
     Preview(commands::preview::PreviewArgs),
     /// Municipalities: onboard a town, list, show, disable/enable.
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Content(cmd) => commands::content::run(cmd),
+        Command::Notice(cmd) => commands::notice::run(cmd),
         Command::Preview(args) => commands::preview::run(args),
         Command::Municipality(cmd) => commands::municipality::run(cmd),
         Command::Stats(args) => commands::stats::run(args),

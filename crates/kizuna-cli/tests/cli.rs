@@ -186,6 +186,9 @@ fn preview_text_shows_each_day_with_stage_and_message() {
         text.contains("2027-05-01（土） 妊娠40週0日  [maternity/40w0d, note/festa]"),
         "{text}"
     );
+    // The notice is marked by name, for the clerk who wrote it.
+    assert!(text.contains("  【お知らせ】 festa\n"), "{text}");
+    assert_eq!(text.matches("【お知らせ】").count(), 1, "{text}");
     // The test pack's 40w0d text: "{week}週{day}日の280".
     assert!(text.contains("40週0日の280"), "{text}");
 }

@@ -784,3 +784,171 @@ async fn the_binary_reads_its_configuration_from_the_environment() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("KIZUNA_TABLE_MUNICIPALITIES"));
 }
+
+#[tokio::test]
+async fn richmenu_is_created_valid_made_default_replaced_and_removed_leaving_others_alone() {
+    use kizuna_cli::commands::richmenu;
+    let aws = test_aws().await;
+    let (line, ops) = fake_line_for_ama(&aws).await;
+    let town = id("ama-town");
+    const CHANNEL: &str = "1650000000";
+
+    // Without stored credentials there is no channel to put a menu on.
+    let err = richmenu::install(&ops, &town, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("no stored channel credentials"));
+
+    // Only the channel id and secret are stored: the command gets a stateless token.
+    aws.secrets()
+        .put(
+            &town,
+            &ChannelCredentials {
+                channel_id: CHANNEL.into(),
+                channel_secret: "chsecret-SECRET-42".into(),
+                channel_access_token: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Another service's menu on the same channel (made with the long-lived token).
+    let client = kizuna_line::LineClient::new(&line.base_url).unwrap();
+    let other_token = kizuna_line::ChannelToken::new("tok-SECRET-0001".to_owned());
+    let mut other = richmenu::menu();
+    other.name = "town-portal".into();
+    let other_id = client.create_rich_menu(&other_token, &other).await.unwrap();
+
+    let mut out = Vec::new();
+    let code = richmenu::install(&ops, &town, &mut out).await.unwrap();
+    assert_eq!(code, ExitCode::SUCCESS);
+    let printed = text(out);
+    let menus = line.fake.rich_menus(CHANNEL);
+    assert_eq!(menus.len(), 2, "{menus:?}");
+    let ours = &menus[1];
+    assert!(printed.contains(&ours.rich_menu_id), "{printed}");
+    assert_eq!(
+        line.fake.default_rich_menu(CHANNEL).as_ref(),
+        Some(&ours.rich_menu_id)
+    );
+    assert_eq!(ours.menu["name"], "kizuna-default");
+    assert_eq!(
+        ours.menu["size"],
+        serde_json::json!({"width": 2500, "height": 843})
+    );
+    let sent: Vec<&str> = ours.menu["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, ["今日のメッセージ", "登録内容", "変更", "ヘルプ"]);
+    let (media, image) = ours.image.clone().expect("image uploaded");
+    assert_eq!(media, "image/png");
+    assert_eq!(image, richmenu::IMAGE_PNG);
+    // Every request was valid per the spec and LINE's documented rules.
+    assert_eq!(line.fake.contract_violations(), vec![]);
+
+    // Re-running replaces Kizuna's menu; the other service's stays.
+    richmenu::install(&ops, &town, &mut Vec::new())
+        .await
+        .unwrap();
+    let menus = line.fake.rich_menus(CHANNEL);
+    let ids: Vec<&str> = menus.iter().map(|m| m.rich_menu_id.as_str()).collect();
+    assert_eq!(menus.len(), 2, "{ids:?}");
+    assert_eq!(menus[0].rich_menu_id, other_id);
+    assert_ne!(menus[1].rich_menu_id, ours.rich_menu_id);
+    assert_eq!(
+        line.fake.default_rich_menu(CHANNEL).as_ref(),
+        Some(&menus[1].rich_menu_id)
+    );
+
+    let mut out = Vec::new();
+    richmenu::remove(&ops, &town, &mut out).await.unwrap();
+    assert!(text(out).contains("removed 1 Kizuna rich menu"));
+    assert_eq!(line.fake.default_rich_menu(CHANNEL), None);
+    let left: Vec<String> = line
+        .fake
+        .rich_menus(CHANNEL)
+        .into_iter()
+        .map(|m| m.rich_menu_id)
+        .collect();
+    assert_eq!(left, std::slice::from_ref(&other_id));
+
+    // Another service's default is not Kizuna's to unset.
+    client
+        .upload_rich_menu_image(
+            &other_token,
+            &other_id,
+            "image/png",
+            richmenu::IMAGE_PNG.to_vec(),
+        )
+        .await
+        .unwrap();
+    client
+        .set_default_rich_menu(&other_token, &other_id)
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    richmenu::remove(&ops, &town, &mut out).await.unwrap();
+    assert!(text(out).contains("no Kizuna rich menu"));
+    assert_eq!(line.fake.default_rich_menu(CHANNEL), Some(other_id));
+    assert_eq!(line.fake.contract_violations(), vec![]);
+}
+
+#[tokio::test]
+async fn stats_counts_the_households_each_notice_reached_once_with_small_counts_hidden() {
+    let date = d(2027, 1, 10);
+    let stack = stack_on(date).await;
+    let ops = Ops::new(stack.config.clone(), stack.clients.clone());
+    let town = id("kizuna-town");
+    // Six children on day 121 (the sample's four-month-checkup, child days 120..150) and two
+    // pregnancies on 20w0d (parents-class).
+    for n in 0..8 {
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![registration(
+                1,
+                if n < 6 {
+                    Subject::Child {
+                        birth_date: date - chrono::Days::new(121),
+                        due_date: None,
+                    }
+                } else {
+                    Subject::Pregnancy {
+                        due_date: date + chrono::Days::new(140),
+                    }
+                },
+            )]
+        })
+        .await;
+    }
+    // The day twice: the second run sends nothing and counts nothing again.
+    stack.run_day(date).await.unwrap();
+    stack.run_day(date).await.unwrap();
+    assert_eq!(stack.line.recorded_pushes().len(), 8);
+
+    let stats = stats::collect(&ops, None, Month::of(date), date)
+        .await
+        .unwrap();
+    assert_eq!(
+        stats[0].notices,
+        [
+            ("four-month-checkup".to_owned(), 6),
+            ("parents-class".to_owned(), 2)
+        ]
+        .into()
+    );
+    let csv = stats::render(&stats, Month::of(date), date, Format::Csv);
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,notice:four-month-checkup,6\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,notice:parents-class,<5\n"),
+        "{csv}"
+    );
+    // Another month: nothing.
+    let next = stats::collect(&ops, None, Month::parse("2027-02").unwrap(), d(2027, 2, 28))
+        .await
+        .unwrap();
+    assert!(next[0].notices.is_empty());
+}

@@ -1,5 +1,5 @@
 //! Messaging API client: reply, push (with `X-Line-Retry-Key`), quota, stateless channel
-//! access tokens, bot info.
+//! access tokens, bot info, rich menus.
 //!
 //! Message objects are taken as any `Serialize` value: their types live in `kizuna-core`, and
 //! this crate only moves them.
@@ -13,10 +13,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{ErrorDetail, LineError, MONTHLY_LIMIT_MESSAGE};
+use crate::rich_menu::{RichMenu, RichMenuSummary};
 use crate::token::{ChannelSecret, ChannelToken, StatelessToken};
 
 /// Production base URL of the Messaging API and the token endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.line.me";
+
+/// Production base URL of the data host, which takes the binary uploads (rich menu images).
+pub const DEFAULT_DATA_BASE_URL: &str = "https://api-data.line.me";
 
 /// Whole-request timeout. LINE usually answers in well under a second; a push that hangs
 /// longer is better retried (with its retry key) than waited for inside a Lambda's budget.
@@ -158,12 +162,16 @@ impl ErrorBody {
 pub struct LineClient {
     http: reqwest::Client,
     base_url: Url,
+    /// `api-data.line.me` for production; the API base itself otherwise (a fake serves
+    /// both), unless set with [`LineClient::with_data_base_url`].
+    data_base_url: Url,
 }
 
 impl fmt::Debug for LineClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LineClient")
             .field("base_url", &self.base_url.as_str())
+            .field("data_base_url", &self.data_base_url.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -192,25 +200,40 @@ impl LineClient {
 
     /// A client over a caller-built `reqwest::Client` (which must set its own timeout).
     pub fn with_http_client(http: reqwest::Client, base_url: &str) -> Result<Self, LineError> {
-        let base_url = Url::parse(base_url)
-            .map_err(|e| LineError::Config(format!("base URL {base_url:?}: {e}")))?;
-        if base_url.cannot_be_a_base() || !matches!(base_url.scheme(), "http" | "https") {
-            return Err(LineError::Config(format!(
-                "base URL {:?} is not an http(s) URL",
-                base_url.as_str()
-            )));
-        }
-        Ok(Self { http, base_url })
+        let base_url = parse_base_url(base_url)?;
+        let data_base_url = if base_url.host_str()
+            == Url::parse(DEFAULT_BASE_URL)
+                .ok()
+                .as_ref()
+                .and_then(Url::host_str)
+        {
+            parse_base_url(DEFAULT_DATA_BASE_URL)?
+        } else {
+            base_url.clone()
+        };
+        Ok(Self {
+            http,
+            base_url,
+            data_base_url,
+        })
+    }
+
+    /// The same client with another data host (where rich menu images are uploaded).
+    pub fn with_data_base_url(mut self, data_base_url: &str) -> Result<Self, LineError> {
+        self.data_base_url = parse_base_url(data_base_url)?;
+        Ok(self)
     }
 
     pub fn base_url(&self) -> &Url {
         &self.base_url
     }
 
+    pub fn data_base_url(&self) -> &Url {
+        &self.data_base_url
+    }
+
     fn url(&self, path: &str) -> Result<Url, LineError> {
-        // Keep any path prefix of the base URL (a fake may be mounted under one).
-        let joined = format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path);
-        Url::parse(&joined).map_err(|e| LineError::Config(e.to_string()))
+        join(&self.base_url, path)
     }
 
     fn request(
@@ -361,6 +384,99 @@ impl LineClient {
         })
     }
 
+    /// `POST /v2/bot/richmenu`: creates a rich menu (without its image) and returns its id.
+    pub async fn create_rich_menu(
+        &self,
+        token: &ChannelToken,
+        menu: &RichMenu,
+    ) -> Result<String, LineError> {
+        let resp = send(
+            self.request(Method::POST, "/v2/bot/richmenu", token)?
+                .json(menu),
+        )
+        .await?;
+        let body: RichMenuIdBody = expect_json(resp).await?;
+        Ok(body.rich_menu_id)
+    }
+
+    /// `POST /v2/bot/richmenu/{richMenuId}/content` on the data host: attaches the menu's
+    /// image (`image/png` or `image/jpeg`, ≤ 1 MB, exactly the menu's size). LINE accepts one
+    /// image per menu: to change it, create a new menu.
+    pub async fn upload_rich_menu_image(
+        &self,
+        token: &ChannelToken,
+        rich_menu_id: &str,
+        content_type: &str,
+        image: Vec<u8>,
+    ) -> Result<(), LineError> {
+        let url = join(
+            &self.data_base_url,
+            &format!("/v2/bot/richmenu/{}/content", path_segment(rich_menu_id)?),
+        )?;
+        let resp = send(
+            self.http
+                .post(url)
+                .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()))
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(image),
+        )
+        .await?;
+        expect_success(resp).await
+    }
+
+    /// `POST /v2/bot/user/all/richmenu/{richMenuId}`: the menu every user sees unless a
+    /// per-user menu is linked to them.
+    pub async fn set_default_rich_menu(
+        &self,
+        token: &ChannelToken,
+        rich_menu_id: &str,
+    ) -> Result<(), LineError> {
+        let path = format!("/v2/bot/user/all/richmenu/{}", path_segment(rich_menu_id)?);
+        let resp = send(self.request(Method::POST, &path, token)?).await?;
+        expect_success(resp).await
+    }
+
+    /// `GET /v2/bot/user/all/richmenu`: the default rich menu's id, `None` if there is none.
+    pub async fn default_rich_menu(
+        &self,
+        token: &ChannelToken,
+    ) -> Result<Option<String>, LineError> {
+        match self
+            .get_json::<RichMenuIdBody>("/v2/bot/user/all/richmenu", token)
+            .await
+        {
+            Ok(body) => Ok(Some(body.rich_menu_id)),
+            Err(LineError::Other { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `DELETE /v2/bot/user/all/richmenu`: no default rich menu any more.
+    pub async fn cancel_default_rich_menu(&self, token: &ChannelToken) -> Result<(), LineError> {
+        let resp = send(self.request(Method::DELETE, "/v2/bot/user/all/richmenu", token)?).await?;
+        expect_success(resp).await
+    }
+
+    /// `GET /v2/bot/richmenu/list`: the channel's rich menus created through the API.
+    pub async fn rich_menus(
+        &self,
+        token: &ChannelToken,
+    ) -> Result<Vec<RichMenuSummary>, LineError> {
+        let body: RichMenuListBody = self.get_json("/v2/bot/richmenu/list", token).await?;
+        Ok(body.richmenus)
+    }
+
+    /// `DELETE /v2/bot/richmenu/{richMenuId}`.
+    pub async fn delete_rich_menu(
+        &self,
+        token: &ChannelToken,
+        rich_menu_id: &str,
+    ) -> Result<(), LineError> {
+        let path = format!("/v2/bot/richmenu/{}", path_segment(rich_menu_id)?);
+        let resp = send(self.request(Method::DELETE, &path, token)?).await?;
+        expect_success(resp).await
+    }
+
     async fn get_json<T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
@@ -373,6 +489,61 @@ impl LineClient {
         }
         decode(&bytes)
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RichMenuIdBody {
+    rich_menu_id: String,
+}
+
+#[derive(Deserialize)]
+struct RichMenuListBody {
+    richmenus: Vec<RichMenuSummary>,
+}
+
+fn parse_base_url(base_url: &str) -> Result<Url, LineError> {
+    let url = Url::parse(base_url)
+        .map_err(|e| LineError::Config(format!("base URL {base_url:?}: {e}")))?;
+    if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+        return Err(LineError::Config(format!(
+            "base URL {:?} is not an http(s) URL",
+            url.as_str()
+        )));
+    }
+    Ok(url)
+}
+
+fn join(base: &Url, path: &str) -> Result<Url, LineError> {
+    // Keep any path prefix of the base URL (a fake may be mounted under one).
+    let joined = format!("{}{}", base.as_str().trim_end_matches('/'), path);
+    Url::parse(&joined).map_err(|e| LineError::Config(e.to_string()))
+}
+
+/// A rich menu id as one path segment: LINE's ids are `richmenu-` and hex; anything else
+/// (a `/`, `?`) would address another endpoint.
+fn path_segment(id: &str) -> Result<&str, LineError> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        Ok(id)
+    } else {
+        Err(LineError::Config(format!("{id:?} is not a rich menu id")))
+    }
+}
+
+async fn expect_success(resp: Response) -> Result<(), LineError> {
+    let (status, headers, bytes) = read(resp).await?;
+    if !status.is_success() {
+        return Err(classify(status, &headers, &bytes));
+    }
+    Ok(())
+}
+
+async fn expect_json<T: for<'de> Deserialize<'de>>(resp: Response) -> Result<T, LineError> {
+    let (status, headers, bytes) = read(resp).await?;
+    if !status.is_success() {
+        return Err(classify(status, &headers, &bytes));
+    }
+    decode(&bytes)
 }
 
 async fn send(request: RequestBuilder) -> Result<Response, LineError> {
@@ -535,6 +706,19 @@ mod tests {
             c.url("/v2/bot/info").unwrap().as_str(),
             "http://127.0.0.1:9/line/v2/bot/info"
         );
+    }
+
+    #[test]
+    fn images_go_to_the_data_host_in_production_and_to_the_fake_otherwise() {
+        let c = LineClient::new(DEFAULT_BASE_URL).unwrap();
+        assert_eq!(c.data_base_url().as_str(), "https://api-data.line.me/");
+        let c = LineClient::new("http://127.0.0.1:9/line").unwrap();
+        assert_eq!(c.data_base_url().as_str(), "http://127.0.0.1:9/line");
+        let c = c.with_data_base_url("http://127.0.0.1:10").unwrap();
+        assert_eq!(c.data_base_url().as_str(), "http://127.0.0.1:10/");
+        assert!(path_segment("richmenu-0123abc").is_ok());
+        assert!(path_segment("../info").is_err());
+        assert!(path_segment("").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `kizuna municipality add|list|show|disable|enable`: bring a town on board.
+//! `kizuna municipality add|list|show|disable|enable|richmenu`: bring a town on board.
 //!
 //! Channel secrets and tokens are read from a file or stdin, never from the command line
 //! (shell history, `ps`), and are never printed back.
@@ -42,6 +42,15 @@ pub enum MunicipalityCommand {
     Enable {
         #[arg(value_parser = parse_municipality)]
         id: MunicipalityId,
+    },
+    /// Make Kizuna's rich menu (今日のメッセージ / 登録内容 / 変更・追加 / ヘルプ) the
+    /// channel's default, replacing Kizuna's earlier one; with --remove, take it down.
+    Richmenu {
+        #[arg(value_parser = parse_municipality)]
+        id: MunicipalityId,
+        /// Unset Kizuna's default menu and delete Kizuna's menus (others are left alone).
+        #[arg(long)]
+        remove: bool,
     },
 }
 
@@ -107,6 +116,12 @@ pub fn run(cmd: MunicipalityCommand) -> anyhow::Result<ExitCode> {
             MunicipalityCommand::Show { id } => show(&ops, &id, &mut out).await,
             MunicipalityCommand::Disable { id } => set_enabled(&ops, &id, false, &mut out).await,
             MunicipalityCommand::Enable { id } => set_enabled(&ops, &id, true, &mut out).await,
+            MunicipalityCommand::Richmenu { id, remove: false } => {
+                crate::commands::richmenu::install(&ops, &id, &mut out).await
+            }
+            MunicipalityCommand::Richmenu { id, remove: true } => {
+                crate::commands::richmenu::remove(&ops, &id, &mut out).await
+            }
         }
     })
 }

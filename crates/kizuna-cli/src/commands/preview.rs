@@ -225,6 +225,19 @@ fn write_text_day(out: &mut impl std::io::Write, day: &Day) -> std::io::Result<(
         day.stage.as_deref().unwrap_or("お誕生日"),
         keys.join(", ")
     )?;
+    // The town's notices of the day, named so that a clerk finds the one they wrote.
+    let notices: Vec<&str> = day
+        .plan
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            PlannedKind::Note { id } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !notices.is_empty() {
+        writeln!(out, "  【お知らせ】 {}", notices.join(", "))?;
+    }
     for (i, message) in day.plan.messages.iter().enumerate() {
         if i > 0 {
             writeln!(out, "  ──")?;

@@ -1,7 +1,8 @@
 //! `kizuna stats [--municipality ID] [--month YYYY-MM] [--format table|csv|html] [--out FILE]`.
 //!
 //! Registrations (current, by programme and stage band), paused and unfollowed households,
-//! and the month's deliveries from the run records. Every count from 1 to 4 is shown as "<5":
+//! the month's deliveries from the run records, and how many households each town notice
+//! (`kizuna notice`) reached that month. Every count from 1 to 4 is shown as "<5":
 //! in a small town a count of 2 "babies aged 6–11 months" can identify a family. The bands
 //! add up to the registrations total, so [`crate::suppression`] also withholds ("x") what
 //! would let a reader subtract a hidden band back out.
@@ -17,6 +18,7 @@ use kizuna_aws::compose;
 use kizuna_core::plan::age_in_months;
 use kizuna_core::programme::gestational_day;
 use kizuna_core::{today_in_japan, Household, MunicipalityId, Subject};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
@@ -159,6 +161,9 @@ pub struct MunicipalityStats {
     /// The month's deliveries, summed over every run record (all shards and attempts).
     pub deliveries: RunCounts,
     pub run_days: u64,
+    /// Households each town notice (note id) reached in the month (first sends only: a
+    /// re-run that finds the push already sent does not count it again).
+    pub notices: BTreeMap<String, u64>,
 }
 
 impl MunicipalityStats {
@@ -239,6 +244,9 @@ pub async fn collect(
                 d.failed += c.failed;
                 d.not_sent_quota += c.not_sent_quota;
                 d.missing_content += c.missing_content;
+                for (id, n) in &r.notices {
+                    *s.notices.entry(id.clone()).or_default() += n;
+                }
             }
             s.run_days += u64::from(ran);
         }
@@ -289,6 +297,17 @@ fn rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, u64)> {
 /// Index of the registrations total in [`rows`]; the bands follow it.
 const REGISTRATIONS_ROW: usize = 3;
 
+/// Each notice's households as printed. The notices are not parts of any printed total (a
+/// household may get several), so only their own small counts are hidden.
+fn shown_notices(s: &MunicipalityStats) -> Vec<(String, Shown)> {
+    let values: Vec<u64> = s.notices.values().copied().collect();
+    s.notices
+        .keys()
+        .cloned()
+        .zip(suppress(&values, &[]))
+        .collect()
+}
+
 /// [`rows`] as printed: small counts and their complements suppressed.
 fn shown_rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, Shown)> {
     let rows = rows(s);
@@ -320,6 +339,9 @@ fn table(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String 
             let _ = writeln!(out, "  {key:<16} {value:>8}");
         }
         let _ = writeln!(out, "  {:<16} {:>8}", "run_days", s.run_days);
+        for (id, value) in shown_notices(s) {
+            let _ = writeln!(out, "  notice:{id:<9} {value:>8}");
+        }
     }
     out
 }
@@ -329,6 +351,9 @@ fn csv(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
     for s in stats {
         for (key, _, value) in shown_rows(s) {
             let _ = writeln!(out, "{},{today},{month},{key},{value}", s.id);
+        }
+        for (id, value) in shown_notices(s) {
+            let _ = writeln!(out, "{},{today},{month},notice:{id},{value}", s.id);
         }
     }
     out
@@ -383,6 +408,19 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums;width:4em}}
                 let _ = writeln!(
                     out,
                     r##"<tr><th>{label}</th><td class="n">{}</td><td><svg width="250" height="14" role="img"><rect width="{width}" height="14" fill="#e8a0a0"/></svg></td></tr>"##,
+                    escape(&value.to_string())
+                );
+            }
+            let _ = writeln!(out, "</table>");
+        }
+        let notices = shown_notices(s);
+        if !notices.is_empty() {
+            let _ = writeln!(out, "<h3>お知らせを届けた世帯数</h3><table>");
+            for (id, value) in notices {
+                let _ = writeln!(
+                    out,
+                    r#"<tr><th>{}</th><td class="n">{}</td></tr>"#,
+                    escape(&id),
                     escape(&value.to_string())
                 );
             }
@@ -460,5 +498,25 @@ mod tests {
         let csv = csv(&[s], Month::parse("2027-01").unwrap(), d(2027, 1, 10));
         assert!(csv.contains(",pregnancy_mid,x\n"), "{csv}");
         assert!(csv.contains(",child_3_5m,<5\n"), "{csv}");
+    }
+
+    #[test]
+    fn notices_are_counted_per_id_with_small_counts_hidden() {
+        let mut s = MunicipalityStats {
+            id: "x".into(),
+            display_name: "x町".into(),
+            ..Default::default()
+        };
+        s.notices.insert("four-month-checkup".into(), 12);
+        s.notices.insert("parents-class".into(), 3);
+        let month = Month::parse("2027-01").unwrap();
+        let csv = csv(&[s.clone()], month, d(2027, 1, 10));
+        assert!(csv.contains(",notice:four-month-checkup,12\n"), "{csv}");
+        assert!(csv.contains(",notice:parents-class,<5\n"), "{csv}");
+        let table = table(&[s.clone()], month, d(2027, 1, 10));
+        assert!(table.contains("notice:parents-class       <5"), "{table}");
+        let page = html(&[s], month, d(2027, 1, 10));
+        assert!(page.contains("お知らせを届けた世帯数"), "{page}");
+        assert!(!page.contains(">3<"), "{page}");
     }
 }
