@@ -26,7 +26,11 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: [Language; 3] = [Language::Japanese, Language::EasyJapanese, Language::English];
+    pub const ALL: [Language; 3] = [
+        Language::Japanese,
+        Language::EasyJapanese,
+        Language::English,
+    ];
 
     /// The code used in stored items, postbacks, content directories and `--lang`.
     pub fn code(self) -> &'static str {
@@ -230,6 +234,25 @@ mod tests {
             MunicipalityId::parse("kizuna-town").unwrap(),
             LineUserId::parse("U4af4980629a0b1c2d3e4f5a6b7c8d9e0").unwrap(),
         )
+    }
+
+    #[test]
+    fn households_stored_before_languages_read_as_japanese_and_the_choice_round_trips() {
+        let stored = serde_json::to_value(household()).unwrap();
+        assert!(stored.get("language").is_none(), "Japanese is not written");
+        let read: Household = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.language, Language::Japanese);
+        for language in Language::ALL {
+            let mut h = household();
+            h.language = language;
+            let value = serde_json::to_value(&h).unwrap();
+            if language != Language::Japanese {
+                assert_eq!(value["language"], language.code());
+            }
+            assert_eq!(serde_json::from_value::<Household>(value).unwrap(), h);
+            assert_eq!(Language::from_code(language.code()), Some(language));
+        }
+        assert_eq!(Language::from_code("fr"), None);
     }
 
     #[test]

@@ -9,7 +9,12 @@ use kizuna_core::message::Action;
 use kizuna_core::{Consent, Household, PendingQuestion, Registration, RegistrationStatus, Subject};
 
 /// The first notice's buttons: agree, decline, and the other languages to read it in.
-const FIRST_NOTICE_LABELS: [&str; 4] = ["同意して登録する", "登録しない", "やさしい にほんご", "English"];
+const FIRST_NOTICE_LABELS: [&str; 4] = [
+    "同意して登録する",
+    "登録しない",
+    "やさしい にほんご",
+    "English",
+];
 
 fn today() -> chrono::NaiveDate {
     d(2027, 1, 10)
@@ -175,11 +180,7 @@ fn a_date_sent_before_consent_is_not_stored() {
                 reply.contains("同意いただいてから日付をお受けします"),
                 "{text}: {reply}"
             );
-            assert_eq!(
-                labels(&outcome),
-                FIRST_NOTICE_LABELS,
-                "{text}"
-            );
+            assert_eq!(labels(&outcome), FIRST_NOTICE_LABELS, "{text}");
             assert_nothing_personal_stored(&chat);
             assert!(
                 !serde_json::to_string(chat.household())
@@ -464,11 +465,7 @@ fn privacy_shows_the_notice_at_any_time() {
             reply_text(&outcome).contains("LINEのユーザー識別子"),
             "{word}"
         );
-        assert_eq!(
-            labels(&outcome),
-            FIRST_NOTICE_LABELS,
-            "{word}"
-        );
+        assert_eq!(labels(&outcome), FIRST_NOTICE_LABELS, "{word}");
         assert_nothing_personal_stored(&chat);
     }
 

@@ -319,7 +319,9 @@ impl Turn<'_> {
             return;
         }
         self.set_pending(Some(PendingQuestion::NewRegistrationDate));
-        let text = self.t().welcome(self.ctx.municipality_name, self.hour(), self.today());
+        let text = self
+            .t()
+            .welcome(self.ctx.municipality_name, self.hour(), self.today());
         let buttons = self.new_date_pickers(DateExpectation::Either);
         self.reply_with(text, buttons);
     }
@@ -530,7 +532,9 @@ impl Turn<'_> {
             return self.ask_first_date();
         }
         let refs: Vec<&Registration> = active.iter().collect();
-        let text = self.t().show(&refs, self.today(), self.hour(), self.paused());
+        let text = self
+            .t()
+            .show(&refs, self.today(), self.hour(), self.paused());
         self.reply_with(
             text,
             vec![
@@ -549,7 +553,9 @@ impl Turn<'_> {
             several => {
                 let buttons = several
                     .iter()
-                    .map(|r| postback_button(&self.t().registration_label(r), Postback::Change(r.id)))
+                    .map(|r| {
+                        postback_button(&self.t().registration_label(r), Postback::Change(r.id))
+                    })
                     .collect();
                 self.reply_with(self.t().choose_change(), buttons);
             }
@@ -1029,7 +1035,8 @@ impl Turn<'_> {
         household.pending = None;
         let paused = household.paused;
         self.reply_with(
-            self.t().registered(&registration, today, self.hour(), paused),
+            self.t()
+                .registered(&registration, today, self.hour(), paused),
             vec![
                 message_button(self.t().command_word(Command::Show)),
                 message_button(self.t().command_word(Command::Help)),
@@ -1187,7 +1194,13 @@ impl Turn<'_> {
         let postback = Postback::Picker(DateTarget::Born(reg.id));
         let (earliest, latest) = birth_date_window(today);
         let Subject::Pregnancy { due_date } = reg.subject else {
-            return date_picker(self.t().label_born_picker(), postback, earliest, latest, None);
+            return date_picker(
+                self.t().label_born_picker(),
+                postback,
+                earliest,
+                latest,
+                None,
+            );
         };
         let (around_min, _) = birth_window_around(due_date);
         let min = around_min.max(earliest).min(today);

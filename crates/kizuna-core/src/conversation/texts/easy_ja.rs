@@ -59,9 +59,9 @@ fn service(delivery_hour: u8) -> String {
 
 fn notice_body(municipality: &str, privacy_url: Option<&str>, retention_days: u64) -> String {
     let policy = match shown_privacy_url(privacy_url) {
-        Some(url) => format!(
-            "くわしい こと は {municipality} の ページ を 見て ください（日本語）。\n{url}"
-        ),
+        Some(url) => {
+            format!("くわしい こと は {municipality} の ページ を 見て ください（日本語）。\n{url}")
+        }
         None => format!("わからない こと は {municipality} に きいて ください。"),
     };
     format!(
@@ -392,7 +392,13 @@ impl Texts for EasyJapanese {
         )
     }
 
-    fn born(&self, reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool) -> String {
+    fn born(
+        &self,
+        reg: &Registration,
+        today: NaiveDate,
+        delivery_hour: u8,
+        paused: bool,
+    ) -> String {
         format!(
             "おめでとう ございます。子ども の とうろく に かえました。\n{}\n\n{}\n\nふたご や みつご なら、下 の ボタン で おしえて ください。{}",
             self.registration_line(reg, today),
@@ -418,7 +424,11 @@ impl Texts for EasyJapanese {
     ) -> String {
         let mut text = "いま の とうろく です。".to_owned();
         for (n, reg) in registrations.iter().enumerate() {
-            text.push_str(&format!("\n{}. {}", n + 1, self.registration_line(reg, today)));
+            text.push_str(&format!(
+                "\n{}. {}",
+                n + 1,
+                self.registration_line(reg, today)
+            ));
         }
         if paused {
             text.push_str("\n\nメッセージ：とまって います（「さいかい」で また とどきます）");
@@ -474,7 +484,10 @@ impl Texts for EasyJapanese {
     }
 
     fn resumed(&self, delivery_hour: u8) -> String {
-        format!("メッセージ を また おくります。{} とどきます。", hour(delivery_hour))
+        format!(
+            "メッセージ を また おくります。{} とどきます。",
+            hour(delivery_hour)
+        )
     }
 
     fn not_paused(&self, delivery_hour: u8) -> String {

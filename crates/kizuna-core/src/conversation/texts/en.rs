@@ -93,7 +93,9 @@ fn service(delivery_hour: u8) -> String {
 
 fn notice_body(municipality: &str, privacy_url: Option<&str>, retention_days: u64) -> String {
     let policy = match shown_privacy_url(privacy_url) {
-        Some(url) => format!("For details, see {municipality}'s privacy page (in Japanese):\n{url}"),
+        Some(url) => {
+            format!("For details, see {municipality}'s privacy page (in Japanese):\n{url}")
+        }
         None => format!("If you have any questions, please contact {municipality}."),
     };
     format!(
@@ -218,10 +220,16 @@ impl Texts for English {
                 weeks,
                 days,
                 before_messages: true,
-            } => format!("{weeks} weeks {days} days pregnant; messages start at week 4"),
-            Stage::Pregnant { weeks, days, .. } => {
-                format!("{weeks} weeks {days} days pregnant")
-            }
+            } => format!(
+                "{} {} pregnant; messages start at week 4",
+                plural(weeks.into(), "week", "weeks"),
+                plural(days.into(), "day", "days")
+            ),
+            Stage::Pregnant { weeks, days, .. } => format!(
+                "{} {} pregnant",
+                plural(weeks.into(), "week", "weeks"),
+                plural(days.into(), "day", "days")
+            ),
             Stage::NotBornYet => "not born yet".to_owned(),
             Stage::DaysOld(days) => format!("{} old", plural(days, "day", "days")),
             Stage::MonthsOld(months) => format!("{} old", plural(months, "month", "months")),
@@ -426,7 +434,13 @@ impl Texts for English {
         )
     }
 
-    fn born(&self, reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool) -> String {
+    fn born(
+        &self,
+        reg: &Registration,
+        today: NaiveDate,
+        delivery_hour: u8,
+        paused: bool,
+    ) -> String {
         format!(
             "Congratulations. Your registration now follows your baby.\n{}\n\n{}\n\nIf you had twins or triplets, please tell us with the buttons below.{}",
             self.registration_line(reg, today),
@@ -452,7 +466,11 @@ impl Texts for English {
     ) -> String {
         let mut text = "Your registration:".to_owned();
         for (n, reg) in registrations.iter().enumerate() {
-            text.push_str(&format!("\n{}. {}", n + 1, self.registration_line(reg, today)));
+            text.push_str(&format!(
+                "\n{}. {}",
+                n + 1,
+                self.registration_line(reg, today)
+            ));
         }
         if paused {
             text.push_str("\n\nMessages: paused (send \"Resume\" to start again)");

@@ -418,7 +418,13 @@ impl Texts for Japanese {
         )
     }
 
-    fn born(&self, reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool) -> String {
+    fn born(
+        &self,
+        reg: &Registration,
+        today: NaiveDate,
+        delivery_hour: u8,
+        paused: bool,
+    ) -> String {
         format!(
             "お子さんの登録に切り替えました。\n{}\n\n{}\n\nふたご・みつごの場合は、下のボタンで教えてください。{}",
             self.registration_line(reg, today),
@@ -444,7 +450,11 @@ impl Texts for Japanese {
     ) -> String {
         let mut text = "いまの登録内容です。".to_owned();
         for (n, reg) in registrations.iter().enumerate() {
-            text.push_str(&format!("\n{}. {}", n + 1, self.registration_line(reg, today)));
+            text.push_str(&format!(
+                "\n{}. {}",
+                n + 1,
+                self.registration_line(reg, today)
+            ));
         }
         if paused {
             text.push_str("\n\n配信：停止中（「再開」と送ると再開します）");

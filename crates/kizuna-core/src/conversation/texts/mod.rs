@@ -89,8 +89,7 @@ pub fn shown_privacy_url(privacy_url: Option<&str>) -> Option<&str> {
 
 /// The policy version the parent agreed to, if it is short enough to show.
 pub fn shown_version(consent: &Consent) -> Option<&str> {
-    Some(consent.policy_version.as_str())
-        .filter(|v| v.chars().count() <= MAX_SHOWN_VERSION_CHARS)
+    Some(consent.policy_version.as_str()).filter(|v| v.chars().count() <= MAX_SHOWN_VERSION_CHARS)
 }
 
 /// Where a registration stands today, before any language puts it into words.
@@ -260,8 +259,13 @@ pub trait Texts: Sync {
         paused: bool,
     ) -> String;
     fn already_registered(&self, reg: &Registration, today: NaiveDate) -> String;
-    fn changed(&self, reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool)
-        -> String;
+    fn changed(
+        &self,
+        reg: &Registration,
+        today: NaiveDate,
+        delivery_hour: u8,
+        paused: bool,
+    ) -> String;
     fn born(&self, reg: &Registration, today: NaiveDate, delivery_hour: u8, paused: bool)
         -> String;
     fn babies_set(&self, count: u8) -> String;
@@ -306,4 +310,326 @@ pub trait Texts: Sync {
     fn implausible(&self, refusal: &ImplausibleDate) -> String;
     fn birth_far_from_due(&self, due_date: NaiveDate) -> String;
     fn which_date(&self, future: NaiveDate, past: NaiveDate) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::household::RegistrationStatus;
+    use crate::message::{utf16_len, MAX_ACTION_LABEL_CHARS, MAX_TEXT_UTF16};
+    use crate::typed_date::Era;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn registration(subject: Subject, baby_count: u8) -> Registration {
+        Registration {
+            id: 1,
+            subject,
+            baby_count,
+            status: RegistrationStatus::Active,
+            registered_on: d(2026, 1, 1),
+        }
+    }
+
+    /// Every rendered text of `t`, named, over inputs that reach every branch.
+    fn render_all(t: &dyn Texts) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let today = d(2027, 1, 10);
+        let long_url = format!("https://example.jp/{}", "a".repeat(2000));
+        let consent = Consent {
+            policy_version: "2027-04".to_owned(),
+            agreed_on: d(2026, 12, 1),
+        };
+        let subjects = [
+            Subject::Pregnancy {
+                due_date: d(2027, 5, 1),
+            },
+            Subject::Pregnancy {
+                due_date: d(2027, 9, 20),
+            },
+            Subject::Pregnancy {
+                due_date: d(2028, 1, 1),
+            },
+            Subject::Pregnancy {
+                due_date: d(2026, 12, 1),
+            },
+            Subject::Child {
+                birth_date: d(2027, 1, 2),
+                due_date: None,
+            },
+            Subject::Child {
+                birth_date: d(2026, 6, 1),
+                due_date: None,
+            },
+            Subject::Child {
+                birth_date: d(2025, 11, 10),
+                due_date: None,
+            },
+            Subject::Child {
+                birth_date: d(2025, 1, 10),
+                due_date: None,
+            },
+            Subject::Child {
+                birth_date: d(2023, 1, 1),
+                due_date: None,
+            },
+            Subject::Child {
+                birth_date: d(2027, 2, 1),
+                due_date: None,
+            },
+        ];
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut add = |name: &str, text: String| texts.push((name.to_owned(), text));
+        let regs: Vec<Registration> = subjects
+            .iter()
+            .zip([1, 2, 3].into_iter().cycle())
+            .map(|(s, n)| registration(*s, n))
+            .collect();
+        let refs: Vec<&Registration> = regs.iter().collect();
+        for reg in &regs {
+            add("registration_line", t.registration_line(reg, today));
+            add("stage", t.stage(&reg.subject, today));
+            for paused in [false, true] {
+                add("registered", t.registered(reg, today, 20, paused));
+                add("changed", t.changed(reg, today, 0, paused));
+                add("born", t.born(reg, today, 12, paused));
+            }
+            add("already_registered", t.already_registered(reg, today));
+            add("ask_changed_date", t.ask_changed_date(reg));
+        }
+        for paused in [false, true] {
+            add("show", t.show(&refs, today, 20, paused));
+        }
+        let occasions = [
+            NoticeOccasion::Follow,
+            NoticeOccasion::Date,
+            NoticeOccasion::Request,
+            NoticeOccasion::Privacy,
+        ];
+        for url in [
+            Some(super::tests_support::URL),
+            None,
+            Some(long_url.as_str()),
+        ] {
+            for occasion in occasions {
+                add(
+                    "consent_notice",
+                    t.consent_notice("きずな町", 20, url, 180, occasion),
+                );
+                add(
+                    "new_policy_notice",
+                    t.new_policy_notice("きずな町", url, 180, occasion),
+                );
+            }
+            add(
+                "privacy_agreed",
+                t.privacy_agreed("きずな町", url, 180, &consent),
+            );
+        }
+        add("welcome", t.welcome("きずな町", 7, today));
+        add("welcome_after_consent", t.welcome_after_consent(today));
+        add("welcome_back", t.welcome_back("きずな町"));
+        add("ask_first_date", t.ask_first_date(today));
+        add("ask_added_date", t.ask_added_date(today));
+        for n in 1..=3 {
+            add("babies_set", t.babies_set(n));
+        }
+        add("limit_reached", t.limit_reached(5));
+        add("resumed", t.resumed(20));
+        add("not_paused", t.not_paused(20));
+        add("ended_all", t.ended_all("きずな町"));
+        add("help", t.help(20));
+        add("birth_far_from_due", t.birth_far_from_due(d(2027, 5, 1)));
+        add("which_date", t.which_date(d(2027, 5, 1), d(2026, 5, 1)));
+        for error in [
+            TypedDateError::NoDate,
+            TypedDateError::MissingDay,
+            TypedDateError::MonthOutOfRange { month: 13 },
+            TypedDateError::DayOutOfRange { month: 2, day: 30 },
+            TypedDateError::OutsideEra { era: Era::Heisei },
+            TypedDateError::OutsideEra { era: Era::Reiwa },
+        ] {
+            add("date_error", t.date_error(&error, today));
+        }
+        for refusal in [
+            ImplausibleDate::DueInPast { earliest: today },
+            ImplausibleDate::DueTooFar {
+                latest: d(2027, 11, 6),
+            },
+            ImplausibleDate::BirthInFuture,
+            ImplausibleDate::BirthTooOld {
+                earliest: d(2024, 1, 10),
+            },
+        ] {
+            add("implausible", t.implausible(&refusal));
+        }
+        for (name, text) in [
+            ("new_policy_agreed", t.new_policy_agreed()),
+            ("not_registered", t.not_registered()),
+            ("new_policy_declined", t.new_policy_declined()),
+            ("new_policy_later", t.new_policy_later()),
+            ("choose_change", t.choose_change()),
+            ("choose_born", t.choose_born()),
+            ("ask_birth_date", t.ask_birth_date()),
+            ("no_pregnancy", t.no_pregnancy()),
+            ("paused", t.paused()),
+            ("already_paused", t.already_paused()),
+            ("nothing_active", t.nothing_active()),
+            ("delete_question", t.delete_question()),
+            ("deleted", t.deleted()),
+            ("nothing_stored", t.nothing_stored()),
+            ("end_all_question", t.end_all_question()),
+            ("cancelled", t.cancelled()),
+            ("stay_paused", t.stay_paused()),
+            ("stale_button", t.stale_button()),
+            ("choose_language", t.choose_language()),
+            ("language_set", t.language_set()),
+        ] {
+            add(name, text.to_owned());
+        }
+
+        let mut labels: Vec<(String, String)> = [
+            t.label_due_picker(),
+            t.label_birth_picker(),
+            t.label_born_picker(),
+            t.label_change_picker(),
+            t.label_resume(),
+            t.label_cancel(),
+            t.label_delete(),
+            t.label_end_all(),
+            t.label_twins(),
+            t.label_triplets(),
+            t.label_agree_and_register(),
+            t.label_do_not_register(),
+            t.label_agree(),
+            t.label_disagree(),
+        ]
+        .into_iter()
+        .map(|l| ("label".to_owned(), l.to_owned()))
+        .collect();
+        for reg in &regs {
+            labels.push(("registration_label".to_owned(), t.registration_label(reg)));
+        }
+        let (a, b) = t.which_date_labels(d(2027, 12, 31), d(2026, 12, 31));
+        labels.push(("which_date_labels".to_owned(), a));
+        labels.push(("which_date_labels".to_owned(), b));
+        for (_, command) in t.command_words() {
+            labels.push((
+                "command_word".to_owned(),
+                t.command_word(*command).to_owned(),
+            ));
+        }
+        for language in Language::ALL {
+            labels.push(("own_name".to_owned(), language.own_name().to_owned()));
+        }
+        (texts, labels)
+    }
+
+    #[test]
+    fn every_text_of_every_language_is_complete_and_within_line_limits() {
+        for language in Language::ALL {
+            let t = texts(language);
+            assert_eq!(t.language(), language);
+            let (rendered, labels) = render_all(t);
+            for (name, text) in &rendered {
+                let at = format!("{} {name}: {text}", language.code());
+                assert!(!text.trim().is_empty(), "empty {at}");
+                assert!(utf16_len(text) <= MAX_TEXT_UTF16, "too long {at}");
+                assert!(
+                    !text.contains('{') && !text.contains('}'),
+                    "placeholder left {at}"
+                );
+                assert!(
+                    !text.contains('!') && !text.contains('！'),
+                    "no exclamation marks {at}"
+                );
+            }
+            for (name, label) in &labels {
+                let at = format!("{} {name}: {label}", language.code());
+                assert!(!label.trim().is_empty(), "empty {at}");
+                assert!(
+                    label.chars().count() <= MAX_ACTION_LABEL_CHARS,
+                    "label too long {at}"
+                );
+            }
+            // Every command has a word in every language, and the word shown parses back.
+            for (_, command) in ja::COMMAND_WORDS {
+                let word = t.command_word(*command);
+                assert_eq!(
+                    parse_command(word),
+                    Some(*command),
+                    "{} {word}",
+                    language.code()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dates_are_written_the_way_each_language_writes_them() {
+        let may_first = d(2027, 5, 1);
+        assert_eq!(texts(Language::Japanese).date(may_first), "2027年5月1日");
+        assert_eq!(
+            texts(Language::EasyJapanese).date(may_first),
+            "2027年5月1日"
+        );
+        assert_eq!(texts(Language::English).date(may_first), "1 May 2027");
+        assert_eq!(
+            texts(Language::English).date(d(2026, 12, 31)),
+            "31 December 2026"
+        );
+        let reg = registration(
+            Subject::Pregnancy {
+                due_date: may_first,
+            },
+            1,
+        );
+        let line = texts(Language::English).registration_line(&reg, d(2027, 1, 10));
+        assert_eq!(line, "Due date 1 May 2027 (24 weeks 1 day pregnant)");
+        let child = registration(
+            Subject::Child {
+                birth_date: d(2026, 3, 1),
+                due_date: None,
+            },
+            2,
+        );
+        let line = texts(Language::English).registration_line(&child, d(2027, 5, 1));
+        assert_eq!(
+            line,
+            "Child born 1 March 2026 (1 year 2 months old) (twins)"
+        );
+        let easy = texts(Language::EasyJapanese).registration_line(&reg, d(2027, 1, 10));
+        assert_eq!(easy, "よていび 2027年5月1日（にんしん 24週1日）");
+    }
+
+    #[test]
+    fn english_hours_read_as_a_clock() {
+        let t = texts(Language::English);
+        assert!(t.resumed(20).contains("8 pm"), "{}", t.resumed(20));
+        assert!(t.resumed(0).contains("12 am"));
+        assert!(t.resumed(12).contains("12 pm"));
+        assert!(t.resumed(7).contains("7 am"));
+    }
+
+    #[test]
+    fn easy_japanese_writes_spaces_between_phrases() {
+        // わかち書き: every sentence of the easy texts has spaces; the Japanese ones do not need to.
+        let t = texts(Language::EasyJapanese);
+        for text in [
+            t.paused(),
+            t.deleted(),
+            t.delete_question(),
+            t.language_set(),
+        ] {
+            for sentence in text.split('。').filter(|s| s.chars().count() > 8) {
+                assert!(sentence.contains(' '), "no spaces in {sentence}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    pub const URL: &str = "https://www.town.kizuna.example.jp/kojin-joho";
 }
