@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Adding a language: a variant here (with its code), one texts file in
 /// `conversation/texts/`, and optionally a content directory `content/lang/<code>/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub enum Language {
     #[default]
     #[serde(rename = "ja")]
