@@ -251,7 +251,7 @@ pub fn contradicting_numbers_in(
 
 /// Words before a number that make an English "week N" about another time than today.
 const OTHER_TIME_BEFORE_EN: &[&str] = &[
-    "from", "by", "until", "till", "after", "before", "around", "about", "since", "to", "at", "in",
+    "from", "by", "until", "till", "after", "before", "around", "about", "since", "to", "at",
     "between", "and", "or", "of", "than",
 ];
 
