@@ -333,8 +333,12 @@ mod tests {
         }
     }
 
-    /// Every rendered text of `t`, named, over inputs that reach every branch.
-    fn render_all(t: &dyn Texts) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    /// (what it is, the text).
+    type Named = Vec<(String, String)>;
+
+    /// Every rendered text of `t` and every button label, named, over inputs that reach every
+    /// branch.
+    fn render_all(t: &dyn Texts) -> (Named, Named) {
         let today = d(2027, 1, 10);
         let long_url = format!("https://example.jp/{}", "a".repeat(2000));
         let consent = Consent {
@@ -379,7 +383,7 @@ mod tests {
                 due_date: None,
             },
         ];
-        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut texts: Named = Vec::new();
         let mut add = |name: &str, text: String| texts.push((name.to_owned(), text));
         let regs: Vec<Registration> = subjects
             .iter()
@@ -489,7 +493,7 @@ mod tests {
             add(name, text.to_owned());
         }
 
-        let mut labels: Vec<(String, String)> = [
+        let mut labels: Named = [
             t.label_due_picker(),
             t.label_birth_picker(),
             t.label_born_picker(),
