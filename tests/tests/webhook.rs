@@ -619,3 +619,106 @@ async fn todays_message_on_request_is_the_push_of_the_day() {
     assert_eq!(paused[1..], pushed[..]);
     assert!(stack.line.contract_violations().is_empty());
 }
+
+/// A parent who reads English, through signed webhooks: English chosen from the first notice,
+/// the notice again in English, agreement, a due date, status, stop and resume all in English,
+/// and that day's push in English where the sample has English text (week 5), Japanese where it
+/// does not (week 6).
+#[tokio::test]
+async fn a_whole_journey_in_english() {
+    use kizuna_core::Language;
+    let stack = stack_on(today()).await;
+    let parent = Parent::new(&stack, "kizuna-town", user(60));
+
+    // follow → the Japanese notice, offering English and やさしい にほんご
+    let notice = parent.follow().await;
+    assert!(joined(&notice).contains("English / やさしい にほんご は「言語」と おくってください。"));
+
+    // English → saved (nothing else), confirmed in English, the notice again in English
+    let english = parent.tap(&notice, "English", None).await;
+    let text = joined(&english);
+    assert!(text.contains("we will write to you in English"), "{text}");
+    assert!(text.contains("[What we store]"), "{text}");
+    assert!(text.contains("180 days"), "{text}");
+    let household = stack.household(&parent.town, &parent.user).await.unwrap();
+    assert_eq!(household.language, Language::English);
+    assert!(household.consent.is_none() && household.registrations.is_empty());
+
+    // Agree and register → consent recorded → asked for a date in English
+    let welcome = parent.tap(&english, "Agree and register", None).await;
+    assert!(joined(&welcome).contains("Thank you for agreeing"));
+    assert!(stack
+        .household(&parent.town, &parent.user)
+        .await
+        .unwrap()
+        .consent
+        .is_some());
+
+    // Due 12 September 2027: today (10 January) is 5w0d, a day the English sample covers.
+    let registered = parent
+        .tap(&welcome, "Choose due date", Some(d(2027, 9, 12)))
+        .await;
+    let text = joined(&registered);
+    assert!(
+        text.contains("You are registered.\nDue date 12 September 2027 (5 weeks 0 days pregnant)"),
+        "{text}"
+    );
+
+    // status / stop / resume, typed in English
+    let status = parent.say("status").await;
+    assert!(
+        joined(&status).contains("Your registration:"),
+        "{}",
+        joined(&status)
+    );
+    let stopped = parent.say("stop").await;
+    assert!(joined(&stopped).contains("Messages are paused"));
+    assert!(
+        stack
+            .household(&parent.town, &parent.user)
+            .await
+            .unwrap()
+            .paused
+    );
+    let resumed = parent.say("Resume").await;
+    assert!(joined(&resumed).contains("Messages have started again"));
+    assert!(
+        !stack
+            .household(&parent.town, &parent.user)
+            .await
+            .unwrap()
+            .paused
+    );
+
+    // A second English reader at 6w0d, which has no English text: Japanese.
+    let other = Parent::new(&stack, "kizuna-town", user(61));
+    let notice = other.follow().await;
+    let english = other.tap(&notice, "English", None).await;
+    let welcome = other.tap(&english, "Agree and register", None).await;
+    other
+        .tap(&welcome, "Choose due date", Some(d(2027, 9, 5)))
+        .await;
+
+    // The day's pushes.
+    stack.run_day(today()).await.unwrap();
+    let pushes = stack.pushes_to(&parent.user);
+    assert_eq!(pushes.len(), 1);
+    assert!(
+        joined(&pushes[0]).starts_with("You are now in week 5."),
+        "{}",
+        joined(&pushes[0])
+    );
+    let pushes = stack.pushes_to(&other.user);
+    assert_eq!(pushes.len(), 1);
+    assert!(
+        joined(&pushes[0]).starts_with("妊娠6週に入りました。"),
+        "{}",
+        joined(&pushes[0])
+    );
+
+    assert!(
+        stack.line.contract_violations().is_empty(),
+        "{:#?}",
+        stack.line.contract_violations()
+    );
+}

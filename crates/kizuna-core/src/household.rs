@@ -8,6 +8,55 @@ use crate::ids::{LineUserId, MunicipalityId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// The language a household reads: the conversation's replies and, where the content pack has
+/// a text for the day, the daily message (otherwise the Japanese base text).
+///
+/// Adding a language: a variant here (with its code), one texts file in
+/// `conversation/texts/`, and optionally a content directory `content/lang/<code>/`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "ja")]
+    Japanese,
+    /// やさしい日本語: short sentences, basic words, spaces between phrases.
+    #[serde(rename = "ja-easy")]
+    EasyJapanese,
+    #[serde(rename = "en")]
+    English,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [
+        Language::Japanese,
+        Language::EasyJapanese,
+        Language::English,
+    ];
+
+    /// The code used in stored items, postbacks, content directories and `--lang`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Japanese => "ja",
+            Language::EasyJapanese => "ja-easy",
+            Language::English => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// How the language names itself on its button.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Language::Japanese => "日本語",
+            Language::EasyJapanese => "やさしい にほんご",
+            Language::English => "English",
+        }
+    }
+}
+
 /// Whom a registration follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -118,10 +167,18 @@ pub struct Household {
     /// asked have none and are asked at their next interaction, as after a policy change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+    /// The language of replies and messages. Items stored before languages existed read as
+    /// Japanese. Storing it needs no consent: it is a display choice about no one.
+    #[serde(default, skip_serializing_if = "is_japanese")]
+    pub language: Language,
     /// Optimistic-concurrency version: every stored write increments it and is conditional on
     /// the previous value, so two concurrent events for one parent cannot corrupt each other.
     #[serde(default)]
     pub version: u64,
+}
+
+fn is_japanese(language: &Language) -> bool {
+    *language == Language::Japanese
 }
 
 impl Household {
@@ -135,6 +192,7 @@ impl Household {
             unfollowed_on: None,
             pending: None,
             consent: None,
+            language: Language::Japanese,
             version: 0,
         }
     }
@@ -178,6 +236,25 @@ mod tests {
             MunicipalityId::parse("kizuna-town").unwrap(),
             LineUserId::parse("U4af4980629a0b1c2d3e4f5a6b7c8d9e0").unwrap(),
         )
+    }
+
+    #[test]
+    fn households_stored_before_languages_read_as_japanese_and_the_choice_round_trips() {
+        let stored = serde_json::to_value(household()).unwrap();
+        assert!(stored.get("language").is_none(), "Japanese is not written");
+        let read: Household = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.language, Language::Japanese);
+        for language in Language::ALL {
+            let mut h = household();
+            h.language = language;
+            let value = serde_json::to_value(&h).unwrap();
+            if language != Language::Japanese {
+                assert_eq!(value["language"], language.code());
+            }
+            assert_eq!(serde_json::from_value::<Household>(value).unwrap(), h);
+            assert_eq!(Language::from_code(language.code()), Some(language));
+        }
+        assert_eq!(Language::from_code("fr"), None);
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub mod typed_date;
 
 pub use calendar::{today_in_japan, JAPAN};
 pub use household::{
-    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+    Consent, EndReason, Household, Language, PendingQuestion, Registration, RegistrationStatus,
+    Subject,
 };
 pub use ids::{LineUserId, MunicipalityId, ParseIdError};
 pub use message::{Action, Message, QuickReply, QuickReplyItem};

@@ -117,6 +117,8 @@ pub fn plan_household(
     content: &MunicipalityContent<'_>,
 ) -> DailyPlan {
     let mut plan = DailyPlan::default();
+    // The household's language, day by day where its pack has a text (Japanese otherwise).
+    let content = &content.in_language(household.language);
     // Paused or unfollowed households get nothing; ended registrations (loss, stopped) are
     // skipped below, so an ended pregnancy never yields a message, birthday or prompt.
     if !household.following || household.paused {

@@ -8,6 +8,14 @@ use kizuna_core::conversation::{HouseholdChange, Inbound};
 use kizuna_core::message::Action;
 use kizuna_core::{Consent, Household, PendingQuestion, Registration, RegistrationStatus, Subject};
 
+/// The first notice's buttons: agree, decline, and the other languages to read it in.
+const FIRST_NOTICE_LABELS: [&str; 4] = [
+    "同意して登録する",
+    "登録しない",
+    "やさしい にほんご",
+    "English",
+];
+
 fn today() -> chrono::NaiveDate {
     d(2027, 1, 10)
 }
@@ -79,7 +87,7 @@ fn follow_shows_the_notice_with_what_why_how_long_and_who() {
     ] {
         assert!(text.contains(expected), "{expected} missing in {text}");
     }
-    assert_eq!(labels(&notice), ["同意して登録する", "登録しない"]);
+    assert_eq!(labels(&notice), FIRST_NOTICE_LABELS);
     assert_eq!(
         data_of(&button(&notice, "同意して登録する")),
         "kizuna:v1:consent:agree"
@@ -128,12 +136,12 @@ fn declining_stores_nothing_and_says_how_to_register_later() {
 
     // The agree button scrolled up in the chat no longer records anything: it asks again.
     let again = tap(&mut chat, &notice, "同意して登録する", None);
-    assert_eq!(labels(&again), ["同意して登録する", "登録しない"]);
+    assert_eq!(labels(&again), FIRST_NOTICE_LABELS);
     assert_nothing_personal_stored(&chat);
 
     // 登録 later brings the notice up again, and agreeing then works.
     let asked = chat.text("登録");
-    assert_eq!(labels(&asked), ["同意して登録する", "登録しない"]);
+    assert_eq!(labels(&asked), FIRST_NOTICE_LABELS);
     chat.agree(&asked);
     assert_eq!(chat.household().consent, Some(chat.consent_today()));
 }
@@ -172,11 +180,7 @@ fn a_date_sent_before_consent_is_not_stored() {
                 reply.contains("同意いただいてから日付をお受けします"),
                 "{text}: {reply}"
             );
-            assert_eq!(
-                labels(&outcome),
-                ["同意して登録する", "登録しない"],
-                "{text}"
-            );
+            assert_eq!(labels(&outcome), FIRST_NOTICE_LABELS, "{text}");
             assert_nothing_personal_stored(&chat);
             assert!(
                 !serde_json::to_string(chat.household())
@@ -268,7 +272,7 @@ fn a_notice_replaced_while_it_was_open_records_nothing() {
     chat.policy_version = "2".to_owned(); // the town publishes a new notice meanwhile
     let again = chat.agree(&notice);
     assert_eq!(chat.household().consent, None, "version 1 was shown, not 2");
-    assert_eq!(labels(&again), ["同意して登録する", "登録しない"]);
+    assert_eq!(labels(&again), FIRST_NOTICE_LABELS);
     assert_eq!(
         chat.household().pending,
         Some(PendingQuestion::Consent {
@@ -461,11 +465,7 @@ fn privacy_shows_the_notice_at_any_time() {
             reply_text(&outcome).contains("LINEのユーザー識別子"),
             "{word}"
         );
-        assert_eq!(
-            labels(&outcome),
-            ["同意して登録する", "登録しない"],
-            "{word}"
-        );
+        assert_eq!(labels(&outcome), FIRST_NOTICE_LABELS, "{word}");
         assert_nothing_personal_stored(&chat);
     }
 

@@ -12,7 +12,8 @@ use kizuna_core::conversation::{
     respond, Context, HouseholdChange, Inbound, Outcome, MAX_ACTIVE_REGISTRATIONS,
 };
 use kizuna_core::{
-    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+    Consent, EndReason, Household, Language, PendingQuestion, Registration, RegistrationStatus,
+    Subject,
 };
 use proptest::prelude::*;
 
@@ -95,30 +96,34 @@ fn household() -> impl Strategy<Value = Option<Household>> {
             pending(),
             consent(),
             0u64..1000,
+            proptest::sample::select(&Language::ALL[..]),
         )
-            .prop_map(|(regs, paused, following, pending, consent, version)| {
-                let mut h = Household::new(municipality(), user());
-                h.registrations = regs
-                    .into_iter()
-                    .enumerate()
-                    .map(
-                        |(i, (subject, baby_count, status, registered_on))| Registration {
-                            id: i as u32 + 1,
-                            subject,
-                            baby_count,
-                            status,
-                            registered_on,
-                        },
-                    )
-                    .collect();
-                h.paused = paused;
-                h.following = following;
-                h.unfollowed_on = (!following).then(|| d(2026, 1, 1));
-                h.pending = pending;
-                h.consent = consent;
-                h.version = version;
-                h
-            }),
+            .prop_map(
+                |(regs, paused, following, pending, consent, version, language)| {
+                    let mut h = Household::new(municipality(), user());
+                    h.registrations = regs
+                        .into_iter()
+                        .enumerate()
+                        .map(
+                            |(i, (subject, baby_count, status, registered_on))| Registration {
+                                id: i as u32 + 1,
+                                subject,
+                                baby_count,
+                                status,
+                                registered_on,
+                            },
+                        )
+                        .collect();
+                    h.paused = paused;
+                    h.following = following;
+                    h.unfollowed_on = (!following).then(|| d(2026, 1, 1));
+                    h.pending = pending;
+                    h.consent = consent;
+                    h.version = version;
+                    h.language = language;
+                    h
+                },
+            ),
     )
 }
 
@@ -144,6 +149,21 @@ const WORDS: &[&str] = &[
     "登録",
     "今日のメッセージ",
     "きょうの メッセージ",
+    "言語",
+    "language",
+    "Help",
+    "status",
+    "stop",
+    "Resume",
+    "Delete",
+    "Yes, delete",
+    "End all",
+    "Cancel",
+    "Privacy",
+    "とうろく ないよう",
+    "さくじょ する",
+    "ぜんぶ おわる",
+    "Today",
     "2027/5/1",
     "令和9年5月1日",
     "R9.5.1",
@@ -192,6 +212,9 @@ fn postback_data() -> impl Strategy<Value = String> {
         Just("kizuna:v1:cancel".to_owned()),
         Just("kizuna:v1:consent:agree".to_owned()),
         Just("kizuna:v1:consent:decline".to_owned()),
+        Just("kizuna:v1:lang:ja".to_owned()),
+        Just("kizuna:v1:lang:ja-easy".to_owned()),
+        Just("kizuna:v1:lang:en".to_owned()),
         "kizuna:\\PC{0,20}",
         "\\PC{0,20}",
     ]

@@ -74,6 +74,9 @@ fn check(dir: &std::path::Path, strict: bool) -> anyhow::Result<ExitCode> {
             municipalities.join(", ")
         }
     );
+    for line in coverage_lines(&library) {
+        println!("  {line}");
+    }
     println!("  content version {}", library.version());
     if warnings > 0 {
         eprintln!(
@@ -86,4 +89,24 @@ fn check(dir: &std::path::Path, strict: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per language pack: how much of the base it covers; the rest is sent in Japanese.
+pub fn coverage_lines(library: &ContentLibrary) -> Vec<String> {
+    library
+        .languages()
+        .filter_map(|language| {
+            let c = library.coverage(language)?;
+            Some(format!(
+                "{}: {} of {} maternity days, {} of {} child days, closing {}, {} of 3 birthdays; the rest falls back to Japanese",
+                language.code(),
+                c.maternity_days,
+                c.maternity_total,
+                c.child_days,
+                c.child_total,
+                if c.closing { "yes" } else { "no" },
+                c.birthdays
+            ))
+        })
+        .collect()
 }

@@ -10,7 +10,7 @@ use kizuna_core::programme::{
     programme_day, DUE_DATE_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY,
 };
 use kizuna_core::{
-    today_in_japan, Household, LineUserId, Message, MunicipalityId, Registration,
+    today_in_japan, Household, Language, LineUserId, Message, MunicipalityId, Registration,
     RegistrationStatus, Subject,
 };
 use serde_json::json;
@@ -43,6 +43,10 @@ pub struct PreviewArgs {
     /// Number of days to show (default: to the end of the programme).
     #[arg(long)]
     days: Option<u32>,
+    /// The household's language: ja (default), ja-easy or en. Days without a text in that
+    /// language show the Japanese text they fall back to, marked `← ja`.
+    #[arg(long, value_parser = parse_language, default_value = "ja")]
+    lang: Language,
     /// Content directory.
     #[arg(long, default_value = "content")]
     content: PathBuf,
@@ -54,11 +58,33 @@ pub struct PreviewArgs {
     html: Option<PathBuf>,
 }
 
+fn parse_language(code: &str) -> Result<Language, String> {
+    Language::from_code(code).ok_or_else(|| {
+        let codes: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
+        format!("unknown language {code:?} (known: {})", codes.join(", "))
+    })
+}
+
 /// One previewed day.
 struct Day {
     date: NaiveDate,
     stage: Option<String>,
     plan: DailyPlan,
+    /// Content keys sent in Japanese although the household reads another language.
+    fallback: Vec<String>,
+}
+
+/// Whether `key` is a text a language pack could hold (town notes stay in Japanese).
+fn translatable(key: &str) -> bool {
+    key == "closing"
+        || [
+            "maternity/",
+            "child/",
+            "birthday/",
+            "municipality/birthday/",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p))
 }
 
 pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
@@ -123,14 +149,36 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.babies.unwrap_or(1)
     };
-    let household = preview_household(municipality.clone(), subject, baby_count, from);
+    let mut household = preview_household(municipality.clone(), subject, baby_count, from);
+    household.language = args.lang;
+    if args.lang != Language::Japanese && library.coverage(args.lang).is_none() {
+        eprintln!(
+            "note: no lang/{}/ pack in {}: every day falls back to Japanese",
+            args.lang.code(),
+            args.content.display()
+        );
+    }
+    let in_language = content.in_language(args.lang);
     let days: Vec<Day> = from
         .iter_days()
         .take_while(|d| *d <= until)
-        .map(|date| Day {
-            date,
-            stage: stage_label(&household.registrations[0], date),
-            plan: plan_household(&household, date, &content),
+        .map(|date| {
+            let plan = plan_household(&household, date, &content);
+            let fallback = if args.lang == Language::Japanese {
+                Vec::new()
+            } else {
+                plan.items
+                    .iter()
+                    .map(|i| i.content_key())
+                    .filter(|k| translatable(k) && !in_language.is_translated(k))
+                    .collect()
+            };
+            Day {
+                date,
+                stage: stage_label(&household.registrations[0], date),
+                plan,
+                fallback,
+            }
         })
         .collect();
     for day in &days {
@@ -156,9 +204,11 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
             let line = json!({
                 "date": day.date.to_string(),
                 "stage": day.stage,
+                "language": args.lang.code(),
                 "items": day.plan.items.iter().map(|i| json!({
                     "registration": i.registration,
                     "content_key": i.content_key(),
+                    "fallback_to_japanese": day.fallback.contains(&i.content_key()),
                     "item": i.kind,
                 })).collect::<Vec<_>>(),
                 "messages": day.plan.messages,
@@ -216,7 +266,19 @@ fn weekday_ja(date: NaiveDate) -> &'static str {
 }
 
 fn write_text_day(out: &mut impl std::io::Write, day: &Day) -> std::io::Result<()> {
-    let keys: Vec<String> = day.plan.items.iter().map(|i| i.content_key()).collect();
+    let keys: Vec<String> = day
+        .plan
+        .items
+        .iter()
+        .map(|i| {
+            let key = i.content_key();
+            if day.fallback.contains(&key) {
+                format!("{key} ← ja")
+            } else {
+                key
+            }
+        })
+        .collect();
     writeln!(
         out,
         "━━ {}（{}） {}  [{}]",

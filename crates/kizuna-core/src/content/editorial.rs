@@ -5,6 +5,7 @@
 //! `docs/content-authoring.md` ("Editorial checks").
 
 use super::template::TextKind;
+use crate::household::Language;
 
 /// Sentences shorter than this (in characters, after trimming) are too generic to count as
 /// repeated: 「おめでとうございます」 on two days is fine, a whole sentence is not.
@@ -221,14 +222,131 @@ fn without_placeholders(text: &str) -> Vec<(usize, char)> {
     out
 }
 
+/// [`contradicting_numbers`] for a text written in `language`: やさしい日本語 also writes
+/// にんしん N週 and うまれて N日; English writes "week N", "N weeks pregnant", "N days old" and
+/// "N months old".
+pub fn contradicting_numbers_in(
+    text: &str,
+    kind: TextKind,
+    day: u16,
+    language: Language,
+) -> Vec<(usize, String)> {
+    match language {
+        Language::Japanese => contradicting_numbers(text, kind, day),
+        Language::EasyJapanese => {
+            let mut out = contradicting_numbers_after(text, kind, day, "妊娠", "生後");
+            out.extend(contradicting_numbers_after(
+                text,
+                kind,
+                day,
+                "にんしん",
+                "うまれて",
+            ));
+            out.sort_by_key(|x| x.0);
+            out
+        }
+        Language::English => contradicting_numbers_en(text, kind, day),
+    }
+}
+
+/// Words before a number that make an English "week N" about another time than today.
+const OTHER_TIME_BEFORE_EN: &[&str] = &[
+    "from", "by", "until", "till", "after", "before", "around", "about", "since", "to", "at",
+    "between", "and", "or", "of", "than",
+];
+
+/// English: "week N" (unless another time is marked before it: "from week 20", "by week
+/// 12"), "N weeks pregnant", "N days old", "N months old".
+fn contradicting_numbers_en(text: &str, kind: TextKind, day: u16) -> Vec<(usize, String)> {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<(usize, &str)> = word_offsets(&lower);
+    let number = |w: &str| w.parse::<u32>().ok();
+    let mut out = Vec::new();
+    for (i, &(offset, word)) in words.iter().enumerate() {
+        let next = words.get(i + 1).map(|w| w.1);
+        let after = words.get(i + 2).map(|w| w.1);
+        let before = i.checked_sub(1).map(|j| words[j].1);
+        match kind {
+            TextKind::Maternity => {
+                let week = u32::from(day / 7);
+                let stated = if word == "week"
+                    && !before.is_some_and(|b| OTHER_TIME_BEFORE_EN.contains(&b))
+                {
+                    next.and_then(number)
+                } else if next.is_some_and(|n| n == "weeks" || n == "week")
+                    && after == Some("pregnant")
+                {
+                    number(word)
+                } else {
+                    None
+                };
+                if let Some(n) = stated.filter(|&n| n != week) {
+                    out.push((
+                        offset,
+                        format!("\"week {n}\" on a day of week {week}: write week {{week}}, or mark another time (from/by/until week {n})"),
+                    ));
+                }
+            }
+            TextKind::Child => {
+                let Some(n) = number(word) else { continue };
+                if after != Some("old") {
+                    continue;
+                }
+                let month = (f64::from(day) / 30.4).floor() as u32;
+                match next {
+                    Some("day" | "days") if n != u32::from(day) => out.push((
+                        offset,
+                        format!("\"{n} days old\" on child day {day}: write {{age_days}} days old"),
+                    )),
+                    Some("month" | "months") if !(month.saturating_sub(1) <= n && n <= month + 1) => out.push((
+                        offset,
+                        format!("\"{n} months old\" on child day {day} (about {month} months): write the age of this day"),
+                    )),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The words of an ASCII-lower-cased text (letters and digits), with their byte offsets.
+fn word_offsets(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if c.is_ascii_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            out.push((s, &text[s..i]));
+        }
+    }
+    out
+}
+
 /// A number in the text that contradicts the day it is sent on, with its offset and a message.
 /// `day` is the gestational day (maternity) or the child day (child); other kinds have no day.
 pub fn contradicting_numbers(text: &str, kind: TextKind, day: u16) -> Vec<(usize, String)> {
+    contradicting_numbers_after(text, kind, day, "妊娠", "生後")
+}
+
+/// The Japanese check, with the words that come before a week (`妊娠`) and a child's age (`生後`).
+fn contradicting_numbers_after(
+    text: &str,
+    kind: TextKind,
+    day: u16,
+    pregnancy: &str,
+    after_birth: &str,
+) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     match kind {
         TextKind::Maternity => {
             let week = day / 7;
-            for (offset, n, rest) in numbers_after(text, "妊娠") {
+            for (offset, n, rest) in numbers_after(text, pregnancy) {
                 if rest.starts_with('週')
                     && n != u32::from(week)
                     && !other_time(&rest['週'.len_utf8()..])
@@ -244,7 +362,7 @@ pub fn contradicting_numbers(text: &str, kind: TextKind, day: u16) -> Vec<(usize
         }
         TextKind::Child => {
             let month = (f64::from(day) / 30.4).floor() as u32;
-            for (offset, n, rest) in numbers_after(text, "生後") {
+            for (offset, n, rest) in numbers_after(text, after_birth) {
                 let month_unit = ["か月", "ヶ月", "カ月", "ヵ月", "ケ月", "箇月"]
                     .iter()
                     .find(|u| rest.starts_with(*u));
@@ -319,6 +437,57 @@ pub fn outdated_terms(text: &str) -> Vec<(usize, &'static str, &'static str, &'s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_and_easy_japanese_numbers_are_checked_against_the_day() {
+        use Language::*;
+        let m = TextKind::Maternity;
+        // Day 30 is week 4.
+        assert!(contradicting_numbers_in("You are in week 4 now.", m, 30, English).is_empty());
+        assert_eq!(
+            contradicting_numbers_in("You are in week 6 now.", m, 30, English).len(),
+            1
+        );
+        assert_eq!(
+            contradicting_numbers_in("At 9 weeks pregnant, rest.", m, 30, English).len(),
+            1
+        );
+        assert!(
+            contradicting_numbers_in("From week 12, the nausea eases.", m, 30, English).is_empty()
+        );
+        assert!(
+            contradicting_numbers_in("Book the check-up by week 11.", m, 30, English).is_empty()
+        );
+        let c = TextKind::Child;
+        assert!(contradicting_numbers_in("Your baby is 3 days old.", c, 3, English).is_empty());
+        assert_eq!(
+            contradicting_numbers_in("Your baby is 5 days old.", c, 3, English).len(),
+            1
+        );
+        assert_eq!(
+            contradicting_numbers_in("She is 4 months old.", c, 3, English).len(),
+            1
+        );
+        assert!(contradicting_numbers_in("at 3 days, or 2 months", c, 3, English).is_empty());
+        assert!(contradicting_numbers_in("にんしん 4週 です。", m, 30, EasyJapanese).is_empty());
+        assert_eq!(
+            contradicting_numbers_in("にんしん 6週 です。", m, 30, EasyJapanese).len(),
+            1
+        );
+        assert_eq!(
+            contradicting_numbers_in("うまれて 9日 です。", c, 3, EasyJapanese).len(),
+            1
+        );
+        assert_eq!(
+            contradicting_numbers_in("妊娠6週です。", m, 30, EasyJapanese).len(),
+            1
+        );
+        assert_eq!(
+            contradicting_numbers_in("妊娠6週です。", m, 30, Japanese).len(),
+            1
+        );
+        assert!(contradicting_numbers_in("にんしん 6週 です。", m, 30, Japanese).is_empty());
+    }
 
     fn words(text: &str) -> Vec<String> {
         repeated_words(text).into_iter().map(|(_, w)| w).collect()

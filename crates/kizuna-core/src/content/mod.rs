@@ -6,6 +6,8 @@
 //! base/pack.toml                       id, version, sample marker, child schedule after day 100
 //! base/*.toml                          [[maternity]] stage = "12w3d", [[child]] day = 37,
 //!                                      [closing], [[birthday]] age = 1
+//! lang/<code>/*.toml                   the same entries as base/ in another language (en,
+//!                                      ja-easy), any subset of days; the rest falls back to base
 //! municipalities/<id>/municipality.toml display_name = "きずな町", kodomo_center, [contact]
 //! municipalities/<id>/*.toml           [[birthday]] (overrides the base), [[note]]
 //! ```
@@ -24,6 +26,7 @@ pub mod editorial;
 mod parse;
 pub mod template;
 
+use crate::household::Language;
 use crate::ids::MunicipalityId;
 use crate::programme::{MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
 use chrono::NaiveDate;
@@ -195,6 +198,31 @@ pub struct ContentLibrary {
     pub(crate) child: Vec<Option<Template>>,
     pub(crate) birthdays: [Option<Template>; 3],
     pub(crate) municipalities: BTreeMap<MunicipalityId, Overlay>,
+    /// `lang/<code>/`: texts in other languages, by day like the base tables; `None` where
+    /// the language has no text (the base's is sent).
+    pub(crate) translations: BTreeMap<Language, Translation>,
+}
+
+/// One language's texts (a subset of the base's days).
+#[derive(Debug, Clone)]
+pub(crate) struct Translation {
+    /// Indexed by gestational day − 28.
+    pub maternity: Vec<Option<Template>>,
+    pub closing: Option<Template>,
+    /// Indexed by child day.
+    pub child: Vec<Option<Template>>,
+    pub birthdays: [Option<Template>; 3],
+}
+
+/// How much of the base one language pack covers (`kizuna content check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub maternity_days: usize,
+    pub maternity_total: usize,
+    pub child_days: usize,
+    pub child_total: usize,
+    pub closing: bool,
+    pub birthdays: usize,
 }
 
 impl ContentLibrary {
@@ -297,13 +325,37 @@ impl ContentLibrary {
     }
 
     /// Base + overlay for one municipality. A municipality without an overlay gets the base
-    /// texts, no notes, and no "（〇〇より）" label.
+    /// texts, no notes, and no "（〇〇より）" label. The texts are the base's (Japanese);
+    /// [`MunicipalityContent::in_language`] picks another language with per-day fallback.
     pub fn for_municipality(&self, id: &MunicipalityId) -> MunicipalityContent<'_> {
         let overlay = self.municipalities.get(id);
         MunicipalityContent {
             library: self,
             overlay,
+            translation: None,
         }
+    }
+
+    /// The languages that have a pack under `lang/`, in [`Language`] order.
+    pub fn languages(&self) -> impl Iterator<Item = Language> + '_ {
+        self.translations.keys().copied()
+    }
+
+    /// How much of the base `language` covers (`None`: no pack for it; Japanese is the base).
+    pub fn coverage(&self, language: Language) -> Option<Coverage> {
+        let t = self.translations.get(&language)?;
+        let child_total = self.scheduled_child_days().count();
+        Some(Coverage {
+            maternity_days: t.maternity.iter().flatten().count(),
+            maternity_total: self.maternity.len(),
+            child_days: self
+                .scheduled_child_days()
+                .filter(|&d| t.child[usize::from(d)].is_some())
+                .count(),
+            child_total,
+            closing: t.closing.is_some(),
+            birthdays: t.birthdays.iter().flatten().count(),
+        })
     }
 
     /// Scheduled child days (0..=100 and the pack's schedule), ascending.
@@ -325,11 +377,45 @@ pub enum TextSource {
 pub struct MunicipalityContent<'a> {
     library: &'a ContentLibrary,
     overlay: Option<&'a Overlay>,
+    /// The household's language pack, if it is not Japanese and the library has one.
+    translation: Option<&'a Translation>,
 }
 
 impl<'a> MunicipalityContent<'a> {
     pub fn library(&self) -> &'a ContentLibrary {
         self.library
+    }
+
+    /// The same content read in `language`: each day's text in that language where its pack
+    /// has one, the base (Japanese) text otherwise. Town notes stay as the town wrote them.
+    pub fn in_language(self, language: Language) -> MunicipalityContent<'a> {
+        MunicipalityContent {
+            translation: self.library.translations.get(&language),
+            ..self
+        }
+    }
+
+    /// Whether the text for `key` (as [`crate::plan::PlannedItem::content_key`] names it:
+    /// `maternity/12w3d`, `closing`, `child/37`, `birthday/1`) comes from the language pack
+    /// rather than falling back to the base.
+    pub fn is_translated(&self, key: &str) -> bool {
+        let Some(t) = self.translation else {
+            return false;
+        };
+        let day = |s: &str| s.parse::<u16>().ok();
+        match key.split_once('/') {
+            Some(("maternity", stage)) => parse_stage_key(stage)
+                .and_then(|d| t.maternity.get(usize::from(d - MATERNITY_FIRST_DAY)))
+                .is_some_and(Option::is_some),
+            Some(("child", n)) => day(n)
+                .and_then(|d| t.child.get(usize::from(d)))
+                .is_some_and(Option::is_some),
+            Some(("birthday", n)) => day(n)
+                .and_then(|a| t.birthdays.get(usize::from(a).checked_sub(1)?))
+                .is_some_and(Option::is_some),
+            None if key == "closing" => t.closing.is_some(),
+            _ => false,
+        }
     }
 
     /// The name for the "（〇〇町より）" label, if the municipality has an overlay.
@@ -359,11 +445,15 @@ impl<'a> MunicipalityContent<'a> {
 
     pub fn maternity(&self, gestational_day: u16) -> Option<&'a Template> {
         let i = usize::from(gestational_day.checked_sub(MATERNITY_FIRST_DAY)?);
-        self.library.maternity.get(i)?.as_ref()
+        self.translation
+            .and_then(|t| t.maternity.get(i)?.as_ref())
+            .or_else(|| self.library.maternity.get(i)?.as_ref())
     }
 
     pub fn closing(&self) -> Option<&'a Template> {
-        self.library.closing.as_ref()
+        self.translation
+            .and_then(|t| t.closing.as_ref())
+            .or(self.library.closing.as_ref())
     }
 
     /// Whether child day `day` has a message at all (0..=100, or in the pack's schedule).
@@ -380,12 +470,20 @@ impl<'a> MunicipalityContent<'a> {
     }
 
     pub fn child(&self, day: u16) -> Option<&'a Template> {
-        self.library.child.get(usize::from(day))?.as_ref()
+        let i = usize::from(day);
+        self.translation
+            .and_then(|t| t.child.get(i)?.as_ref())
+            .or_else(|| self.library.child.get(i)?.as_ref())
     }
 
-    /// The birthday text for `age` (1..=3): the municipality's own if it has one, else the base.
+    /// The birthday text for `age` (1..=3): the language pack's if the household reads another
+    /// language and the pack has one (the town's own birthday text is Japanese), else the
+    /// municipality's own if it has one, else the base.
     pub fn birthday(&self, age: u8) -> Option<(&'a Template, TextSource)> {
         let i = usize::from(age.checked_sub(1)?);
+        if let Some(t) = self.translation.and_then(|t| t.birthdays.get(i)?.as_ref()) {
+            return Some((t, TextSource::Base));
+        }
         if let Some(t) = self.overlay.and_then(|o| o.birthdays.get(i)?.as_ref()) {
             return Some((&t.template, TextSource::Municipality));
         }

@@ -5,9 +5,10 @@ use super::template::{LongestTown, Placeholder, Template, TextKind, Town, Values
 use super::template::{FALLBACK_CENTER, FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME};
 use super::{
     CheckReport, ContentLibrary, Diagnostic, Note, NoteTarget, Origin, Overlay, ScheduleRule,
-    SourceFile, Text, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
+    SourceFile, Text, Translation, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
 };
 use crate::content::{parse_stage_key, stage_key};
+use crate::household::Language;
 use crate::ids::MunicipalityId;
 use crate::message::MAX_TEXT_UTF16;
 use crate::programme::{CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
@@ -106,6 +107,8 @@ struct RawNote {
 enum Place {
     Base,
     Municipality(String),
+    /// `lang/<code>/`: texts in another language, any subset of the base's days.
+    Lang(Language),
 }
 
 /// One parsed file plus what we need to point at its lines.
@@ -278,6 +281,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
     let mut overlays: BTreeMap<String, Vec<Parsed<'_>>> = BTreeMap::new();
     let mut unread_base = Unread::default();
     let mut unread_overlays: BTreeMap<String, Unread> = BTreeMap::new();
+    let mut langs: BTreeMap<Language, Vec<Parsed<'_>>> = BTreeMap::new();
     for file in &files {
         let Some(place) = classify(&file.path, &mut b) else {
             continue;
@@ -294,6 +298,8 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                         unread_overlays.entry(id.clone()).or_default().add(unread);
                         overlays.entry(id.clone()).or_default();
                     }
+                    // Nothing of a language pack is required, so nothing follows from it.
+                    Place::Lang(_) => {}
                 }
                 continue;
             }
@@ -307,6 +313,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         match place {
             Place::Base => base.push(parsed),
             Place::Municipality(id) => overlays.entry(id).or_default().push(parsed),
+            Place::Lang(language) => langs.entry(language).or_default().push(parsed),
         }
     }
 
@@ -776,6 +783,49 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         }
     }
 
+    // 6b. Language packs: the same entries as the base, any subset of its days; a day without
+    // a text in the household's language falls back to the base (Japanese) text.
+    let mut translations: BTreeMap<Language, Translation> = BTreeMap::new();
+    for (&language, files) in &langs {
+        let mut t = LangTexts::default();
+        let mut lang_written: Vec<Written<'_, '_>> = Vec::new();
+        for file in files {
+            lang_file(&mut b, file, &scheduled, &mut t, &mut lang_written);
+        }
+        let signature = longest_town.municipality + 5;
+        for text in t
+            .maternity
+            .iter()
+            .chain(t.child.iter())
+            .chain(std::iter::once(&t.closing))
+            .flatten()
+        {
+            check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16);
+        }
+        for text in t.birthdays.iter().flatten() {
+            check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16 + signature);
+        }
+        if b.checks_editorial() {
+            let [municipality, center, contact] = longest_values(&towns);
+            let longest = Town {
+                municipality: &municipality,
+                center: &center,
+                contact: &contact,
+            };
+            editorial_checks_in(&mut b, &lang_written, longest, language);
+        }
+        let bare = |t: Option<Text>| t.map(|t| t.template);
+        translations.insert(
+            language,
+            Translation {
+                maternity: t.maternity.into_iter().map(bare).collect(),
+                closing: bare(t.closing),
+                child: t.child.into_iter().map(bare).collect(),
+                birthdays: t.birthdays.map(bare),
+            },
+        );
+    }
+
     // 7. Lengths of the base texts, with the longest town values anywhere.
     let signature = longest_town.municipality + 5;
     for text in maternity
@@ -827,6 +877,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         schedule,
         next_child_day,
         municipalities,
+        translations,
     };
     Outcome {
         library: Some(library),
@@ -856,6 +907,29 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
         ["base", _] => Some(Place::Base),
+        ["lang", code, _] => match Language::from_code(code) {
+            Some(Language::Japanese) => {
+                b.error(
+                    path,
+                    1,
+                    "Japanese texts belong in base/ (lang/ holds other languages)",
+                );
+                None
+            }
+            Some(language) => Some(Place::Lang(language)),
+            None => {
+                let known: Vec<&str> = Language::ALL[1..].iter().map(|l| l.code()).collect();
+                b.error(
+                    path,
+                    1,
+                    format!(
+                        "\"{code}\" is not a language Kizuna knows (lang/ has {})",
+                        known.join(", ")
+                    ),
+                );
+                None
+            }
+        },
         ["municipalities", id, _] => {
             if let Err(e) = MunicipalityId::parse(id) {
                 b.error(
@@ -872,9 +946,135 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
             b.error(
                 path,
                 1,
-                "not part of a content pack: put it in base/ or municipalities/<municipality-id>/",
+                "not part of a content pack: put it in base/, lang/<language>/ or municipalities/<municipality-id>/",
             );
             None
+        }
+    }
+}
+
+/// One language's texts while they are read.
+struct LangTexts {
+    maternity: Vec<Option<Text>>,
+    child: Vec<Option<Text>>,
+    closing: Option<Text>,
+    birthdays: [Option<Text>; 3],
+    seen_stage: HashMap<u16, Origin>,
+    seen_day: HashMap<u16, Origin>,
+    seen_birthday: HashMap<usize, Origin>,
+    seen_closing: HashMap<(), Origin>,
+}
+
+impl Default for LangTexts {
+    fn default() -> Self {
+        LangTexts {
+            maternity: vec![None; MATERNITY_DAYS],
+            child: vec![None; CHILD_DAYS],
+            closing: None,
+            birthdays: [None, None, None],
+            seen_stage: HashMap::new(),
+            seen_day: HashMap::new(),
+            seen_birthday: HashMap::new(),
+            seen_closing: HashMap::new(),
+        }
+    }
+}
+
+/// A file of `lang/<code>/`: maternity, child, closing and birthday entries checked like the
+/// base's (stage keys, scheduled days, duplicates, placeholders); anything else is refused.
+fn lang_file<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    scheduled: &[bool; CHILD_DAYS],
+    t: &mut LangTexts,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let raw = &file.raw;
+    let not_here = [
+        (raw.id.is_some(), "id"),
+        (raw.version.is_some(), "version"),
+        (raw.sample.is_some(), "sample"),
+        (!raw.child_schedule.is_empty(), "child_schedule"),
+        (raw.display_name.is_some(), "display_name"),
+        (raw.kodomo_center.is_some(), "kodomo_center"),
+        (raw.contact.is_some(), "[contact]"),
+        (!raw.note.is_empty(), "[[note]]"),
+    ];
+    for (present, key) in not_here {
+        if present {
+            b.error(
+                file.path,
+                1,
+                format!("{key} does not belong in a language pack; it has [[maternity]], [[child]], [closing] and [[birthday]]"),
+            );
+        }
+    }
+    for m in &raw.maternity {
+        let origin = file.origin(m.stage.span());
+        let Some(day) = parse_stage_key(m.stage.get_ref()) else {
+            b.error(
+                file.path,
+                origin.line,
+                format!(
+                    "bad stage \"{}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\"",
+                    m.stage.get_ref()
+                ),
+            );
+            continue;
+        };
+        let what = format!("maternity stage {}", stage_key(day));
+        if b.unique(&mut t.seen_stage, day, origin, &what) {
+            let text = b.template(file, &m.text, TextKind::Maternity);
+            if text.is_some() && b.checks_editorial() {
+                written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
+            }
+            t.maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
+        }
+    }
+    if let Some(c) = &raw.closing {
+        let origin = file.origin(c.span());
+        if b.unique(&mut t.seen_closing, (), origin, "[closing]") {
+            let text = &c.get_ref().text;
+            t.closing = b.template(file, text, TextKind::Closing);
+            if t.closing.is_some() && b.checks_editorial() {
+                let what = "the closing message".to_owned();
+                written.push(Written::new(file, text, TextKind::Closing, 0, what));
+            }
+        }
+    }
+    for c in &raw.child {
+        let origin = file.origin(c.day.span());
+        let day = *c.day.get_ref();
+        if day > CHILD_LAST_POSSIBLE_DAY || !scheduled[usize::from(day)] {
+            b.error(
+                file.path,
+                origin.line,
+                format!(
+                    "child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"
+                ),
+            );
+            continue;
+        }
+        let what = format!("child day {day}");
+        if b.unique(&mut t.seen_day, day, origin, &what) {
+            let text = b.template(file, &c.text, TextKind::Child);
+            if text.is_some() && b.checks_editorial() {
+                written.push(Written::new(file, &c.text, TextKind::Child, day, what));
+            }
+            t.child[usize::from(day)] = text;
+        }
+    }
+    for bd in &raw.birthday {
+        if let Some(i) = birthday_index(b, file, bd) {
+            let origin = file.origin(bd.age.span());
+            let what = format!("birthday age {}", i + 1);
+            if b.unique(&mut t.seen_birthday, i, origin, &what) {
+                t.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
+                if t.birthdays[i].is_some() && b.checks_editorial() {
+                    let age = i as u16 + 1;
+                    written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
+                }
+            }
         }
     }
 }
@@ -1433,6 +1633,17 @@ impl<'b, 'f> Written<'b, 'f> {
 /// contradict the day and outdated terms (errors), readable length (warning) — see
 /// `docs/content-authoring.md`.
 fn editorial_checks(b: &mut Builder, texts: &[Written<'_, '_>], town: Town<'_>) {
+    editorial_checks_in(b, texts, town, Language::Japanese)
+}
+
+/// [`editorial_checks`] for texts written in `language` (the number-vs-day check reads each
+/// language's way of writing a week or an age).
+fn editorial_checks_in(
+    b: &mut Builder,
+    texts: &[Written<'_, '_>],
+    town: Town<'_>,
+    language: Language,
+) {
     let mut first_seen: HashMap<String, usize> = HashMap::new();
     for (i, w) in texts.iter().enumerate() {
         let text = w.text.get_ref();
@@ -1454,7 +1665,8 @@ fn editorial_checks(b: &mut Builder, texts: &[Written<'_, '_>], town: Town<'_>) 
             let message = format!("「{word}」 is used more than once in this text");
             b.warning(path, w.line_at(offset), message);
         }
-        for (offset, message) in editorial::contradicting_numbers(text, w.kind, w.day) {
+        for (offset, message) in editorial::contradicting_numbers_in(text, w.kind, w.day, language)
+        {
             b.error(path, w.line_at(offset), message);
         }
         for (offset, term, replacement, since) in editorial::outdated_terms(text) {

@@ -1,8 +1,10 @@
 //! The words a parent types (or a quick-reply button types for them).
 //!
-//! Matching is exact after trimming, removing spaces and folding full-width ASCII to
-//! half-width, so `　ヘルプ　` and `ﾍﾙﾌﾟ` work but a sentence that merely contains a command
-//! word does not: in a shared account such a sentence is probably meant for someone else.
+//! Matching is exact after trimming, removing spaces, folding full-width ASCII to half-width
+//! and lower-casing ASCII, so `　ヘルプ　`, `ﾍﾙﾌﾟ` and `my registration` work but a sentence that
+//! merely contains a command word does not: in a shared account such a sentence is probably
+//! meant for someone else. Every language's words are recognised whatever the parent's
+//! stored language (see `texts::parse_command`).
 
 use super::texts;
 
@@ -36,6 +38,8 @@ pub enum Command {
     Today,
     /// 登録: start registering (the privacy notice first, until the parent has agreed).
     Register,
+    /// 言語 / language: choose the language of replies and messages.
+    Language,
 }
 
 impl Command {
@@ -51,24 +55,14 @@ impl Command {
                 | Command::Cancel
                 | Command::Help
                 | Command::Privacy
+                | Command::Language
         )
     }
 }
 
 impl Command {
     pub fn parse(text: &str) -> Option<Command> {
-        let folded: String = text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| match c {
-                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-                _ => c,
-            })
-            .collect();
-        texts::COMMAND_WORDS
-            .iter()
-            .find(|(words, _)| words.contains(&folded.as_str()))
-            .map(|&(_, command)| command)
+        texts::parse_command(text)
     }
 }
 
@@ -103,5 +97,15 @@ mod tests {
         assert_eq!(Command::parse("個人情報について教えて"), None);
         assert_eq!(Command::parse("停止してほしい"), None);
         assert_eq!(Command::parse(""), None);
+        assert_eq!(Command::parse("Help"), Some(Command::Help));
+        assert_eq!(Command::parse("my registration"), Some(Command::Show));
+        assert_eq!(Command::parse("ＳＴＯＰ"), Some(Command::Pause));
+        assert_eq!(Command::parse("Baby born"), Some(Command::Born));
+        assert_eq!(Command::parse("language"), Some(Command::Language));
+        assert_eq!(Command::parse("言語"), Some(Command::Language));
+        assert_eq!(Command::parse("げんご"), Some(Command::Language));
+        assert_eq!(Command::parse("さいかい"), Some(Command::Resume));
+        assert_eq!(Command::parse("please help"), None);
+        assert_eq!(Command::parse("stop it"), None);
     }
 }

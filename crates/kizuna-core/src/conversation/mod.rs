@@ -16,7 +16,8 @@
 //! something (削除する, 終了する) only act while their question is pending, so an old button
 //! scrolled up in the chat cannot delete anything by surprise.
 //!
-//! Consent: nothing but the follow state and the pending question is stored about a parent
+//! Consent: nothing but the follow state, the pending question and the language choice (a
+//! display setting about no one, chosen from the notice's own buttons) is stored about a parent
 //! until they agree to the town's privacy notice (同意して登録する); a date sent before that is
 //! answered with the notice and dropped. When the town publishes a new notice version (or for
 //! households stored before consent was asked), the parent's next command or button brings
@@ -33,7 +34,8 @@ pub use postback::{DateTarget, Postback};
 
 use crate::content::{ContentLibrary, ScheduleRule};
 use crate::household::{
-    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
+    Consent, EndReason, Household, Language, PendingQuestion, Registration, RegistrationStatus,
+    Subject,
 };
 use crate::ids::{LineUserId, MunicipalityId};
 use crate::message::{utf16_len, MAX_MESSAGES_PER_REQUEST, MAX_TEXT_UTF16};
@@ -45,7 +47,7 @@ use crate::typed_date::{
 };
 use chrono::{Days, NaiveDate};
 use postback::Parsed;
-use texts::NoticeOccasion;
+use texts::{NoticeOccasion, Texts};
 
 /// 今日のメッセージ on a day without one shows the latest planned in this many days before.
 pub const TODAY_LOOKBACK_DAYS: u64 = 30;
@@ -236,6 +238,18 @@ impl Turn<'_> {
         self.ctx.today
     }
 
+    /// The household's language (Japanese for a parent with nothing stored).
+    fn language(&self) -> Language {
+        self.household
+            .as_ref()
+            .map_or(Language::default(), |h| h.language)
+    }
+
+    /// The texts to reply with.
+    fn t(&self) -> &'static dyn Texts {
+        texts::texts(self.language())
+    }
+
     fn hour(&self) -> u8 {
         self.ctx.delivery_hour
     }
@@ -318,10 +332,10 @@ impl Turn<'_> {
             household.paused = true;
             household.pending = Some(PendingQuestion::ResumeAfterRefollow);
             self.reply_with(
-                texts::welcome_back(self.ctx.municipality_name),
+                self.t().welcome_back(self.ctx.municipality_name),
                 vec![
-                    postback_button(texts::LABEL_RESUME, Postback::Resume),
-                    postback_button(texts::LABEL_CANCEL, Postback::Cancel),
+                    postback_button(self.t().label_resume(), Postback::Resume),
+                    postback_button(self.t().label_cancel(), Postback::Cancel),
                 ],
             );
             return;
@@ -333,7 +347,9 @@ impl Turn<'_> {
             return;
         }
         self.set_pending(Some(PendingQuestion::NewRegistrationDate));
-        let text = texts::welcome(self.ctx.municipality_name, self.hour(), self.today());
+        let text = self
+            .t()
+            .welcome(self.ctx.municipality_name, self.hour(), self.today());
         let buttons = self.new_date_pickers(DateExpectation::Either);
         self.reply_with(text, buttons);
     }
@@ -416,7 +432,8 @@ impl Turn<'_> {
             | Postback::EndAllConfirm
             | Postback::Cancel
             | Postback::ConsentAgree
-            | Postback::ConsentDecline => None,
+            | Postback::ConsentDecline
+            | Postback::Language(_) => None,
         };
         if let Some(occasion) = needs_consent {
             if self.consent_first(occasion) {
@@ -461,6 +478,7 @@ impl Turn<'_> {
             Postback::Cancel => self.cancel(),
             Postback::ConsentAgree => self.agree(),
             Postback::ConsentDecline => self.decline(),
+            Postback::Language(language) => self.set_language(language),
         }
     }
 
@@ -478,6 +496,10 @@ impl Turn<'_> {
         }
         if command == Command::Cancel {
             return self.cancel();
+        }
+        if command == Command::Language {
+            // Keeps the pending question: a notice or a date question goes on after the choice.
+            return self.ask_language();
         }
         if !command.works_without_consent() && self.consent_first(NoticeOccasion::Request) {
             return;
@@ -498,6 +520,29 @@ impl Turn<'_> {
             Command::Privacy => self.privacy(),
             Command::Register => self.start_registration(),
             Command::Today => self.today_message(),
+            Command::Language => self.ask_language(),
+        }
+    }
+
+    /// 言語 / language: one button per language, each in its own name.
+    fn ask_language(&mut self) {
+        let buttons = Language::ALL
+            .into_iter()
+            .map(|l| postback_button(l.own_name(), Postback::Language(l)))
+            .collect();
+        self.reply_with(self.t().choose_language(), buttons);
+    }
+
+    /// A language button: saved and confirmed in the new language. It stores nothing about the
+    /// parent but the choice (like the follow state), so it needs no consent; a notice that
+    /// was waiting for an answer is shown again in the new language, with its buttons.
+    fn set_language(&mut self, language: Language) {
+        self.household_mut().language = language;
+        self.reply(self.t().language_set());
+        match self.consent_needed() {
+            Some(ConsentNeeded::First) => self.ask_consent(NoticeOccasion::Request),
+            Some(ConsentNeeded::NewPolicy) => self.ask_consent(NoticeOccasion::Privacy),
+            None => {}
         }
     }
 
@@ -516,13 +561,15 @@ impl Turn<'_> {
             return self.ask_first_date();
         }
         let refs: Vec<&Registration> = active.iter().collect();
-        let text = texts::show(&refs, self.today(), self.hour(), self.paused());
+        let text = self
+            .t()
+            .show(&refs, self.today(), self.hour(), self.paused());
         self.reply_with(
             text,
             vec![
-                message_button(texts::command_word(Command::Change)),
-                message_button(texts::command_word(Command::Add)),
-                message_button(texts::command_word(Command::Help)),
+                message_button(self.t().command_word(Command::Change)),
+                message_button(self.t().command_word(Command::Add)),
+                message_button(self.t().command_word(Command::Help)),
             ],
         );
     }
@@ -535,9 +582,11 @@ impl Turn<'_> {
             several => {
                 let buttons = several
                     .iter()
-                    .map(|r| postback_button(&texts::registration_label(r), Postback::Change(r.id)))
+                    .map(|r| {
+                        postback_button(&self.t().registration_label(r), Postback::Change(r.id))
+                    })
                     .collect();
-                self.reply_with(texts::CHOOSE_CHANGE, buttons);
+                self.reply_with(self.t().choose_change(), buttons);
             }
         }
     }
@@ -555,15 +604,15 @@ impl Turn<'_> {
                 }
                 self.set_pending(Some(PendingQuestion::NewBirthDate));
                 let buttons = self.new_date_pickers(DateExpectation::Birth);
-                self.reply_with(texts::NO_PREGNANCY, buttons);
+                self.reply_with(self.t().no_pregnancy(), buttons);
             }
             [only] => self.ask_birth_date(only),
             several => {
                 let buttons = several
                     .iter()
-                    .map(|r| postback_button(&texts::registration_label(r), Postback::Born(r.id)))
+                    .map(|r| postback_button(&self.t().registration_label(r), Postback::Born(r.id)))
                     .collect();
-                self.reply_with(texts::CHOOSE_BORN, buttons);
+                self.reply_with(self.t().choose_born(), buttons);
             }
         }
     }
@@ -574,25 +623,25 @@ impl Turn<'_> {
         }
         self.set_pending(Some(PendingQuestion::NewRegistrationDate));
         let buttons = self.new_date_pickers(DateExpectation::Either);
-        self.reply_with(texts::ask_added_date(self.today()), buttons);
+        self.reply_with(self.t().ask_added_date(self.today()), buttons);
     }
 
     fn pause(&mut self) {
         if self.active().is_empty() {
-            return self.reply(texts::NOTHING_ACTIVE);
+            return self.reply(self.t().nothing_active());
         }
         if self.paused() {
             return self.reply_with(
-                texts::ALREADY_PAUSED,
-                vec![message_button(texts::command_word(Command::Resume))],
+                self.t().already_paused(),
+                vec![message_button(self.t().command_word(Command::Resume))],
             );
         }
         self.household_mut().paused = true;
         self.reply_with(
-            texts::PAUSED,
+            self.t().paused(),
             vec![
-                message_button(texts::command_word(Command::Resume)),
-                message_button(texts::command_word(Command::EndAll)),
+                message_button(self.t().command_word(Command::Resume)),
+                message_button(self.t().command_word(Command::EndAll)),
             ],
         );
     }
@@ -600,51 +649,53 @@ impl Turn<'_> {
     fn resume(&mut self) {
         self.set_pending(None);
         if self.active().is_empty() {
-            return self.reply(texts::NOTHING_ACTIVE);
+            return self.reply(self.t().nothing_active());
         }
         if !self.paused() {
-            return self.reply(texts::not_paused(self.hour()));
+            return self.reply(self.t().not_paused(self.hour()));
         }
         let household = self.household_mut();
         household.paused = false;
         household.following = true;
-        let text = texts::resumed(self.hour());
+        let text = self.t().resumed(self.hour());
         self.reply(text);
     }
 
     fn ask_delete(&mut self) {
         if self.household.is_none() {
-            return self.reply(texts::NOTHING_STORED);
+            return self.reply(self.t().nothing_stored());
         }
         self.set_pending(Some(PendingQuestion::DeleteConfirmation));
         self.reply_with(
-            texts::DELETE_QUESTION,
+            self.t().delete_question(),
             vec![
-                postback_button(texts::LABEL_DELETE, Postback::DeleteConfirm),
-                postback_button(texts::LABEL_CANCEL, Postback::Cancel),
+                postback_button(self.t().label_delete(), Postback::DeleteConfirm),
+                postback_button(self.t().label_cancel(), Postback::Cancel),
             ],
         );
     }
 
     fn delete_all(&mut self) {
+        // Said in the parent's language, read before the household (and the choice) goes.
+        let t = self.t();
         self.household = None;
         self.delete = true;
-        self.reply(texts::DELETED);
+        self.reply(t.deleted());
     }
 
     fn ask_end_all(&mut self) {
         if self.active().is_empty() {
             self.set_pending(None);
-            return self.reply(texts::NOTHING_ACTIVE);
+            return self.reply(self.t().nothing_active());
         }
         self.set_pending(Some(PendingQuestion::LossConfirmation {
             registration: None,
         }));
         self.reply_with(
-            texts::END_ALL_QUESTION,
+            self.t().end_all_question(),
             vec![
-                postback_button(texts::LABEL_END_ALL, Postback::EndAllConfirm),
-                postback_button(texts::LABEL_CANCEL, Postback::Cancel),
+                postback_button(self.t().label_end_all(), Postback::EndAllConfirm),
+                postback_button(self.t().label_cancel(), Postback::Cancel),
             ],
         );
     }
@@ -662,7 +713,7 @@ impl Turn<'_> {
                 on: today,
             };
         }
-        self.reply(texts::ended_all(self.ctx.municipality_name));
+        self.reply(self.t().ended_all(self.ctx.municipality_name));
     }
 
     fn cancel(&mut self) {
@@ -673,18 +724,18 @@ impl Turn<'_> {
             // Neither yes nor no to a new notice: asked again at the next interaction.
             Some(PendingQuestion::NewPolicyConsent { .. }) => {
                 self.set_pending(None);
-                return self.reply(texts::NEW_POLICY_LATER);
+                return self.reply(self.t().new_policy_later());
             }
             _ => {}
         }
         self.set_pending(None);
         if pending == Some(PendingQuestion::ResumeAfterRefollow) && self.paused() {
             self.reply_with(
-                texts::STAY_PAUSED,
-                vec![message_button(texts::command_word(Command::Resume))],
+                self.t().stay_paused(),
+                vec![message_button(self.t().command_word(Command::Resume))],
             );
         } else {
-            self.reply(texts::CANCELLED);
+            self.reply(self.t().cancelled());
         }
     }
 
@@ -701,10 +752,10 @@ impl Turn<'_> {
             Command::Privacy,
         ]
         .into_iter()
-        .map(|c| message_button(texts::command_word(c)))
+        .map(|c| message_button(self.t().command_word(c)))
         .collect();
         buttons.truncate(crate::message::MAX_QUICK_REPLY_ITEMS);
-        self.reply_with(texts::help(self.hour(), self.schedule()), buttons);
+        self.reply_with(self.t().help(self.hour(), self.schedule()), buttons);
     }
 
     /// 今日のメッセージ: what today's plan holds for the household — the very plan the daily
@@ -719,7 +770,7 @@ impl Turn<'_> {
             return self.ask_first_date();
         };
         let Some(library) = self.ctx.content else {
-            return self.reply(texts::TODAY_UNAVAILABLE);
+            return self.reply(self.t().today_unavailable());
         };
         // Planned as if delivering: a paused household's plan is empty, and a parent who
         // writes to us is following.
@@ -737,14 +788,14 @@ impl Turn<'_> {
                     .then_some((day, plan.messages))
             });
         let Some((day, messages)) = found else {
-            return self.reply(texts::no_recent_message(TODAY_LOOKBACK_DAYS));
+            return self.reply(self.t().no_recent_message(TODAY_LOOKBACK_DAYS));
         };
         let mut preface = Vec::new();
         if day != today {
-            preface.push(texts::message_of_day(day));
+            preface.push(self.t().message_of_day(day));
         }
         if household.paused {
-            preface.push(texts::TODAY_WHILE_PAUSED.to_owned());
+            preface.push(self.t().today_while_paused().to_owned());
         }
         self.replies
             .extend(with_preface(&preface.join("\n"), messages));
@@ -787,35 +838,49 @@ impl Turn<'_> {
             Some(ConsentNeeded::First) => {
                 self.set_pending(Some(PendingQuestion::Consent { policy_version }));
                 self.reply_with(
-                    texts::consent_notice(
+                    self.t().consent_notice(
                         ctx.municipality_name,
                         ctx.delivery_hour,
                         ctx.privacy_url,
                         RETENTION_DAYS_AFTER_UNFOLLOW,
                         occasion,
                     ),
-                    vec![
-                        postback_button(texts::LABEL_AGREE_AND_REGISTER, Postback::ConsentAgree),
-                        postback_button(texts::LABEL_DO_NOT_REGISTER, Postback::ConsentDecline),
-                    ],
+                    self.first_notice_buttons(),
                 );
             }
             Some(ConsentNeeded::NewPolicy) => {
                 self.set_pending(Some(PendingQuestion::NewPolicyConsent { policy_version }));
                 self.reply_with(
-                    texts::new_policy_notice(
+                    self.t().new_policy_notice(
                         ctx.municipality_name,
                         ctx.privacy_url,
                         RETENTION_DAYS_AFTER_UNFOLLOW,
                         occasion,
                     ),
                     vec![
-                        postback_button(texts::LABEL_AGREE, Postback::ConsentAgree),
-                        postback_button(texts::LABEL_DISAGREE, Postback::ConsentDecline),
+                        postback_button(self.t().label_agree(), Postback::ConsentAgree),
+                        postback_button(self.t().label_disagree(), Postback::ConsentDecline),
                     ],
                 );
             }
         }
+    }
+
+    /// 同意して登録する / 登録しない, then the other languages: a parent can choose the language
+    /// before reading the notice (2 + 2 buttons, well within LINE's 13).
+    fn first_notice_buttons(&self) -> Vec<QuickReplyItem> {
+        let t = self.t();
+        let mut buttons = vec![
+            postback_button(t.label_agree_and_register(), Postback::ConsentAgree),
+            postback_button(t.label_do_not_register(), Postback::ConsentDecline),
+        ];
+        buttons.extend(
+            Language::ALL
+                .into_iter()
+                .filter(|&l| l != t.language())
+                .map(|l| postback_button(l.own_name(), Postback::Language(l))),
+        );
+        buttons
     }
 
     /// 個人情報: the notice, with the buttons when consent is still needed, or with the date
@@ -829,7 +894,7 @@ impl Turn<'_> {
             .filter(|c| c.policy_version == ctx.privacy_policy_version);
         match current {
             None => self.ask_consent(NoticeOccasion::Privacy),
-            Some(consent) => self.reply(texts::privacy_agreed(
+            Some(consent) => self.reply(self.t().privacy_agreed(
                 ctx.municipality_name,
                 ctx.privacy_url,
                 RETENTION_DAYS_AFTER_UNFOLLOW,
@@ -862,9 +927,9 @@ impl Turn<'_> {
         if first && self.active().is_empty() {
             self.set_pending(Some(PendingQuestion::NewRegistrationDate));
             let buttons = self.new_date_pickers(DateExpectation::Either);
-            self.reply_with(texts::welcome_after_consent(today), buttons);
+            self.reply_with(self.t().welcome_after_consent(today), buttons);
         } else {
-            self.reply(texts::NEW_POLICY_AGREED);
+            self.reply(self.t().new_policy_agreed());
         }
     }
 
@@ -873,14 +938,15 @@ impl Turn<'_> {
         match self.pending() {
             Some(PendingQuestion::Consent { .. }) => {
                 self.set_pending(None);
-                self.reply(texts::NOT_REGISTERED);
+                self.reply(self.t().not_registered());
             }
             // Kizuna cannot keep the data under a notice the parent does not accept: the same
             // as 削除する.
             Some(PendingQuestion::NewPolicyConsent { .. }) => {
+                let t = self.t();
                 self.household = None;
                 self.delete = true;
-                self.reply(texts::NEW_POLICY_DECLINED);
+                self.reply(t.new_policy_declined());
             }
             // An old button: it destroys nothing, and shows where the parent stands.
             _ => self.privacy(),
@@ -889,8 +955,8 @@ impl Turn<'_> {
 
     fn stale(&mut self) {
         self.reply_with(
-            texts::STALE_BUTTON,
-            vec![message_button(texts::command_word(Command::Help))],
+            self.t().stale_button(),
+            vec![message_button(self.t().command_word(Command::Help))],
         );
     }
 
@@ -899,7 +965,7 @@ impl Turn<'_> {
     fn ask_first_date(&mut self) {
         self.set_pending(Some(PendingQuestion::NewRegistrationDate));
         let buttons = self.new_date_pickers(DateExpectation::Either);
-        self.reply_with(texts::ask_first_date(self.today()), buttons);
+        self.reply_with(self.t().ask_first_date(self.today()), buttons);
     }
 
     fn ask_changed_date(&mut self, reg: &Registration) {
@@ -908,15 +974,15 @@ impl Turn<'_> {
         }));
         let picker = match reg.subject {
             Subject::Pregnancy { .. } => self.due_picker(
-                texts::LABEL_CHANGE_PICKER,
+                self.t().label_change_picker(),
                 Postback::Picker(DateTarget::Change(reg.id)),
             ),
             Subject::Child { .. } => self.birth_picker(
-                texts::LABEL_CHANGE_PICKER,
+                self.t().label_change_picker(),
                 Postback::Picker(DateTarget::Change(reg.id)),
             ),
         };
-        self.reply_with(texts::ask_changed_date(reg), vec![picker]);
+        self.reply_with(self.t().ask_changed_date(reg), vec![picker]);
     }
 
     fn ask_birth_date(&mut self, reg: &Registration) {
@@ -924,7 +990,7 @@ impl Turn<'_> {
             registration: reg.id,
         }));
         let picker = self.born_picker(reg);
-        self.reply_with(texts::ASK_BIRTH_DATE, vec![picker]);
+        self.reply_with(self.t().ask_birth_date(), vec![picker]);
     }
 
     /// A typed text answering `asking`.
@@ -934,7 +1000,7 @@ impl Turn<'_> {
             // question, so the parent can still answer it.
             Err(TypedDateError::NoDate) => return self.not_ours(),
             Err(error) => {
-                let reply = texts::date_error(&error, self.today());
+                let reply = self.t().date_error(&error, self.today());
                 let buttons = self.pickers_for(asking);
                 return self.reply_with(reply, buttons);
             }
@@ -951,9 +1017,9 @@ impl Turn<'_> {
                 .filter(|&d| check_plausible(d, DateExpectation::Birth, self.today()).is_ok());
             if let (Some(future), Some(past)) = (future, past) {
                 // 5/1 could be a due date or a birthday: asking beats guessing wrong.
-                let (due_label, birth_label) = texts::which_date_labels(future, past);
+                let (due_label, birth_label) = self.t().which_date_labels(future, past);
                 return self.reply_with(
-                    texts::which_date(future, past),
+                    self.t().which_date(future, past),
                     vec![
                         postback_button(&due_label, Postback::Date(DateTarget::NewDue, future)),
                         postback_button(&birth_label, Postback::Date(DateTarget::NewBirth, past)),
@@ -977,7 +1043,7 @@ impl Turn<'_> {
         match typed.resolve(expectation, self.today()) {
             Some(date) => self.apply_date(asking, date),
             None => {
-                let reply = texts::date_error(&TypedDateError::NoDate, self.today());
+                let reply = self.t().date_error(&TypedDateError::NoDate, self.today());
                 let buttons = self.pickers_for(asking);
                 self.reply_with(reply, buttons);
             }
@@ -1006,7 +1072,7 @@ impl Turn<'_> {
         }
         let today = self.today();
         if let Err(refusal) = check_plausible(date, expectation, today) {
-            return self.refuse_date(texts::implausible(&refusal), Asking::New(expectation));
+            return self.refuse_date(self.t().implausible(&refusal), Asking::New(expectation));
         }
         let is_due = match expectation {
             DateExpectation::Due => true,
@@ -1023,7 +1089,7 @@ impl Turn<'_> {
         };
         if let Some(same) = self.active().into_iter().find(|r| r.subject == subject) {
             self.set_pending(None);
-            return self.reply(texts::already_registered(&same, today));
+            return self.reply(self.t().already_registered(&same, today));
         }
         if self.at_limit() {
             self.set_pending(None);
@@ -1041,10 +1107,11 @@ impl Turn<'_> {
         household.pending = None;
         let paused = household.paused;
         self.reply_with(
-            texts::registered(&registration, today, self.hour(), paused, self.schedule()),
+            self.t()
+                .registered(&registration, today, self.hour(), paused, self.schedule()),
             vec![
-                message_button(texts::command_word(Command::Show)),
-                message_button(texts::command_word(Command::Help)),
+                message_button(self.t().command_word(Command::Show)),
+                message_button(self.t().command_word(Command::Help)),
             ],
         );
     }
@@ -1060,7 +1127,7 @@ impl Turn<'_> {
             Subject::Child { .. } => DateExpectation::Birth,
         };
         if let Err(refusal) = check_plausible(date, expectation, today) {
-            return self.refuse_date(texts::implausible(&refusal), Asking::Change(id));
+            return self.refuse_date(self.t().implausible(&refusal), Asking::Change(id));
         }
         let household = self.household_mut();
         household.pending = None;
@@ -1076,7 +1143,7 @@ impl Turn<'_> {
             },
         };
         let updated = stored.clone();
-        self.reply(texts::changed(&updated, today, self.hour(), paused));
+        self.reply(self.t().changed(&updated, today, self.hour(), paused));
     }
 
     fn report_birth(&mut self, id: u32, birth_date: NaiveDate) {
@@ -1090,11 +1157,11 @@ impl Turn<'_> {
             return self.stale();
         };
         if let Err(refusal) = check_plausible(birth_date, DateExpectation::Birth, today) {
-            return self.refuse_date(texts::implausible(&refusal), Asking::Born(id));
+            return self.refuse_date(self.t().implausible(&refusal), Asking::Born(id));
         }
         let (earliest, latest) = birth_window_around(due_date);
         if birth_date < earliest || birth_date > latest {
-            return self.refuse_date(texts::birth_far_from_due(due_date), Asking::Born(id));
+            return self.refuse_date(self.t().birth_far_from_due(due_date), Asking::Born(id));
         }
         let household = self.household_mut();
         household.pending = None;
@@ -1109,14 +1176,15 @@ impl Turn<'_> {
         let updated = stored.clone();
         let buttons = if updated.baby_count == 1 {
             vec![
-                postback_button(texts::LABEL_TWINS, Postback::Babies(id, 2)),
-                postback_button(texts::LABEL_TRIPLETS, Postback::Babies(id, 3)),
+                postback_button(self.t().label_twins(), Postback::Babies(id, 2)),
+                postback_button(self.t().label_triplets(), Postback::Babies(id, 3)),
             ]
         } else {
             Vec::new()
         };
         self.reply_with(
-            texts::born(&updated, today, self.hour(), paused, self.schedule()),
+            self.t()
+                .born(&updated, today, self.hour(), paused, self.schedule()),
             buttons,
         );
     }
@@ -1128,7 +1196,7 @@ impl Turn<'_> {
         if let Some(reg) = self.household_mut().registration_mut(id) {
             reg.baby_count = count;
         }
-        self.reply(texts::babies_set(count));
+        self.reply(self.t().babies_set(count));
     }
 
     fn at_limit(&self) -> bool {
@@ -1139,7 +1207,7 @@ impl Turn<'_> {
     }
 
     fn limit_reached(&mut self) {
-        self.reply(texts::limit_reached(MAX_ACTIVE_REGISTRATIONS));
+        self.reply(self.t().limit_reached(MAX_ACTIVE_REGISTRATIONS));
     }
 
     // ---- buttons ------------------------------------------------------------------------
@@ -1147,11 +1215,11 @@ impl Turn<'_> {
     /// Pickers offered with a question about a new registration.
     fn new_date_pickers(&self, expectation: DateExpectation) -> Vec<QuickReplyItem> {
         let due = self.due_picker(
-            texts::LABEL_DUE_PICKER,
+            self.t().label_due_picker(),
             Postback::Picker(DateTarget::NewDue),
         );
         let birth = self.birth_picker(
-            texts::LABEL_BIRTH_PICKER,
+            self.t().label_birth_picker(),
             Postback::Picker(DateTarget::NewBirth),
         );
         match expectation {
@@ -1168,11 +1236,11 @@ impl Turn<'_> {
             Asking::Change(id) => match self.active_registration(id) {
                 Some(reg) => match reg.subject {
                     Subject::Pregnancy { .. } => vec![self.due_picker(
-                        texts::LABEL_CHANGE_PICKER,
+                        self.t().label_change_picker(),
                         Postback::Picker(DateTarget::Change(id)),
                     )],
                     Subject::Child { .. } => vec![self.birth_picker(
-                        texts::LABEL_CHANGE_PICKER,
+                        self.t().label_change_picker(),
                         Postback::Picker(DateTarget::Change(id)),
                     )],
                 },
@@ -1202,13 +1270,19 @@ impl Turn<'_> {
         let postback = Postback::Picker(DateTarget::Born(reg.id));
         let (earliest, latest) = birth_date_window(today);
         let Subject::Pregnancy { due_date } = reg.subject else {
-            return date_picker(texts::LABEL_BORN_PICKER, postback, earliest, latest, None);
+            return date_picker(
+                self.t().label_born_picker(),
+                postback,
+                earliest,
+                latest,
+                None,
+            );
         };
         let (around_min, _) = birth_window_around(due_date);
         let min = around_min.max(earliest).min(today);
         let initial = due_date.min(today).max(min);
         date_picker(
-            texts::LABEL_BORN_PICKER,
+            self.t().label_born_picker(),
             postback,
             min,
             today,

@@ -8,6 +8,7 @@
 //! Payloads carry registration ids and, for the "which date did you mean" question, a date —
 //! never a LINE user id. LINE limits postback data to 300 characters; ours stay under 40.
 
+use crate::household::Language;
 use chrono::NaiveDate;
 
 /// Every payload we own starts with this.
@@ -52,6 +53,8 @@ pub enum Postback {
     ConsentAgree,
     /// 登録しない / 同意しない.
     ConsentDecline,
+    /// A language button (`lang:ja`, `lang:ja-easy`, `lang:en`).
+    Language(Language),
 }
 
 /// How a postback's data reads to us.
@@ -102,6 +105,7 @@ impl Postback {
             Postback::Cancel => "cancel".to_owned(),
             Postback::ConsentAgree => "consent:agree".to_owned(),
             Postback::ConsentDecline => "consent:decline".to_owned(),
+            Postback::Language(language) => format!("lang:{}", language.code()),
         };
         format!("{PREFIX}{body}")
     }
@@ -131,6 +135,7 @@ impl Postback {
             ["cancel"] => Some(Postback::Cancel),
             ["consent", "agree"] => Some(Postback::ConsentAgree),
             ["consent", "decline"] => Some(Postback::ConsentDecline),
+            ["lang", code] => Language::from_code(code).map(Postback::Language),
             _ => None,
         };
         postback.map_or(Parsed::Unknown, Parsed::Ours)
@@ -160,6 +165,9 @@ mod tests {
             Postback::Cancel,
             Postback::ConsentAgree,
             Postback::ConsentDecline,
+            Postback::Language(Language::Japanese),
+            Postback::Language(Language::EasyJapanese),
+            Postback::Language(Language::English),
         ];
         for postback in all {
             let data = postback.data();
@@ -178,6 +186,7 @@ mod tests {
         assert_eq!(Postback::parse("kizuna:v1:change:x"), Parsed::Unknown);
         assert_eq!(Postback::parse("kizuna:v1:babies:1:9"), Parsed::Unknown);
         assert_eq!(Postback::parse("kizuna:v1:consent:maybe"), Parsed::Unknown);
+        assert_eq!(Postback::parse("kizuna:v1:lang:fr"), Parsed::Unknown);
         assert_eq!(
             Postback::parse("kizuna:v1:set:due:2027-02-30"),
             Parsed::Unknown
