@@ -36,6 +36,7 @@ pub const COMMAND_WORDS: CommandWords = &[
     (&["こじん じょうほう"], Command::Privacy),
     (&["とうろく"], Command::Register),
     (&["げんご"], Command::Language),
+    (&["きょう の メッセージ"], Command::Today),
 ];
 
 fn hour(h: u8) -> String {
