@@ -5,45 +5,11 @@ mod common;
 use common::*;
 use kizuna_core::conversation::{HouseholdChange, MAX_ACTIVE_REGISTRATIONS};
 use kizuna_core::message::Action;
-use kizuna_core::{
-    Consent, EndReason, Household, PendingQuestion, Registration, RegistrationStatus, Subject,
-};
-
-fn today() -> chrono::NaiveDate {
-    d(2027, 1, 10)
-}
-
-fn pregnancy(id: u32, due: chrono::NaiveDate) -> Registration {
-    Registration {
-        id,
-        subject: Subject::Pregnancy { due_date: due },
-        baby_count: 1,
-        status: RegistrationStatus::Active,
-        registered_on: d(2026, 10, 1),
-    }
-}
-
-fn child(id: u32, birth: chrono::NaiveDate) -> Registration {
-    Registration {
-        id,
-        subject: Subject::Child {
-            birth_date: birth,
-            due_date: None,
-        },
-        baby_count: 1,
-        status: RegistrationStatus::Active,
-        registered_on: d(2026, 10, 1),
-    }
-}
+use kizuna_core::{EndReason, PendingQuestion, Registration, RegistrationStatus, Subject};
 
 /// A parent who agreed to the current notice, with these registrations and no open question.
 fn chat_with(registrations: Vec<Registration>) -> Chat {
-    let mut household = Household::new(municipality(), user());
-    household.registrations = registrations;
-    household.consent = Some(Consent {
-        policy_version: POLICY.to_owned(),
-        agreed_on: d(2026, 10, 1),
-    });
+    let mut household = consented_household(registrations);
     household.version = 7;
     let mut chat = Chat::new(today());
     chat.household = Some(household);

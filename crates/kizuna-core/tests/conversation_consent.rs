@@ -5,8 +5,7 @@ mod common;
 
 use common::*;
 use kizuna_core::conversation::{HouseholdChange, Inbound};
-use kizuna_core::message::Action;
-use kizuna_core::{Consent, Household, PendingQuestion, Registration, RegistrationStatus, Subject};
+use kizuna_core::{Consent, Household, PendingQuestion, Subject};
 
 /// The first notice's buttons: agree, decline, and the other languages to read it in.
 const FIRST_NOTICE_LABELS: [&str; 4] = [
@@ -15,20 +14,6 @@ const FIRST_NOTICE_LABELS: [&str; 4] = [
     "やさしい にほんご",
     "English",
 ];
-
-fn today() -> chrono::NaiveDate {
-    d(2027, 1, 10)
-}
-
-fn pregnancy(id: u32, due: chrono::NaiveDate) -> Registration {
-    Registration {
-        id,
-        subject: Subject::Pregnancy { due_date: due },
-        baby_count: 1,
-        status: RegistrationStatus::Active,
-        registered_on: d(2026, 10, 1),
-    }
-}
 
 /// A parent registered under `consent` (None: stored before consent was asked at all), talking
 /// to a town whose notice is now at `current_policy`.
@@ -44,17 +29,6 @@ fn registered_under(consent: Option<&str>, current_policy: &str) -> Chat {
     chat.household = Some(household);
     chat.policy_version = current_policy.to_owned();
     chat
-}
-
-fn labels(outcome: &kizuna_core::conversation::Outcome) -> Vec<String> {
-    buttons(outcome)
-        .iter()
-        .map(|a| match a {
-            Action::Message { label, .. }
-            | Action::Postback { label, .. }
-            | Action::DatetimePicker { label, .. } => label.clone(),
-        })
-        .collect()
 }
 
 /// Nothing about the parent but the follow state and the open question.

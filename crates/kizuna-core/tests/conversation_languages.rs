@@ -6,12 +6,7 @@ mod common;
 
 use common::*;
 use kizuna_core::conversation::HouseholdChange;
-use kizuna_core::message::Action;
 use kizuna_core::{Household, Language, Registration, RegistrationStatus, Subject};
-
-fn today() -> chrono::NaiveDate {
-    d(2027, 1, 10)
-}
 
 /// A parent registered with a due date of 1 May 2027, who agreed and reads `language`.
 fn registered_in(language: Language) -> Chat {
@@ -30,17 +25,6 @@ fn registered_in(language: Language) -> Chat {
     household.language = language;
     chat.household = Some(household);
     chat
-}
-
-fn labels(outcome: &kizuna_core::conversation::Outcome) -> Vec<String> {
-    buttons(outcome)
-        .iter()
-        .map(|a| match a {
-            Action::Message { label, .. }
-            | Action::Postback { label, .. }
-            | Action::DatetimePicker { label, .. } => label.clone(),
-        })
-        .collect()
 }
 
 /// What each language's reply to each command must say (a phrase only that language uses).

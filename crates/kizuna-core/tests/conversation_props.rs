@@ -358,11 +358,14 @@ proptest! {
         }
         if outcome.household == HouseholdChange::Delete {
             prop_assert!(existing.is_some());
-            // Only 削除する (typed or tapped, while asked) or 同意しない to a new notice erase.
+            // Only 削除する (typed in any language, or tapped, while asked) or 同意しない to a
+            // new notice erase.
             let pending = existing.as_ref().and_then(|h| h.pending.clone());
+            let typed_delete = matches!(&inbound, Inbound::Text(text)
+                if kizuna_core::conversation::Command::parse(text)
+                    == Some(kizuna_core::conversation::Command::DeleteConfirm));
             let asked_delete = pending == Some(PendingQuestion::DeleteConfirmation)
-                && (inbound == Inbound::Text("削除する".to_owned())
-                    || is_postback(&inbound, "kizuna:v1:delete"));
+                && (typed_delete || is_postback(&inbound, "kizuna:v1:delete"));
             let declined = matches!(pending, Some(PendingQuestion::NewPolicyConsent { .. }))
                 && is_postback(&inbound, "kizuna:v1:consent:decline");
             prop_assert!(asked_delete || declined, "erased by {:?}", inbound);

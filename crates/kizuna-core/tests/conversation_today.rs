@@ -9,44 +9,12 @@ use kizuna_core::content::{ContentLibrary, SourceFile};
 use kizuna_core::conversation::HouseholdChange;
 use kizuna_core::message::Message;
 use kizuna_core::plan::plan_household;
-use kizuna_core::{Consent, Household, PendingQuestion, Registration, RegistrationStatus, Subject};
+use kizuna_core::{PendingQuestion, Registration};
 use plan_support::sample;
-
-fn today() -> chrono::NaiveDate {
-    d(2027, 1, 10)
-}
-
-fn pregnancy(id: u32, due: chrono::NaiveDate) -> Registration {
-    Registration {
-        id,
-        subject: Subject::Pregnancy { due_date: due },
-        baby_count: 1,
-        status: RegistrationStatus::Active,
-        registered_on: d(2026, 10, 1),
-    }
-}
-
-fn child(id: u32, birth: chrono::NaiveDate) -> Registration {
-    Registration {
-        id,
-        subject: Subject::Child {
-            birth_date: birth,
-            due_date: None,
-        },
-        baby_count: 1,
-        status: RegistrationStatus::Active,
-        registered_on: d(2026, 10, 1),
-    }
-}
 
 /// A consented parent with these registrations, talking to a webhook that loaded the sample.
 fn chat_with(registrations: Vec<Registration>) -> Chat {
-    let mut household = Household::new(municipality(), user());
-    household.registrations = registrations;
-    household.consent = Some(Consent {
-        policy_version: POLICY.to_owned(),
-        agreed_on: d(2026, 10, 1),
-    });
+    let household = consented_household(registrations);
     let mut chat = Chat::new(today());
     chat.household = Some(household);
     chat.content = Some(sample());

@@ -9,7 +9,9 @@ use kizuna_core::message::{
     utf16_len, Action, Message, MAX_ACTION_LABEL_CHARS, MAX_MESSAGES_PER_REQUEST,
     MAX_QUICK_REPLY_ITEMS, MAX_TEXT_UTF16,
 };
-use kizuna_core::{Consent, Household, LineUserId, MunicipalityId};
+use kizuna_core::{
+    Consent, Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
+};
 
 pub const USER: &str = "U4af4980629a0b1c2d3e4f5a6b7c8d9e0";
 pub const TOWN: &str = "きずな町";
@@ -237,4 +239,57 @@ pub fn tap(chat: &mut Chat, outcome: &Outcome, label: &str, date: Option<NaiveDa
         Action::Postback { data, .. } => chat.postback(&data, None),
         Action::DatetimePicker { data, .. } => chat.postback(&data, date),
     }
+}
+
+/// The day most conversation tests take place on.
+pub fn today() -> NaiveDate {
+    d(2027, 1, 10)
+}
+
+/// An active pregnancy registered on 2026-10-01.
+pub fn pregnancy(id: u32, due: NaiveDate) -> Registration {
+    Registration {
+        id,
+        subject: Subject::Pregnancy { due_date: due },
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on: d(2026, 10, 1),
+    }
+}
+
+/// An active child registered on 2026-10-01.
+pub fn child(id: u32, birth: NaiveDate) -> Registration {
+    Registration {
+        id,
+        subject: Subject::Child {
+            birth_date: birth,
+            due_date: None,
+        },
+        baby_count: 1,
+        status: RegistrationStatus::Active,
+        registered_on: d(2026, 10, 1),
+    }
+}
+
+/// A household that agreed to the current notice on 2026-10-01, with these registrations.
+pub fn consented_household(registrations: Vec<Registration>) -> Household {
+    let mut household = Household::new(municipality(), user());
+    household.registrations = registrations;
+    household.consent = Some(Consent {
+        policy_version: POLICY.to_owned(),
+        agreed_on: d(2026, 10, 1),
+    });
+    household
+}
+
+/// The button labels of a reply, in order.
+pub fn labels(outcome: &Outcome) -> Vec<String> {
+    buttons(outcome)
+        .iter()
+        .map(|a| match a {
+            Action::Message { label, .. }
+            | Action::Postback { label, .. }
+            | Action::DatetimePicker { label, .. } => label.clone(),
+        })
+        .collect()
 }
