@@ -90,6 +90,19 @@ async fn channel(ops: &Ops, id: &MunicipalityId) -> anyhow::Result<(LineClient, 
     Ok((line, token))
 }
 
+/// The ids of the channel's rich menus that Kizuna made (by name); another service's menus
+/// are never touched.
+async fn kizuna_menus(line: &LineClient, token: &ChannelToken) -> anyhow::Result<Vec<String>> {
+    Ok(line
+        .rich_menus(token)
+        .await
+        .context("listing the channel's rich menus")?
+        .into_iter()
+        .filter(|m| m.name == MENU_NAME)
+        .map(|m| m.rich_menu_id)
+        .collect())
+}
+
 /// Creates the menu, uploads its image, makes it the default, then deletes Kizuna's earlier
 /// menus (so that re-running replaces the menu rather than piling them up). Prints the id.
 pub async fn install(
@@ -98,14 +111,7 @@ pub async fn install(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let (line, token) = channel(ops, id).await?;
-    let earlier: Vec<String> = line
-        .rich_menus(&token)
-        .await
-        .context("listing the channel's rich menus")?
-        .into_iter()
-        .filter(|m| m.name == MENU_NAME)
-        .map(|m| m.rich_menu_id)
-        .collect();
+    let earlier = kizuna_menus(&line, &token).await?;
     let previous_default = line.default_rich_menu(&token).await?;
     let menu_id = line
         .create_rich_menu(&token, &menu())
@@ -153,14 +159,7 @@ pub async fn remove(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let (line, token) = channel(ops, id).await?;
-    let ours: Vec<String> = line
-        .rich_menus(&token)
-        .await
-        .context("listing the channel's rich menus")?
-        .into_iter()
-        .filter(|m| m.name == MENU_NAME)
-        .map(|m| m.rich_menu_id)
-        .collect();
+    let ours = kizuna_menus(&line, &token).await?;
     let default = line.default_rich_menu(&token).await?;
     if default.as_ref().is_some_and(|d| ours.contains(d)) {
         line.cancel_default_rich_menu(&token)
