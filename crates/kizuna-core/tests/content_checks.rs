@@ -7,44 +7,17 @@ mod plan_support;
 use kizuna_core::content::{CheckReport, ContentLibrary, SourceFile};
 use kizuna_core::plan::plan_household;
 use kizuna_core::{Message, MunicipalityId};
-use plan_support::{child, d, household};
+use plan_support::{child, d, file, household, minimal_base};
 
 /// A complete pack whose texts are all different and short (no warnings), with multi-line
 /// strings like a real pack. The entry for child day N starts at line 5N + 1 of child.toml,
 /// its `text = """` on line 5N + 3 and its text on line 5N + 4; maternity stage for
 /// gestational day G: `stage` on line 3(G − 28) + 2.
 fn base() -> Vec<SourceFile> {
-    let mut maternity = String::new();
-    for day in 28..=293u16 {
-        maternity.push_str(&format!(
-            "[[maternity]]\nstage = \"{}w{}d\"\ntext = \"{{week}}週{{day}}日の{day}\"\n",
-            day / 7,
-            day % 7
-        ));
-    }
-    let mut child = String::new();
-    for day in 0..=100 {
-        child.push_str(&format!(
-            "[[child]]\nday = {day}\ntext = \"\"\"\n{{age_days}}日目（{day}）\"\"\"\n\n"
-        ));
-    }
-    let mut other = String::from("[closing]\ntext = \"おしまい\"\n");
-    for age in 1..=3 {
-        other.push_str(&format!("[[birthday]]\nage = {age}\ntext = \"{age}歳\"\n"));
-    }
-    vec![
-        file("base/pack.toml", "id = \"t\"\nversion = \"1\"\n"),
-        file("base/maternity.toml", &maternity),
-        file("base/child.toml", &child),
-        file("base/other.toml", &other),
-    ]
-}
-
-fn file(path: &str, text: &str) -> SourceFile {
-    SourceFile {
-        path: path.to_owned(),
-        text: text.to_owned(),
-    }
+    minimal_base(
+        |day| format!("{{week}}週{{day}}日の{day}"),
+        |day| format!("[[child]]\nday = {day}\ntext = \"\"\"\n{{age_days}}日目（{day}）\"\"\"\n\n"),
+    )
 }
 
 /// Replaces the text of child day `day` in `files` (the `base()` layout).

@@ -7,40 +7,13 @@ mod plan_support;
 use kizuna_core::content::{ContentLibrary, SourceFile};
 use kizuna_core::plan::plan_household;
 use kizuna_core::{Household, Language, Message};
-use plan_support::{child, d, household, pregnancy, sample, town};
+use plan_support::{child, d, file, household, minimal_base, pregnancy, sample, town};
 
 fn base() -> Vec<SourceFile> {
-    let mut maternity = String::new();
-    for day in 28..=293u16 {
-        maternity.push_str(&format!(
-            "[[maternity]]\nstage = \"{}w{}d\"\ntext = \"妊娠{{week}}週の{day}\"\n",
-            day / 7,
-            day % 7
-        ));
-    }
-    let mut child = String::new();
-    for day in 0..=100 {
-        child.push_str(&format!(
-            "[[child]]\nday = {day}\ntext = \"生後{{age_days}}日（{day}）\"\n"
-        ));
-    }
-    let mut other = String::from("[closing]\ntext = \"おしまい\"\n");
-    for age in 1..=3 {
-        other.push_str(&format!("[[birthday]]\nage = {age}\ntext = \"{age}歳\"\n"));
-    }
-    vec![
-        file("base/pack.toml", "id = \"t\"\nversion = \"1\"\n"),
-        file("base/maternity.toml", &maternity),
-        file("base/child.toml", &child),
-        file("base/other.toml", &other),
-    ]
-}
-
-fn file(path: &str, text: &str) -> SourceFile {
-    SourceFile {
-        path: path.to_owned(),
-        text: text.to_owned(),
-    }
+    minimal_base(
+        |day| format!("妊娠{{week}}週の{day}"),
+        |day| format!("[[child]]\nday = {day}\ntext = \"生後{{age_days}}日（{day}）\"\n"),
+    )
 }
 
 fn in_language(mut h: Household, language: Language) -> Household {

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
-use kizuna_core::content::ContentLibrary;
+use kizuna_core::content::{ContentLibrary, SourceFile};
 use kizuna_core::{
     EndReason, Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
 };
@@ -70,4 +70,41 @@ pub fn child(id: u32, birth_date: NaiveDate) -> Registration {
 pub fn ended(mut r: Registration, reason: EndReason, on: NaiveDate) -> Registration {
     r.status = RegistrationStatus::Ended { reason, on };
     r
+}
+
+/// One content file as the loader reads it.
+pub fn file(path: &str, text: &str) -> SourceFile {
+    SourceFile {
+        path: path.to_owned(),
+        text: text.to_owned(),
+    }
+}
+
+/// A minimal complete base pack (no overlay): `maternity(day)` is the text of gestational day
+/// 28–293, `child_entry(day)` the whole `[[child]]` entry of days 0–100 (callers choose its
+/// layout), then a closing and three birthdays.
+pub fn minimal_base(
+    maternity: impl Fn(u16) -> String,
+    child_entry: impl Fn(u16) -> String,
+) -> Vec<SourceFile> {
+    let mut maternity_toml = String::new();
+    for day in 28..=293u16 {
+        maternity_toml.push_str(&format!(
+            "[[maternity]]\nstage = \"{}w{}d\"\ntext = \"{}\"\n",
+            day / 7,
+            day % 7,
+            maternity(day)
+        ));
+    }
+    let child_toml: String = (0..=100u16).map(child_entry).collect();
+    let mut other = String::from("[closing]\ntext = \"おしまい\"\n");
+    for age in 1..=3 {
+        other.push_str(&format!("[[birthday]]\nage = {age}\ntext = \"{age}歳\"\n"));
+    }
+    vec![
+        file("base/pack.toml", "id = \"t\"\nversion = \"1\"\n"),
+        file("base/maternity.toml", &maternity_toml),
+        file("base/child.toml", &child_toml),
+        file("base/other.toml", &other),
+    ]
 }
