@@ -402,14 +402,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         .fold(Town::FALLBACK.lengths_utf16(), LongestTown::max);
 
     // 4. Base texts.
-    let mut maternity: Vec<Option<Text>> = vec![None; MATERNITY_DAYS];
-    let mut child: Vec<Option<Text>> = vec![None; CHILD_DAYS];
-    let mut closing: Option<Text> = None;
-    let mut birthdays: [Option<Text>; 3] = [None, None, None];
-    let mut seen_stage = HashMap::new();
-    let mut seen_day = HashMap::new();
-    let mut seen_birthday = HashMap::new();
-    let mut closing_origin: Option<Origin> = None;
+    let mut base_texts = ProgrammeTexts::default();
     // Every base text as written, for the editorial checks (collected in `Mode::Check` only:
     // the sender loads the pack on every cold start and does not need them).
     let mut written: Vec<Written<'_, '_>> = Vec::new();
@@ -451,91 +444,27 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
                 "notes belong in a municipality overlay (municipalities/<id>/)",
             );
         }
-        for m in &raw.maternity {
-            let origin = file.origin(m.stage.span());
-            let Some(day) = parse_stage_key(m.stage.get_ref()) else {
-                b.error(
-                    file.path,
-                    origin.line,
-                    format!(
-                        "bad stage \"{}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\"",
-                        m.stage.get_ref()
-                    ),
-                );
-                continue;
-            };
-            let what = format!("maternity stage {}", stage_key(day));
-            if b.unique(&mut seen_stage, day, origin, &what) {
-                let text = b.template(file, &m.text, TextKind::Maternity);
-                if text.is_some() && b.checks_editorial() {
-                    written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
-                }
-                maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
-            }
-        }
-        if let Some(c) = &raw.closing {
-            let origin = file.origin(c.span());
-            if let Some(first) = &closing_origin {
-                b.error(
-                    file.path,
-                    origin.line,
-                    format!(
-                        "duplicate [closing] (first defined at {}{}:{})",
-                        b.prefix, first.path, first.line
-                    ),
-                );
-            } else {
-                closing_origin = Some(origin);
-                let text = &c.get_ref().text;
-                closing = b.template(file, text, TextKind::Closing);
-                if closing.is_some() && b.checks_editorial() {
-                    let what = "the closing message".to_owned();
-                    written.push(Written::new(file, text, TextKind::Closing, 0, what));
-                }
-            }
-        }
-        for c in &raw.child {
-            let origin = file.origin(c.day.span());
-            let day = *c.day.get_ref();
-            if day > CHILD_LAST_POSSIBLE_DAY {
-                b.error(
-                    file.path,
-                    origin.line,
-                    format!("child day {day} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
-                );
-                continue;
-            }
-            if !scheduled[usize::from(day)] && !unread_base.pack {
-                b.error(
-                    file.path,
-                    origin.line,
-                    format!("child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"),
-                );
-                continue;
-            }
-            let what = format!("child day {day}");
-            if scheduled[usize::from(day)] && b.unique(&mut seen_day, day, origin, &what) {
-                let text = b.template(file, &c.text, TextKind::Child);
-                if text.is_some() && b.checks_editorial() {
-                    written.push(Written::new(file, &c.text, TextKind::Child, day, what));
-                }
-                child[usize::from(day)] = text;
-            }
-        }
-        for bd in &raw.birthday {
-            if let Some(i) = birthday_index(&mut b, file, bd) {
-                let origin = file.origin(bd.age.span());
-                let what = format!("birthday age {}", i + 1);
-                if b.unique(&mut seen_birthday, i, origin, &what) {
-                    birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
-                    if birthdays[i].is_some() && b.checks_editorial() {
-                        let age = i as u16 + 1;
-                        written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
-                    }
-                }
-            }
-        }
+        read_programme_entries(
+            &mut b,
+            file,
+            &scheduled,
+            !unread_base.pack,
+            &mut base_texts,
+            &mut written,
+        );
     }
+
+    let ProgrammeTexts {
+        maternity,
+        child,
+        closing,
+        birthdays,
+        seen_stage,
+        seen_day,
+        seen_birthday,
+        mut seen_closing,
+    } = base_texts;
+    let closing_origin = seen_closing.remove(&());
 
     // 5. Completeness of the base. A gap is reported at the text before it (or after it), in
     // the file an editor will open to fill it; nothing is reported for what an unreadable file
@@ -787,7 +716,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
     // a text in the household's language falls back to the base (Japanese) text.
     let mut translations: BTreeMap<Language, Translation> = BTreeMap::new();
     for (&language, files) in &langs {
-        let mut t = LangTexts::default();
+        let mut t = ProgrammeTexts::default();
         let mut lang_written: Vec<Written<'_, '_>> = Vec::new();
         for file in files {
             lang_file(&mut b, file, &scheduled, &mut t, &mut lang_written);
@@ -953,8 +882,8 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
     }
 }
 
-/// One language's texts while they are read.
-struct LangTexts {
+/// One set of programme texts (the base, or one language) while they are read.
+struct ProgrammeTexts {
     maternity: Vec<Option<Text>>,
     child: Vec<Option<Text>>,
     closing: Option<Text>,
@@ -965,9 +894,9 @@ struct LangTexts {
     seen_closing: HashMap<(), Origin>,
 }
 
-impl Default for LangTexts {
+impl Default for ProgrammeTexts {
     fn default() -> Self {
-        LangTexts {
+        ProgrammeTexts {
             maternity: vec![None; MATERNITY_DAYS],
             child: vec![None; CHILD_DAYS],
             closing: None,
@@ -986,7 +915,7 @@ fn lang_file<'b, 'f>(
     b: &mut Builder,
     file: &'b Parsed<'f>,
     scheduled: &[bool; CHILD_DAYS],
-    t: &mut LangTexts,
+    t: &mut ProgrammeTexts,
     written: &mut Vec<Written<'b, 'f>>,
 ) {
     let raw = &file.raw;
@@ -1009,6 +938,23 @@ fn lang_file<'b, 'f>(
             );
         }
     }
+    read_programme_entries(b, file, scheduled, true, t, written);
+}
+
+/// The programme entries of one base or language file: maternity stages, the closing
+/// message, scheduled child days and birthdays, each checked for its key, duplicates and
+/// placeholders and kept (with what was written, for the editorial checks) in `t`.
+/// `schedule_known`: false when base/pack.toml could not be read, so that no child day is
+/// called unscheduled on a schedule nobody could read.
+fn read_programme_entries<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    scheduled: &[bool; CHILD_DAYS],
+    schedule_known: bool,
+    t: &mut ProgrammeTexts,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let raw = &file.raw;
     for m in &raw.maternity {
         let origin = file.origin(m.stage.span());
         let Some(day) = parse_stage_key(m.stage.get_ref()) else {
@@ -1045,14 +991,22 @@ fn lang_file<'b, 'f>(
     for c in &raw.child {
         let origin = file.origin(c.day.span());
         let day = *c.day.get_ref();
-        if day > CHILD_LAST_POSSIBLE_DAY || !scheduled[usize::from(day)] {
+        if day > CHILD_LAST_POSSIBLE_DAY {
             b.error(
                 file.path,
                 origin.line,
-                format!(
-                    "child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"
-                ),
+                format!("child day {day} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
             );
+            continue;
+        }
+        if !scheduled[usize::from(day)] {
+            if schedule_known {
+                b.error(
+                    file.path,
+                    origin.line,
+                    format!("child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"),
+                );
+            }
             continue;
         }
         let what = format!("child day {day}");
