@@ -510,3 +510,21 @@ fn the_notice_stays_within_line_limits_for_a_long_url_and_version() {
     let info = chat.text("個人情報");
     assert!(!reply_text(&info).contains("vvvv"));
 }
+
+/// Ended registrations still hold their dates: a parent who has only those and no current
+/// consent is not told "nothing is stored" (the first-contact notice) but asked as on a policy
+/// change, and 同意しない erases the dates.
+#[test]
+fn a_parent_with_only_ended_registrations_is_asked_as_on_a_policy_change() {
+    let mut chat = registered_under(None, "1");
+    let household = chat.household.as_mut().unwrap();
+    household.registrations[0].status = kizuna_core::RegistrationStatus::Ended {
+        reason: kizuna_core::EndReason::StoppedByParent,
+        on: d(2026, 12, 1),
+    };
+    let notice = chat.text("登録内容");
+    assert_eq!(labels(&notice), ["同意する", "同意しない"]);
+    let declined = tap(&mut chat, &notice, "同意しない", None);
+    assert_eq!(declined.household, HouseholdChange::Delete);
+    assert!(chat.household.is_none());
+}

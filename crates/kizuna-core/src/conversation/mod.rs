@@ -812,7 +812,14 @@ impl Turn<'_> {
     fn consent_needed(&self) -> Option<ConsentNeeded> {
         if self.consent_is_current() {
             None
-        } else if self.active().is_empty() {
+        } else if self
+            .household
+            .as_ref()
+            .is_none_or(|h| h.registrations.is_empty())
+        {
+            // Nothing but the follow state is stored. Ended registrations still hold dates,
+            // so a parent who has only those is asked as on a policy change, whose 同意しない
+            // erases them, not told that nothing is stored.
             Some(ConsentNeeded::First)
         } else {
             Some(ConsentNeeded::NewPolicy)
@@ -1291,7 +1298,6 @@ impl Turn<'_> {
     }
 }
 
-/// The range a reported birth date may fall in, around the registered due date.
 /// A planned push with a short note before it: its own first message while the push leaves
 /// room for one, else at the top of the first text if that stays within LINE's limit. (A
 /// push that already holds five full texts is shown without the note: practically never.)
@@ -1310,6 +1316,7 @@ fn with_preface(preface: &str, mut messages: Vec<Message>) -> Vec<Message> {
     messages
 }
 
+/// The range a reported birth date may fall in, around the registered due date.
 fn birth_window_around(due_date: NaiveDate) -> (NaiveDate, NaiveDate) {
     (
         due_date

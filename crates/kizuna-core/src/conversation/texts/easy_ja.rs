@@ -14,6 +14,7 @@ use super::{
 use crate::content::ScheduleRule;
 use crate::conversation::command::Command;
 use crate::household::{Consent, Language, Registration, Subject};
+use crate::programme::CHILD_DAILY_LAST_DAY;
 use crate::typed_date::{Era, ImplausibleDate, TypedDateError};
 use chrono::{Datelike, NaiveDate};
 
@@ -153,16 +154,16 @@ impl Texts for EasyJapanese {
         "みつご です"
     }
     fn label_agree_and_register(&self) -> &'static str {
-        "いい です。とうろく する"
+        "はい。とうろく する"
     }
     fn label_do_not_register(&self) -> &'static str {
         "とうろく しない"
     }
     fn label_agree(&self) -> &'static str {
-        "いい です"
+        "はい、どうい する"
     }
     fn label_disagree(&self) -> &'static str {
-        "だめ です"
+        "どうい しない"
     }
 
     fn registration_label(&self, reg: &Registration) -> String {
@@ -248,7 +249,7 @@ impl Texts for EasyJapanese {
             ),
             NoticeOccasion::Date => format!(
                 "{municipality} です。とうろく の まえ に、この せつめい を 読んで ください。\n\
-                 おくって くれた 日づけ は、まだ ほぞん して いません。「いい です」の あと で うけとります。"
+                 おくって くれた 日づけ は、まだ ほぞん して いません。「はい。とうろく する」の あと で うけとります。"
             ),
             NoticeOccasion::Request | NoticeOccasion::Privacy => format!(
                 "{municipality} です。{}\n\n\
@@ -258,7 +259,7 @@ impl Texts for EasyJapanese {
         };
         format!(
             "{opening}\n\n{}\n\n\
-             この せつめい で よければ、「いい です。とうろく する」を おして ください。\
+             この せつめい で よければ、「はい。とうろく する」を おして ください。\
              おす まで、日づけ など は なにも ほぞん しません。\n\n\
              日本語 / English は「げんご」と おくって ください。",
             notice_body(municipality, privacy_url, retention_days)
@@ -281,8 +282,8 @@ impl Texts for EasyJapanese {
         format!(
             "{municipality} です。じょうほう の あつかい の せつめい を あたらしく しました。\
              つかい つづける ため に、読んで ください。{request_note}\n\n{}\n\n\
-             よければ「いい です」を おして ください。\
-             「だめ です」を おすと、とうろく を ぜんぶ けして、メッセージ を おわります。\n\n\
+             よければ「はい、どうい する」を おして ください。\
+             「どうい しない」を おすと、とうろく を ぜんぶ けして、メッセージ を おわります。\n\n\
              へんじ の まえ も、メッセージ は いつも の ように とどきます。\
              「ていし」（とめる）と「さくじょ」（ぜんぶ けす）は、へんじ の まえ でも すぐ できます。",
             notice_body(municipality, privacy_url, retention_days)
@@ -301,7 +302,7 @@ impl Texts for EasyJapanese {
             .unwrap_or_default();
         format!(
             "{municipality} の じょうほう の あつかい です。\n\n{}\n\n\
-             {} に、この せつめい{version} に「いい です」と こたえました。\
+             {} に、この せつめい{version} に「はい」と こたえました。\
              やめて、ほぞん した もの を ぜんぶ けす とき は「さくじょ」と おくって ください。",
             notice_body(municipality, privacy_url, retention_days),
             self.date(consent.agreed_on)
@@ -318,7 +319,7 @@ impl Texts for EasyJapanese {
     }
 
     fn new_policy_agreed(&self) -> &'static str {
-        "ありがとう ございます。あたらしい せつめい に「いい です」と きろく しました。\n\n\
+        "ありがとう ございます。あたらしい せつめい に「はい」と きろく しました。\n\n\
          とちゅう の こと が あれば、もう 一度 おくって ください。"
     }
 
@@ -563,10 +564,9 @@ impl Texts for EasyJapanese {
 
     fn child_cadence(&self, schedule: Option<&[ScheduleRule]>) -> String {
         let Some(schedule) = schedule else {
-            return "うまれて 100日 までは まいにち、その あと は 3さい の たんじょうび まで ときどき"
-                .to_owned();
+            return format!("うまれて {CHILD_DAILY_LAST_DAY}日 までは まいにち、その あと は 3さい の たんじょうび まで ときどき");
         };
-        let mut text = "うまれて 100日 までは まいにち".to_owned();
+        let mut text = format!("うまれて {CHILD_DAILY_LAST_DAY}日 までは まいにち");
         for (i, (until, every)) in cadence_steps(schedule).iter().enumerate() {
             text.push_str(if i == 0 {
                 "、その あと は "

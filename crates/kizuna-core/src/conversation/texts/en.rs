@@ -11,6 +11,7 @@ use super::{
 use crate::content::ScheduleRule;
 use crate::conversation::command::Command;
 use crate::household::{Consent, Language, Registration, Subject};
+use crate::programme::CHILD_DAILY_LAST_DAY;
 use crate::typed_date::{Era, ImplausibleDate, TypedDateError};
 use chrono::{Datelike, NaiveDate};
 
@@ -611,10 +612,9 @@ impl Texts for English {
 
     fn child_cadence(&self, schedule: Option<&[ScheduleRule]>) -> String {
         let Some(schedule) = schedule else {
-            return "daily for the first 100 days, then less often until the 3rd birthday"
-                .to_owned();
+            return format!("daily for the first {CHILD_DAILY_LAST_DAY} days, then less often until the 3rd birthday");
         };
-        let mut text = "daily for the first 100 days".to_owned();
+        let mut text = format!("daily for the first {CHILD_DAILY_LAST_DAY} days");
         for (i, (until, every)) in cadence_steps(schedule).iter().enumerate() {
             text.push_str(if i == 0 { ", then " } else { ", " });
             text.push_str(&match every {

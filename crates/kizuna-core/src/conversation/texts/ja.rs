@@ -12,6 +12,7 @@ use super::{
 use crate::content::ScheduleRule;
 use crate::conversation::command::Command;
 use crate::household::{Consent, Language, Registration, Subject};
+use crate::programme::CHILD_DAILY_LAST_DAY;
 use crate::typed_date::{Era, ImplausibleDate, TypedDateError};
 use chrono::{Datelike, NaiveDate};
 
@@ -597,10 +598,12 @@ impl Texts for Japanese {
 
     fn child_cadence(&self, schedule: Option<&[ScheduleRule]>) -> String {
         let Some(schedule) = schedule else {
-            return "生後100日までは毎日、その後は間をあけて3歳のお誕生日まで".to_owned();
+            return format!(
+                "生後{CHILD_DAILY_LAST_DAY}日までは毎日、その後は間をあけて3歳のお誕生日まで"
+            );
         };
         let steps = cadence_steps(schedule);
-        let mut text = "生後100日までは毎日".to_owned();
+        let mut text = format!("生後{CHILD_DAILY_LAST_DAY}日までは毎日");
         for (i, (until, every)) in steps.iter().enumerate() {
             text.push_str(if i == 0 { "、その後は" } else { "、" });
             text.push_str(&match until {
