@@ -66,16 +66,6 @@ pub struct Event {
 }
 
 impl Event {
-    /// The LINE user id of whoever caused the event, when LINE disclosed it.
-    pub fn user_id(&self) -> Option<&str> {
-        match self.source.as_ref()? {
-            Source::User { user_id }
-            | Source::Group { user_id, .. }
-            | Source::Room { user_id, .. } => user_id.as_deref(),
-            Source::Unknown { .. } => None,
-        }
-    }
-
     /// The LINE user id when the event comes from a one-to-one chat with the account, and
     /// `None` for group chats, multi-person chats and unknown sources.
     ///
@@ -382,7 +372,7 @@ mod tests {
         let ev = &req.events[0];
         assert_eq!(ev.event_type, "follow");
         assert_eq!(ev.kind, EventKind::Follow { is_unblocked: true });
-        assert_eq!(ev.user_id(), Some(USER));
+        assert_eq!(ev.one_to_one_user_id(), Some(USER));
         assert_eq!(
             ev.reply_token.as_deref(),
             Some("nHuyWiB7yP5Zw52FIkcQobQuGDXCTA")
@@ -513,6 +503,8 @@ mod tests {
                 user_id: Some(USER.into()),
             })
         );
+        // A group member's event names them, but acts on nobody's data.
+        assert_eq!(req.events[4].one_to_one_user_id(), None);
     }
 
     #[test]
@@ -553,7 +545,7 @@ mod tests {
                 source_type: "space".into()
             })
         );
-        assert_eq!(follow.user_id(), None);
+        assert_eq!(follow.one_to_one_user_id(), None);
         // postback without `data` does not match the spec: unknown, but its siblings survive
         assert_eq!(postback.kind, EventKind::Unknown);
         assert_eq!(
