@@ -122,10 +122,11 @@ impl Lookup {
                 match std::fs::read_to_string(path) {
                     Ok(text) => text,
                     Err(e) => {
-                        // Audited like any other refusal (the file name is not the id).
+                        // Audited like any other refusal. The path is left out: a file name
+                        // may contain the id itself, and the audit record must not.
                         lookup.refusal = Some(format!(
-                            "--user-file を読めません / cannot read --user-file {}: {e}",
-                            path.display()
+                            "--user-file を読めません / cannot read --user-file: {}",
+                            e.kind()
                         ));
                         return Ok(lookup);
                     }
@@ -242,6 +243,9 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("writing {}", path.display()))?;
+    // `mode` applies only to a new file: an existing one is made private before writing.
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(bytes)?;
     Ok(())
 }
@@ -602,6 +606,22 @@ pub async fn delete(
             return Ok(ExitCode::from(1));
         }
     }
+    // The ledger first, as the webhook's 削除 does: if it fails, the household is still there
+    // and running the command again repeats both; the attempt is audited either way.
+    if let Err(e) = compose::ledger(&ops.config, &ops.clients)
+        .forget_user(m, &user, today)
+        .await
+    {
+        record(
+            ops,
+            lookup,
+            "delete",
+            now,
+            "failed: ledger not deleted; nothing deleted",
+        )
+        .await?;
+        return Err(e.into());
+    }
     let households = compose::households(&ops.config, &ops.clients);
     let mut household_deleted = false;
     let mut current = found.household.clone();
@@ -618,11 +638,16 @@ pub async fn delete(
         }
     }
     if current.is_some() && !household_deleted {
+        record(
+            ops,
+            lookup,
+            "delete",
+            now,
+            "failed: household kept changing",
+        )
+        .await?;
         bail!("the household kept changing while being deleted; run the command again");
     }
-    compose::ledger(&ops.config, &ops.clients)
-        .forget_user(m, &user, today)
-        .await?;
     let outcome = format!(
         "deleted: {}household, {} ledger item(s)",
         if household_deleted { "" } else { "no " },

@@ -218,7 +218,6 @@ mod tests {
         assert_eq!(Command::parse(AREAS[1].1), Some(Command::Show));
         assert_eq!(Command::parse(AREAS[2].1), Some(Command::Change));
         assert_eq!(Command::parse(AREAS[3].1), Some(Command::Help));
-        // 今日のメッセージ is the word of the today's-message command (issue 14, item 1).
-        assert_eq!(AREAS[0].1, "今日のメッセージ");
+        assert_eq!(Command::parse(AREAS[0].1), Some(Command::Today));
     }
 }
