@@ -327,7 +327,7 @@ impl DeliveryLedger for DynamoDeliveryLedger {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             requests.push(WriteRequest::builder().delete_request(delete).build());
         }
-        // BatchWriteItem takes at most 25 requests; the window is 9 dates.
+        // BatchWriteItem takes at most 25 requests; the window is 8 dates.
         for chunk in requests.chunks(BATCH_WRITE_MAX) {
             let mut pending = chunk.to_vec();
             for round in 0..=UNPROCESSED_RETRIES {

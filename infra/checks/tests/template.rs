@@ -149,7 +149,7 @@ fn only_the_intended_functions_write_each_table() {
         // The scheduler: the daily retention purge's conditional deletes.
         ("HouseholdsTable", ids(&["WebhookRole", "SchedulerRole"])),
         ("WebhookEventsTable", ids(&["WebhookRole"])),
-        // The webhook: DeleteItem of a parent's ledger items on 削除.
+        // The webhook: a BatchWriteItem of deletes of a parent's ledger items on 削除.
         (
             "DeliveriesTable",
             ids(&["SchedulerRole", "SenderRole", "WebhookRole"]),

@@ -182,7 +182,7 @@ pub fn expected_role_resources() -> BTreeMap<&'static str, BTreeSet<String>> {
                 "MunicipalitiesTable",
                 "HouseholdsTable",
                 "WebhookEventsTable",
-                // BatchWriteItem/DeleteItem only: a parent's ledger items on 削除.
+                // BatchWriteItem (deletes) only: a parent's ledger items on 削除.
                 "DeliveriesTable",
                 // GetObject/ListBucket: 今日のメッセージ plans from the content pack.
                 "ContentBucket",
