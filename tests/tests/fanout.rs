@@ -571,45 +571,43 @@ impl HouseholdStore for SlowListing {
     }
 }
 
-/// The production ledger, counting claims.
+/// The production ledger, counting commits and lookups.
 struct CountingLedger {
     inner: std::sync::Arc<dyn kizuna_app::ports::DeliveryLedger>,
-    claims: std::sync::atomic::AtomicUsize,
+    commits: std::sync::atomic::AtomicUsize,
+    lookups: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait::async_trait]
 impl kizuna_app::ports::DeliveryLedger for CountingLedger {
-    async fn claim(
+    async fn acquire_shard(
         &self,
-        m: &MunicipalityId,
-        date: NaiveDate,
-        u: &LineUserId,
+        key: &kizuna_app::model::RunKey,
+        owner: &str,
         now: chrono::DateTime<chrono::Utc>,
         lease: Duration,
-    ) -> kizuna_app::ports::StoreResult<kizuna_app::ports::LedgerClaim> {
-        self.claims
+    ) -> kizuna_app::ports::StoreResult<kizuna_app::ports::ShardLease> {
+        self.inner.acquire_shard(key, owner, now, lease).await
+    }
+    async fn commit(
+        &self,
+        key: &kizuna_app::model::RunKey,
+        owner: &str,
+        commit: &kizuna_app::ports::PageCommit,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: Duration,
+    ) -> kizuna_app::ports::StoreResult<()> {
+        self.commits
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.claim(m, date, u, now, lease).await
+        self.inner.commit(key, owner, commit, now, lease).await
     }
-    async fn mark_sent(
+    async fn release_shard(
         &self,
-        m: &MunicipalityId,
-        date: NaiveDate,
-        u: &LineUserId,
-        request_id: &str,
-        count: u32,
+        key: &kizuna_app::model::RunKey,
+        owner: &str,
+        done: bool,
     ) -> kizuna_app::ports::StoreResult<()> {
-        self.inner.mark_sent(m, date, u, request_id, count).await
-    }
-    async fn mark_failed(
-        &self,
-        m: &MunicipalityId,
-        date: NaiveDate,
-        u: &LineUserId,
-        reason: &str,
-        retryable: bool,
-    ) -> kizuna_app::ports::StoreResult<()> {
-        self.inner.mark_failed(m, date, u, reason, retryable).await
+        self.inner.release_shard(key, owner, done).await
     }
     async fn get(
         &self,
@@ -626,13 +624,16 @@ impl kizuna_app::ports::DeliveryLedger for CountingLedger {
     ) -> kizuna_app::ports::StoreResult<Vec<kizuna_app::model::DeliveryRecord>> {
         self.inner.list(m, date).await
     }
-    async fn sent_among(
+    async fn records_among(
         &self,
         m: &MunicipalityId,
         date: NaiveDate,
         users: &[LineUserId],
-    ) -> kizuna_app::ports::StoreResult<std::collections::HashSet<LineUserId>> {
-        self.inner.sent_among(m, date, users).await
+    ) -> kizuna_app::ports::StoreResult<HashMap<LineUserId, kizuna_app::model::DeliveryRecord>>
+    {
+        self.lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.records_among(m, date, users).await
     }
     async fn forget_user(
         &self,
@@ -646,8 +647,8 @@ impl kizuna_app::ports::DeliveryLedger for CountingLedger {
 
 /// Regression (found by the chaos suite, docs/reliability.md): the sender listed the whole
 /// shard before its first push, so when listing was slow every invocation reached its deadline
-/// having delivered nothing, and the day was never sent. Now it delivers page by page, and a
-/// rerun skips the households already sent with batched reads instead of claiming each.
+/// having delivered nothing, and the day was never sent. Now it delivers and commits page by
+/// page, and a rerun resumes after the last settled page.
 #[tokio::test]
 async fn a_slow_listing_still_delivers_before_the_deadline_and_reruns_skip_the_sent() {
     let stack = stack_with(vec![kizuna_town()], StackOptions::default()).await;
@@ -658,7 +659,8 @@ async fn a_slow_listing_still_delivers_before_the_deadline_and_reruns_skip_the_s
 
     let ledger = std::sync::Arc::new(CountingLedger {
         inner: compose::ledger(&stack.config, &stack.clients),
-        claims: Default::default(),
+        commits: Default::default(),
+        lookups: Default::default(),
     });
     let ports = kizuna_app::sender::SenderPorts {
         municipalities: compose::municipalities(&stack.config, &stack.clients),
@@ -704,14 +706,33 @@ async fn a_slow_listing_still_delivers_before_the_deadline_and_reruns_skip_the_s
     assert_eq!(report.counts.sent as usize, expected - sent_first);
     assert_exactly_once(&stack, &households, &town);
 
-    // Another rerun finds everything sent without a single claim.
-    let claims_before = ledger.claims.load(std::sync::atomic::Ordering::SeqCst);
+    // The run record counts each household once, whichever attempt sent it.
+    let record = kizuna_app::ports::RunRecords::get(
+        compose::runs(&stack.config, &stack.clients).as_ref(),
+        &kizuna_app::model::RunKey {
+            municipality: town.clone(),
+            date: today(),
+            shard: 0,
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(record.counts.sent as usize, expected);
+    assert_eq!(record.status, kizuna_app::model::RunStatus::Completed);
+
+    // Another rerun finds the job done: no listing, no lookup, no commit, nothing counted.
+    let commits_before = ledger.commits.load(std::sync::atomic::Ordering::SeqCst);
+    let lookups_before = ledger.lookups.load(std::sync::atomic::Ordering::SeqCst);
     let again = sender.run(&job, None).await.expect("completes");
-    assert_eq!(again.counts.sent, 0);
+    assert_eq!(again.counts, kizuna_app::model::RunCounts::default());
     assert_eq!(
-        ledger.claims.load(std::sync::atomic::Ordering::SeqCst),
-        claims_before,
-        "sent households are skipped by batched reads, not claimed again"
+        ledger.commits.load(std::sync::atomic::Ordering::SeqCst),
+        commits_before
+    );
+    assert_eq!(
+        ledger.lookups.load(std::sync::atomic::Ordering::SeqCst),
+        lookups_before
     );
     assert_exactly_once(&stack, &households, &town);
 }

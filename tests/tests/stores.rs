@@ -9,8 +9,9 @@ use kizuna_app::model::{
     SendJob, Shard,
 };
 use kizuna_app::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, LedgerClaim,
-    MunicipalityDirectory, RunRecords, SendQueue, StoreError, WebhookEventLog,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore,
+    MunicipalityDirectory, PageCommit, RunRecords, SendQueue, ShardLease, ShardProgress,
+    StoreError, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
 };
 use kizuna_core::Subject;
 use kizuna_core::{Household, LineUserId, MunicipalityId, Registration, RegistrationStatus};
@@ -477,51 +478,152 @@ async fn concurrent_claims_of_one_event_have_exactly_one_winner() {
 
 // ---------------------------------------------------------------- delivery ledger
 
+fn run_key(m: &MunicipalityId, d: NaiveDate) -> RunKey {
+    RunKey {
+        municipality: m.clone(),
+        date: d,
+        shard: 0,
+    }
+}
+
+fn sent(u: LineUserId, request_id: &str) -> DeliveryOutcome {
+    DeliveryOutcome {
+        user: u,
+        attempt: 1,
+        state: DeliveryState::Sent {
+            request_id: request_id.into(),
+            message_count: 1,
+        },
+    }
+}
+
+fn page_commit(outcomes: Vec<DeliveryOutcome>, add: RunCounts) -> PageCommit {
+    PageCommit {
+        outcomes,
+        run: RunUpdate {
+            status: RunStatus::Started,
+            add,
+            notices: Default::default(),
+            note: None,
+        },
+        counted_pages: None,
+        resume: None,
+    }
+}
+
+/// Records `users` as sent on `d` the way a sender does: lease, commit, release.
+async fn record_sent(
+    ledger: &dyn DeliveryLedger,
+    m: &MunicipalityId,
+    d: NaiveDate,
+    users: &[&LineUserId],
+    now: DateTime<Utc>,
+) {
+    let key = run_key(m, d);
+    let lease = Duration::from_secs(60);
+    assert!(matches!(
+        ledger
+            .acquire_shard(&key, "test", now, lease)
+            .await
+            .unwrap(),
+        ShardLease::Acquired(_)
+    ));
+    let outcomes = users.iter().map(|u| sent((*u).clone(), "req")).collect();
+    ledger
+        .commit(
+            &key,
+            "test",
+            &page_commit(outcomes, RunCounts::default()),
+            now,
+            lease,
+        )
+        .await
+        .unwrap();
+    ledger.release_shard(&key, "test", false).await.unwrap();
+}
+
+/// The send job's lease: one holder at a time; a dead holder's lease expires; a commit by a
+/// sender that lost the lease writes nothing at all; the resume position survives a release;
+/// a finished job stays finished.
 #[tokio::test]
-async fn ledger_claims_leases_and_outcomes() {
+async fn shard_leases_commits_and_outcomes() {
     let aws = test_aws().await;
     let ledger = aws.ledger();
+    let runs = aws.runs();
     let m = muni("ama-town");
     let d = date(2026, 12, 1);
-    let u = user(1);
+    let key = run_key(&m, d);
     let t0 = at("2026-11-30T23:00:00Z");
     let lease = Duration::from_secs(120);
 
-    assert_eq!(ledger.get(&m, d, &u).await.unwrap(), None);
     assert_eq!(
-        ledger.claim(&m, d, &u, t0, lease).await.unwrap(),
-        LedgerClaim::Acquired { attempt: 1 }
+        ledger.acquire_shard(&key, "a", t0, lease).await.unwrap(),
+        ShardLease::Acquired(ShardProgress::default()),
+        "a fresh job starts at the shard's first page"
     );
     assert_eq!(
         ledger
-            .claim(&m, d, &u, t0 + ChronoDuration::seconds(119), lease)
+            .acquire_shard(&key, "b", t0 + ChronoDuration::seconds(119), lease)
             .await
             .unwrap(),
-        LedgerClaim::LeasedByOther
+        ShardLease::HeldByOther
     );
-    let record = ledger.get(&m, d, &u).await.unwrap().unwrap();
-    assert_eq!(
-        record.state,
-        DeliveryState::Claimed {
-            lease_expires_at: t0 + ChronoDuration::seconds(120)
-        }
-    );
-    // The sender died holding the lease: after it expires, the next run takes over.
+    // Sender a died: after its lease expires, b takes over and is told a may have sent.
     let t1 = t0 + ChronoDuration::seconds(121);
     assert_eq!(
-        ledger.claim(&m, d, &u, t1, lease).await.unwrap(),
-        LedgerClaim::Acquired { attempt: 2 }
+        ledger.acquire_shard(&key, "b", t1, lease).await.unwrap(),
+        ShardLease::Acquired(ShardProgress {
+            resumed: true,
+            ..Default::default()
+        })
     );
-    ledger.mark_sent(&m, d, &u, "req-abc", 1).await.unwrap();
+    // a wakes up and tries to commit: refused, and nothing of it is written.
+    let late = page_commit(
+        vec![sent(user(9), "req-late")],
+        RunCounts {
+            sent: 1,
+            ..Default::default()
+        },
+    );
     assert_eq!(
-        ledger
-            .claim(&m, d, &u, t1 + ChronoDuration::hours(1), lease)
-            .await
-            .unwrap(),
-        LedgerClaim::AlreadySent
+        ledger.commit(&key, "a", &late, t1, lease).await,
+        Err(StoreError::Conflict)
     );
-    let record = ledger.get(&m, d, &u).await.unwrap().unwrap();
-    assert_eq!(record.attempt, 2);
+    assert_eq!(ledger.get(&m, d, &user(9)).await.unwrap(), None);
+    assert_eq!(runs.get(&key).await.unwrap(), None);
+
+    // b commits a page: outcomes, counts and the resume position, all together.
+    let mut commit = page_commit(
+        vec![
+            sent(user(1), "req-abc"),
+            DeliveryOutcome {
+                user: user(3),
+                attempt: 2,
+                state: DeliveryState::Failed {
+                    reason: "LINE 500".into(),
+                    retryable: true,
+                },
+            },
+            DeliveryOutcome {
+                user: user(4),
+                attempt: 1,
+                state: DeliveryState::Failed {
+                    reason: "LINE 400 invalid message".into(),
+                    retryable: false,
+                },
+            },
+        ],
+        RunCounts {
+            sent: 1,
+            failed: 2,
+            skipped: 5,
+            ..Default::default()
+        },
+    );
+    commit.counted_pages = Some(1);
+    commit.resume = Some((Some("0:Uabc".into()), 1));
+    ledger.commit(&key, "b", &commit, t1, lease).await.unwrap();
+    let record = ledger.get(&m, d, &user(1)).await.unwrap().unwrap();
     assert_eq!(
         record.state,
         DeliveryState::Sent {
@@ -529,61 +631,29 @@ async fn ledger_claims_leases_and_outcomes() {
             message_count: 1
         }
     );
-    // A sent delivery is never downgraded; marking sent again is harmless.
+    let run = runs.get(&key).await.unwrap().unwrap();
     assert_eq!(
-        ledger.mark_failed(&m, d, &u, "late 500", true).await,
-        Err(StoreError::Conflict)
+        (run.counts.sent, run.counts.failed, run.counts.skipped),
+        (1, 2, 5)
     );
-    ledger.mark_sent(&m, d, &u, "req-abc", 1).await.unwrap();
-
-    // Unclaimed deliveries cannot be completed.
-    let stranger = user(2);
-    assert_eq!(
-        ledger.mark_sent(&m, d, &stranger, "req", 1).await,
-        Err(StoreError::NotFound)
-    );
-    assert_eq!(
-        ledger.mark_failed(&m, d, &stranger, "x", true).await,
-        Err(StoreError::NotFound)
-    );
-
-    // A retryable failure can be claimed again; a permanent one cannot.
-    let retry = user(3);
-    ledger.claim(&m, d, &retry, t0, lease).await.unwrap();
-    ledger
-        .mark_failed(&m, d, &retry, "LINE 500", true)
+    let found = ledger
+        .records_among(&m, d, &[user(1), user(3), user(4), user(5), user(1)])
         .await
         .unwrap();
     assert_eq!(
-        ledger.claim(&m, d, &retry, t0, lease).await.unwrap(),
-        LedgerClaim::Acquired { attempt: 2 }
+        found.len(),
+        3,
+        "user 5 has no entry; a repeated user is asked once"
     );
-    let bad = user(4);
-    ledger.claim(&m, d, &bad, t0, lease).await.unwrap();
-    ledger
-        .mark_failed(&m, d, &bad, "LINE 400 invalid message", false)
-        .await
-        .unwrap();
+    assert_eq!(found[&user(3)].attempt, 2);
     assert_eq!(
-        ledger.claim(&m, d, &bad, t1, lease).await.unwrap(),
-        LedgerClaim::FailedPermanently
-    );
-    assert_eq!(
-        ledger.get(&m, d, &bad).await.unwrap().unwrap().state,
+        found[&user(4)].state,
         DeliveryState::Failed {
             reason: "LINE 400 invalid message".into(),
             retryable: false
         }
     );
-
-    // Another date is another delivery.
-    assert_eq!(
-        ledger
-            .claim(&m, date(2026, 12, 2), &u, t1, lease)
-            .await
-            .unwrap(),
-        LedgerClaim::Acquired { attempt: 1 }
-    );
+    // The lease item is not a delivery.
     let listed: BTreeSet<_> = ledger
         .list(&m, d)
         .await
@@ -592,6 +662,66 @@ async fn ledger_claims_leases_and_outcomes() {
         .map(|r| r.user)
         .collect();
     assert_eq!(listed, [user(1), user(3), user(4)].into_iter().collect());
+
+    // A commit larger than one transaction is refused before anything is sent to DynamoDB.
+    let too_many = page_commit(
+        (0..=MAX_OUTCOMES_PER_COMMIT as u32)
+            .map(|n| sent(user(100 + n), "r"))
+            .collect(),
+        RunCounts::default(),
+    );
+    assert!(matches!(
+        ledger.commit(&key, "b", &too_many, t1, lease).await,
+        Err(StoreError::Corrupt(_))
+    ));
+
+    // b stops (deadline): c resumes where b's last settled page ended.
+    ledger.release_shard(&key, "b", false).await.unwrap();
+    assert_eq!(
+        ledger.acquire_shard(&key, "c", t1, lease).await.unwrap(),
+        ShardLease::Acquired(ShardProgress {
+            resumed: true,
+            resume: Some("0:Uabc".into()),
+            resume_page: 1,
+            counted_pages: 1,
+        })
+    );
+    // Releasing someone else's lease changes nothing.
+    ledger.release_shard(&key, "b", true).await.unwrap();
+    assert_eq!(
+        ledger.acquire_shard(&key, "d", t1, lease).await.unwrap(),
+        ShardLease::HeldByOther
+    );
+    ledger.release_shard(&key, "c", true).await.unwrap();
+    assert_eq!(
+        ledger
+            .acquire_shard(&key, "e", t1 + ChronoDuration::hours(1), lease)
+            .await
+            .unwrap(),
+        ShardLease::Done
+    );
+    // Another date is another job.
+    assert!(matches!(
+        ledger
+            .acquire_shard(&run_key(&m, date(2026, 12, 2)), "e", t1, lease)
+            .await
+            .unwrap(),
+        ShardLease::Acquired(_)
+    ));
+    // The finished job's lease item keeps no cursor (it may hold a LINE user id).
+    let raw = aws
+        .clients
+        .dynamodb
+        .get_item()
+        .table_name(&aws.config.tables.deliveries)
+        .key("pk", AttributeValue::S(format!("ama-town#{d}")))
+        .key("user_id", AttributeValue::S("~shard#000".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!raw.contains_key("resume"), "{raw:?}");
 }
 
 /// The ledger keeps a parent's delivery days only for days (`LEDGER_RETENTION_DAYS`), and
@@ -605,7 +735,6 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
     let (m, other_town) = (muni("ama-town"), muni("other-town"));
     let (parent, neighbour) = (user(1), user(2));
     let today = date(2027, 3, 10);
-    let lease = Duration::from_secs(60);
     let window = ledger_dates_possibly_held(today);
     assert!(window.contains(&today) && window.contains(&date(2027, 3, 11)));
     assert!(
@@ -616,17 +745,11 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
     for &d in window.iter().chain([&outside]) {
         // Each date claimed on that date (07:00 Japan time).
         let t = d.and_hms_opt(7, 0, 0).unwrap().and_utc() - ChronoDuration::hours(9);
-        for u in [&parent, &neighbour] {
-            ledger.claim(&m, d, u, t, lease).await.unwrap();
-            ledger.mark_sent(&m, d, u, "req", 1).await.unwrap();
-        }
-        ledger
-            .claim(&other_town, d, &parent, t, lease)
-            .await
-            .unwrap();
+        record_sent(&ledger, &m, d, &[&parent, &neighbour], t).await;
+        record_sent(&ledger, &other_town, d, &[&parent], t).await;
     }
 
-    // The TTL is days after the claim, not the 400 days of the run records.
+    // The TTL is days after the send, not the 400 days of the run records.
     let claimed_at = today.and_hms_opt(7, 0, 0).unwrap().and_utc() - ChronoDuration::hours(9);
     let raw = aws
         .clients
@@ -665,34 +788,39 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
 }
 
 #[tokio::test]
-async fn concurrent_ledger_claims_have_exactly_one_winner() {
+async fn concurrent_lease_claims_have_exactly_one_winner() {
     let aws = test_aws().await;
     let ledger = Arc::new(aws.ledger());
     let m = muni("ama-town");
-    let d = date(2026, 12, 1);
     let now = at("2026-11-30T23:00:00Z");
     for n in 0..10 {
+        let key = run_key(&m, date(2026, 12, 1) + ChronoDuration::days(n));
         let tasks: Vec<_> = (0..6)
-            .map(|_| {
+            .map(|owner| {
                 let ledger = Arc::clone(&ledger);
-                let m = m.clone();
+                let key = key.clone();
                 tokio::spawn(async move {
                     ledger
-                        .claim(&m, d, &user(n), now, Duration::from_secs(60))
+                        .acquire_shard(
+                            &key,
+                            &format!("sender-{owner}"),
+                            now,
+                            Duration::from_secs(60),
+                        )
                         .await
                         .unwrap()
                 })
             })
             .collect();
-        let mut claims = Vec::new();
+        let mut leases = Vec::new();
         for t in tasks {
-            claims.push(t.await.unwrap());
+            leases.push(t.await.unwrap());
         }
-        let acquired = claims
+        let acquired = leases
             .iter()
-            .filter(|c| matches!(c, LedgerClaim::Acquired { .. }))
+            .filter(|c| matches!(c, ShardLease::Acquired(_)))
             .count();
-        assert_eq!(acquired, 1, "user {n}: {claims:?}");
+        assert_eq!(acquired, 1, "day {n}: {leases:?}");
     }
 }
 
@@ -849,17 +977,15 @@ async fn run_records_count_atomically_and_list() {
         .into_iter()
         .collect()
     );
-    // Ledger items in the same table never show up as runs.
-    aws.ledger()
-        .claim(
-            &muni("ama-town"),
-            date(2026, 12, 1),
-            &user(1),
-            now,
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
+    // Ledger items and leases in the same table never show up as runs.
+    record_sent(
+        &aws.ledger(),
+        &muni("ama-town"),
+        date(2026, 12, 1),
+        &[&user(1)],
+        now,
+    )
+    .await;
     assert_eq!(
         runs.list_recent(&muni("ama-town"), 10).await.unwrap().len(),
         4

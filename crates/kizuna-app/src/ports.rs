@@ -6,13 +6,13 @@
 //! implement is `docs/data-model.md`.
 
 use crate::model::{
-    ChannelCredentials, ContentSnapshot, DeliveryRecord, Municipality, Page, RunKey, RunRecord,
-    RunUpdate, SendJob, Shard,
+    ChannelCredentials, ContentSnapshot, DeliveryRecord, DeliveryState, Municipality, Page, RunKey,
+    RunRecord, RunUpdate, SendJob, Shard,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Why a store operation failed, and whether trying again can help.
@@ -137,55 +137,95 @@ pub trait WebhookEventLog: Send + Sync {
     ) -> StoreResult<HashSet<String>>;
 }
 
-/// The outcome of claiming one delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedgerClaim {
-    /// Ours to send; `attempt` is 1 for the first claim, higher after an expired lease or a
-    /// retryable failure.
-    Acquired {
-        attempt: u32,
-    },
-    AlreadySent,
-    /// Another sender holds an unexpired lease.
-    LeasedByOther,
-    /// An earlier attempt failed in a way retrying cannot fix (e.g. LINE answered 400).
-    FailedPermanently,
+/// Where a send job stands, as its shard lease says. Only the sender holding the lease writes
+/// deliveries of the job; the lease also carries where a rerun resumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardLease {
+    /// Ours until the lease expires (each commit extends it).
+    Acquired(ShardProgress),
+    /// Another sender holds an unexpired lease on this job.
+    HeldByOther,
+    /// An earlier attempt delivered every page: nothing is left to do today.
+    Done,
 }
 
-/// One ledger entry per (municipality, delivery date, LINE user), for exactly-once sending.
+/// What earlier attempts at a send job left, read when its lease is acquired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardProgress {
+    /// An earlier attempt held this job today, so some of its households may be settled (sent
+    /// or failed for good) and must be looked up before pushing.
+    pub resumed: bool,
+    /// The listing cursor of the first page not fully settled (`None`: the shard's start).
+    /// It may hold a LINE user id: pass it on, never log it.
+    pub resume: Option<String>,
+    /// That page's number, counted from the shard's first page.
+    pub resume_page: u32,
+    /// How many pages (from the shard's first) had their nothing-to-send households counted,
+    /// so a rerun does not count them twice.
+    pub counted_pages: u32,
+}
+
+/// One household's result of a send attempt, as the ledger stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub user: LineUserId,
+    /// Attempts at this household's delivery today, this one included.
+    pub attempt: u32,
+    /// `Sent` or `Failed`.
+    pub state: DeliveryState,
+}
+
+/// The most outcomes one [`DeliveryLedger::commit`] takes: DynamoDB's 100 actions per
+/// transaction, less the run record and the lease.
+pub const MAX_OUTCOMES_PER_COMMIT: usize = 98;
+
+/// What one commit writes, all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCommit {
+    /// At most [`MAX_OUTCOMES_PER_COMMIT`].
+    pub outcomes: Vec<DeliveryOutcome>,
+    /// Counts and notices to add to the run record (its status becomes `update.status`).
+    pub run: RunUpdate,
+    /// New value of [`ShardProgress::counted_pages`], when this commit counted a new page.
+    pub counted_pages: Option<u32>,
+    /// New resume position (cursor, page number), when every page before it is settled.
+    pub resume: Option<(Option<String>, u32)>,
+}
+
+/// One ledger entry per (municipality, delivery date, LINE user), for exactly-once sending,
+/// plus one lease per send job.
+///
+/// A send job's sender holds the job's lease, pushes a page, then commits the page's
+/// outcomes together with the run record's counts in one transaction: the counts can never
+/// disagree with the ledger, whatever crashes. A push whose commit never happened is pushed
+/// again by the next attempt with the same `X-Line-Retry-Key`; LINE answers 409 and it is
+/// committed then — delivered once, counted once (docs/fanout.md has the crash table).
 #[async_trait]
 pub trait DeliveryLedger: Send + Sync {
-    /// Claims the delivery for `lease`: succeeds if there is no entry, or the entry is a
-    /// claim whose lease expired, or a retryable failure.
-    async fn claim(
+    /// Takes the job's lease for `lease` if nobody holds an unexpired one (or `owner` does).
+    async fn acquire_shard(
         &self,
-        municipality: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
+        key: &RunKey,
+        owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
-    ) -> StoreResult<LedgerClaim>;
+    ) -> StoreResult<ShardLease>;
 
-    /// Records that LINE accepted the push. [`StoreError::NotFound`] if the delivery was
-    /// never claimed.
-    async fn mark_sent(
+    /// Writes `commit` atomically and extends the lease to `now + lease`.
+    /// [`StoreError::Conflict`] if `owner` no longer holds the lease (nothing is written).
+    async fn commit(
         &self,
-        municipality: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
-        request_id: &str,
-        message_count: u32,
+        key: &RunKey,
+        owner: &str,
+        commit: &PageCommit,
+        now: DateTime<Utc>,
+        lease: Duration,
     ) -> StoreResult<()>;
 
-    /// Records a failed push. `reason` is for operators: no user ids, no tokens.
-    async fn mark_failed(
-        &self,
-        municipality: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
-        reason: &str,
-        retryable: bool,
-    ) -> StoreResult<()>;
+    /// Gives up the lease; `done` marks the job finished for the day (a later attempt then
+    /// finds [`ShardLease::Done`]) and forgets the resume cursor. A lease `owner` no longer
+    /// holds is left alone.
+    async fn release_shard(&self, key: &RunKey, owner: &str, done: bool) -> StoreResult<()>;
 
     async fn get(
         &self,
@@ -194,32 +234,21 @@ pub trait DeliveryLedger: Send + Sync {
         user: &LineUserId,
     ) -> StoreResult<Option<DeliveryRecord>>;
 
-    /// Every ledger entry of one municipality and date.
+    /// Every ledger entry of one municipality and date (leases not included).
     async fn list(
         &self,
         municipality: &MunicipalityId,
         date: NaiveDate,
     ) -> StoreResult<Vec<DeliveryRecord>>;
 
-    /// Which of `users` are already marked sent for the date: lets a rerun skip them with a
-    /// few batched reads instead of one conditional write each. Only an optimisation — the
-    /// claim stays the authority, so a user missing from the answer is merely claimed.
-    async fn sent_among(
+    /// The ledger entries of `users` that exist for the date, in a few batched, strongly
+    /// consistent reads: lets a rerun skip the settled households.
+    async fn records_among(
         &self,
         municipality: &MunicipalityId,
         date: NaiveDate,
         users: &[LineUserId],
-    ) -> StoreResult<std::collections::HashSet<LineUserId>> {
-        let mut sent = std::collections::HashSet::new();
-        for user in users {
-            if let Some(record) = self.get(municipality, date, user).await? {
-                if matches!(record.state, crate::model::DeliveryState::Sent { .. }) {
-                    sent.insert(user.clone());
-                }
-            }
-        }
-        Ok(sent)
-    }
+    ) -> StoreResult<HashMap<LineUserId, DeliveryRecord>>;
 
     /// Deletes every ledger item of `user` in `municipality` that may still be stored on
     /// `around` (the caller's today, Japan time): the parent's 削除 and an operator's

@@ -1,20 +1,32 @@
 //! The daily fan-out for one send job (municipality, date, shard): exactly once per household.
 //!
-//! For every household that receives messages, the core plans today's one push; the delivery
-//! ledger is claimed with a conditional write *before* pushing and completed after; the push
-//! carries an `X-Line-Retry-Key` derived from (municipality, date, user), so LINE itself
-//! de-duplicates a resend. What happens when the process dies at each point:
+//! A pipeline of small phases over one job-run context ([`JobRun`]):
 //!
-//! | dies …                              | state left                  | next run (SQS redelivery or catch-up) |
-//! |-------------------------------------|-----------------------------|----------------------------------------|
-//! | before the claim                    | nothing                     | claims and sends                        |
-//! | after the claim, before the push    | claimed, lease running      | waits for the lease, claims, sends      |
-//! | after LINE accepted, before marking | claimed, lease running      | claims after the lease, pushes with the same retry key: LINE answers 409 (already accepted) → marked sent, nothing delivered twice |
-//! | after marking sent                  | sent                        | skips                                   |
+//! 1. **load** the town, its credentials, the content and a channel token;
+//! 2. **lease** the job (one conditional write): only the lease holder sends, and the lease
+//!    says where an earlier attempt stopped;
+//! 3. per page: **list** households from the resume cursor, **plan** each one's push (pure),
+//!    **skip** the settled ones (a rerun only: batched reads), **push** the rest (with an
+//!    `X-Line-Retry-Key` derived from (municipality, date, user), the same on every attempt),
+//!    then **commit** the page: the ledger entries, the run record's counts and the resume
+//!    cursor in one transaction per ≤ 98 households;
+//! 4. **finish**: release the lease, record the status, emit metrics.
 //!
-//! The lease (5 min) is longer than one delivery can take (all retries included) and shorter
-//! than the queue's visibility timeout, so a redelivered job finds expired leases; the catch-up
-//! window (see [`crate::schedule`]) keeps every resend well inside the retry key's 24 hours.
+//! So a delivery costs its push and 1/98 of a DynamoDB transaction, not a conditional claim and
+//! a mark-sent each. What happens when the process dies at each point:
+//!
+//! | dies …                                  | state left                         | next attempt (SQS redelivery or catch-up) |
+//! |-----------------------------------------|------------------------------------|--------------------------------------------|
+//! | before the lease                        | nothing                            | takes the lease, sends from the start      |
+//! | holding the lease, before a push        | lease running                      | waits for the lease to expire, resumes at the cursor |
+//! | after LINE accepted, before the commit  | lease running, push not recorded   | resumes at the cursor, pushes with the same retry key: LINE answers 409 (already accepted) → committed as sent and counted now, delivered once |
+//! | after a commit                          | page's outcomes, counts, cursor    | resumes after the last settled page; settled households are skipped, not counted again |
+//! | after the release                       | job done                           | finds the job done: nothing sent, nothing counted |
+//!
+//! The lease (5 min, extended by every commit) is longer than one page can take and shorter
+//! than the queue's visibility timeout, so a redelivered job finds a dead sender's lease
+//! expired; the catch-up window (see [`crate::schedule`]) keeps every resend well inside the
+//! retry key's 24 hours.
 
 use crate::clock::Clock;
 /// S3 prefix under which content packs live (`content/base/…`, `content/municipalities/…`).
@@ -22,17 +34,18 @@ pub use crate::content::CONTENT_PREFIX;
 use crate::content::{ContentCache, ContentError};
 use crate::metrics;
 use crate::model::{
-    ChannelCredentials, Municipality, RunCounts, RunKey, RunStatus, RunUpdate, SendJob,
+    ChannelCredentials, DeliveryRecord, DeliveryState, Municipality, RunCounts, RunKey, RunStatus,
+    RunUpdate, SendJob,
 };
 use crate::pacing::{Backoff, Pacer};
 use crate::ports::{
-    ChannelSecrets, ContentStore, DeliveryLedger, HouseholdStore, LedgerClaim,
-    MunicipalityDirectory, RunRecords, StoreError,
+    ChannelSecrets, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore,
+    MunicipalityDirectory, PageCommit, RunRecords, ShardLease, ShardProgress, StoreError,
+    MAX_OUTCOMES_PER_COMMIT,
 };
 use crate::schedule::may_send_now;
 use chrono::NaiveDate;
 use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt as _;
 use kizuna_core::content::ContentLibrary;
 use kizuna_core::plan::{plan_household, DailyPlan, PlannedKind};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
@@ -56,17 +69,12 @@ pub fn retry_key(municipality: &MunicipalityId, date: NaiveDate, user: &LineUser
     Uuid::new_v5(&RETRY_KEY_NAMESPACE, name.as_bytes())
 }
 
-/// The month's message allowance when a send job starts: the smaller of LINE's and the
-/// municipality's limit, and what is left of it.
-#[derive(Debug, Clone, Copy)]
-struct QuotaAtStart {
-    remaining: u64,
-    limit: u64,
-}
+/// The ledger's reason for households not sent because the monthly limit was reached.
+const MONTHLY_LIMIT_REASON: &str = "monthly message limit";
 
 #[derive(Debug, Clone)]
 pub struct SenderSettings {
-    /// How long a ledger claim is exclusive. Longer than a delivery with all its retries.
+    /// How long the job's lease lasts without a commit. Longer than one page can take.
     pub lease: Duration,
     pub page_size: u32,
     /// Pushes in flight at once; the pacer, not this, bounds the request rate.
@@ -113,38 +121,142 @@ pub enum SendError {
     Store(#[from] StoreError),
     #[error("LINE failed: {0}")]
     Line(LineError),
-    /// Some households are still to be sent (transient failures, deadline, another sender
-    /// holding leases): the job must run again.
+    /// Another sender holds this job's lease: try again later (its run record is theirs).
+    #[error("another sender is running this send job")]
+    HeldElsewhere,
+    /// Some households are still to be sent (transient failures, deadline, a lost lease):
+    /// the job must run again.
     #[error("run incomplete: {0}")]
     Incomplete(String),
 }
 
-/// What one job did.
+/// What one attempt at a job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobReport {
     pub status: RunStatus,
+    /// This attempt's share of the run record's counts.
     pub counts: RunCounts,
-    /// Households whose delivery another sender currently holds.
-    pub leased_elsewhere: u64,
-    /// Deliveries that failed transiently (retried later).
-    pub retryable_failures: u64,
+    /// Households left for a later attempt (transient failures, or not reached).
+    pub left: u64,
     pub note: Option<String>,
 }
 
-/// Why a job stopped early.
-const STOP_NONE: u8 = 0;
-const STOP_UNAUTHORIZED: u8 = 1;
-const STOP_MONTHLY_LIMIT: u8 = 2;
-const STOP_DEADLINE: u8 = 3;
+impl JobReport {
+    fn nothing(status: RunStatus, note: &str) -> Self {
+        Self {
+            status,
+            counts: RunCounts::default(),
+            left: 0,
+            note: Some(note.into()),
+        }
+    }
+}
 
-enum Delivered {
-    Sent,
-    AlreadySent,
-    LeasedElsewhere,
-    FailedPermanently,
-    FailedRetryable,
+/// Why a job stops before its last page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum StopReason {
+    /// LINE rejected the channel token: nothing more can be sent for this town today.
+    Unauthorized = 1,
+    /// The month's message limit is reached: the rest are recorded as not sent.
+    MonthlyLimit = 2,
+    /// The invocation's deadline is near.
+    Deadline = 3,
+    /// Another sender took the job's lease (this one was too slow to extend it).
+    LeaseLost = 4,
+    /// The store could not be read or written (listing, ledger lookups, a commit).
+    Store = 5,
+}
+
+/// The first stop reason set wins; shared by the concurrent pushes of a page.
+#[derive(Default)]
+struct StopFlag(AtomicU8);
+
+impl StopFlag {
+    fn set(&self, reason: StopReason) {
+        let _ = self
+            .0
+            .compare_exchange(0, reason as u8, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    fn get(&self) -> Option<StopReason> {
+        match self.0.load(Ordering::SeqCst) {
+            1 => Some(StopReason::Unauthorized),
+            2 => Some(StopReason::MonthlyLimit),
+            3 => Some(StopReason::Deadline),
+            4 => Some(StopReason::LeaseLost),
+            5 => Some(StopReason::Store),
+            _ => None,
+        }
+    }
+}
+
+/// One household to push to in this attempt.
+struct Candidate {
+    household: Household,
+    plan: DailyPlan,
+    /// Attempts today, this one included.
+    attempt: u32,
+}
+
+/// What one push came to.
+enum Outcome {
+    /// LINE accepted it now, or had accepted it before with the same retry key (409).
+    Sent {
+        request_id: String,
+    },
+    Failed {
+        reason: String,
+        retryable: bool,
+    },
     NotSentQuota,
-    Stopped,
+    /// Not tried: the job is stopping.
+    NotAttempted,
+}
+
+/// This attempt's totals.
+#[derive(Default)]
+struct Tally {
+    counts: RunCounts,
+    notices: BTreeMap<String, u64>,
+    /// Households to be tried again by a later attempt.
+    left: u64,
+    /// Households a push was tried for.
+    attempted: u64,
+}
+
+/// One attempt at one job: what every phase needs, built once by [`Sender::load`].
+struct JobRun<'a> {
+    job: &'a SendJob,
+    key: RunKey,
+    municipality: Municipality,
+    credentials: kizuna_line::ChannelCredentials,
+    token: ChannelToken,
+    library: Arc<ContentLibrary>,
+    pacer: Arc<Pacer>,
+    /// Messages left this month (`None`: no limit known).
+    quota: Option<AtomicU64>,
+    quota_limit: Option<u64>,
+    stop: StopFlag,
+    retried: AtomicU64,
+    deadline: Option<Instant>,
+    /// This attempt's lease owner id.
+    owner: String,
+}
+
+impl JobRun<'_> {
+    fn muni(&self) -> &str {
+        self.municipality.id.as_str()
+    }
+}
+
+/// One listed page, planned.
+struct PlannedPage {
+    number: u32,
+    next: Option<String>,
+    candidates: Vec<Candidate>,
+    skipped: u64,
+    missing_content: u64,
 }
 
 pub struct Sender {
@@ -178,7 +290,7 @@ impl Sender {
     }
 
     /// The content library, reloaded only when the stored version changed (warm invocations
-    /// reuse the parsed library; checking the version is one listing).
+    /// reuse the parsed library).
     pub async fn content(&self) -> Result<Arc<ContentLibrary>, SendError> {
         self.content.current().await.map_err(|e| match e {
             ContentError::Store(e) => SendError::Store(e),
@@ -204,33 +316,14 @@ impl Sender {
         job: &SendJob,
         deadline: Option<Instant>,
     ) -> Result<JobReport, SendError> {
-        let now = self.clock.now();
         let key = RunKey {
             municipality: job.municipality.clone(),
             date: job.date,
             shard: job.shard.index,
         };
         let muni = job.municipality.as_str();
-        if !may_send_now(job.date, now) {
-            warn!(municipality = muni, date = %job.date, "send job arrived too late; not sent");
-            let existing = self.ports.runs.get(&key).await?;
-            if existing.map(|r| r.status) != Some(RunStatus::Completed) {
-                self.record(
-                    &key,
-                    RunStatus::Failed,
-                    RunCounts::default(),
-                    Some("late: not sent".into()),
-                )
-                .await?;
-                metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_LATE, 1.0)]);
-            }
-            return Ok(JobReport {
-                status: RunStatus::Failed,
-                counts: RunCounts::default(),
-                leased_elsewhere: 0,
-                retryable_failures: 0,
-                note: Some("late".into()),
-            });
+        if !may_send_now(job.date, self.clock.now()) {
+            return self.refuse_late(job, &key).await;
         }
         let municipality = self
             .ports
@@ -240,222 +333,456 @@ impl Sender {
             .ok_or(SendError::UnknownMunicipality)?;
         if !municipality.enabled {
             info!(municipality = muni, "municipality disabled; nothing sent");
-            return Ok(JobReport {
-                status: RunStatus::Completed,
-                counts: RunCounts::default(),
-                leased_elsewhere: 0,
-                retryable_failures: 0,
-                note: Some("disabled".into()),
-            });
+            return Ok(JobReport::nothing(RunStatus::Completed, "disabled"));
         }
-        let result = self.run_enabled(job, &key, &municipality, deadline).await;
-        if let Err(e) = &result {
-            error!(municipality = muni, date = %job.date, shard = job.shard.index, error = %e, "send job failed");
+        let result = self.run_enabled(job, &key, municipality, deadline).await;
+        match &result {
+            // The run record belongs to the sender holding the lease.
+            Err(SendError::HeldElsewhere) => {
+                info!(municipality = muni, date = %job.date, shard = job.shard.index, "another sender holds this send job; left to it");
+            }
+            Err(e) => {
+                error!(municipality = muni, date = %job.date, shard = job.shard.index, error = %e, "send job failed");
+                metrics::emit(
+                    muni,
+                    self.clock.now(),
+                    &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)],
+                );
+                let update = run_update(RunStatus::Failed, Tally::default(), Some(e.to_string()));
+                if let Err(store) = self
+                    .ports
+                    .runs
+                    .upsert(&key, &update, self.clock.now())
+                    .await
+                {
+                    warn!(municipality = muni, error = %store, "could not record the failed run");
+                }
+            }
+            Ok(_) => {}
+        }
+        result
+    }
+
+    /// A job that arrives after the day's sending window is recorded as not sent.
+    async fn refuse_late(&self, job: &SendJob, key: &RunKey) -> Result<JobReport, SendError> {
+        let muni = job.municipality.as_str();
+        warn!(municipality = muni, date = %job.date, "send job arrived too late; not sent");
+        let existing = self.ports.runs.get(key).await?;
+        if existing.map(|r| r.status) != Some(RunStatus::Completed) {
+            let update = run_update(
+                RunStatus::Failed,
+                Tally::default(),
+                Some("late: not sent".into()),
+            );
+            self.ports
+                .runs
+                .upsert(key, &update, self.clock.now())
+                .await?;
             metrics::emit(
                 muni,
                 self.clock.now(),
-                &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)],
+                &[(metrics::MUNICIPALITY_RUN_LATE, 1.0)],
             );
-            let note = Some(e.to_string());
-            if let Err(store) = self
-                .record(&key, RunStatus::Failed, RunCounts::default(), note)
-                .await
-            {
-                warn!(municipality = muni, error = %store, "could not record the failed run");
-            }
         }
-        result
+        Ok(JobReport::nothing(RunStatus::Failed, "late"))
     }
 
     async fn run_enabled(
         &self,
         job: &SendJob,
         key: &RunKey,
-        municipality: &Municipality,
+        municipality: Municipality,
         deadline: Option<Instant>,
     ) -> Result<JobReport, SendError> {
-        let muni = municipality.id.as_str();
-        let credentials = self
+        let run = self.load(job, key, municipality, deadline).await?;
+        let progress = match self
+            .ports
+            .ledger
+            .acquire_shard(key, &run.owner, self.clock.now(), self.settings.lease)
+            .await?
+        {
+            ShardLease::Acquired(progress) => progress,
+            ShardLease::HeldByOther => return Err(SendError::HeldElsewhere),
+            ShardLease::Done => return self.already_done(&run).await,
+        };
+        let started = run_update(RunStatus::Started, Tally::default(), None);
+        self.ports
+            .runs
+            .upsert(key, &started, self.clock.now())
+            .await?;
+        let mut tally = Tally::default();
+        let settled = self.send_pages(&run, &progress, &mut tally).await;
+        self.finish(&run, tally, settled).await
+    }
+
+    /// Phase 1: everything the pages need, read once per attempt.
+    async fn load<'a>(
+        &self,
+        job: &'a SendJob,
+        key: &RunKey,
+        municipality: Municipality,
+        deadline: Option<Instant>,
+    ) -> Result<JobRun<'a>, SendError> {
+        let stored = self
             .ports
             .secrets
             .get(&municipality.id)
             .await?
             .ok_or(SendError::MissingCredentials)?;
-        let credentials = line_credentials(&credentials);
+        let credentials = line_credentials(&stored);
         let library = self.content().await?;
-        let content = library.for_municipality(&municipality.id);
         let token = match self.tokens.token(&credentials).await {
             Ok(t) => t,
             Err(LineError::Unauthorized) => return Err(SendError::Unauthorized),
             Err(e) => return Err(SendError::Line(e)),
         };
-        // A run record means an earlier invocation started this job (redelivery, a duplicate
-        // message, catch-up): some households may be sent already.
-        let rerun = job.attempt > 0 || !matches!(self.ports.runs.get(key).await, Ok(None));
-        self.record(key, RunStatus::Started, RunCounts::default(), None)
-            .await?;
-        let quota_at_start = self.quota_left(&token, municipality).await;
-        let quota_limit = quota_at_start.map(|q| q.limit);
+        let quota = self.quota_left(&token, &municipality).await;
+        Ok(JobRun {
+            job,
+            key: key.clone(),
+            pacer: self.pacer(&municipality),
+            municipality,
+            credentials,
+            token,
+            library,
+            quota: quota.map(|(remaining, _)| AtomicU64::new(remaining)),
+            quota_limit: quota.map(|(_, limit)| limit),
+            stop: StopFlag::default(),
+            retried: AtomicU64::new(0),
+            deadline,
+            owner: Uuid::new_v4().to_string(),
+        })
+    }
 
-        // Page by page: plan the page (pure and fast), skip who is already sent (a rerun),
-        // deliver the rest, then fetch the next page. Every invocation therefore makes
-        // progress even when listing is slow — planning the whole shard before the first push
-        // once let a throttled store use up each invocation's time before any delivery
-        // (found by the chaos suite, docs/reliability.md). Pages come in index order, so the
-        // quota policy still applies in a stable order.
-        let mut counts = RunCounts::default();
-        let quota = quota_at_start.map(|q| AtomicU64::new(q.remaining));
-        let stop = AtomicU8::new(STOP_NONE);
-        let pacer = self.pacer(municipality);
-        let retried = AtomicU64::new(0);
-        let concurrency = self.settings.concurrency.max(1);
-        // With each delivery, the town notices its push carried (counted when newly sent).
-        let mut results: Vec<(Delivered, Vec<String>)> = Vec::new();
-        let mut cursor = None;
-        loop {
-            if self.near_deadline(deadline) {
-                stop.store(STOP_DEADLINE, Ordering::SeqCst);
-                break;
-            }
-            let page = self
-                .ports
-                .households
-                .deliverable_page(&municipality.id, job.shard, cursor, self.settings.page_size)
+    /// An earlier attempt finished the job: make sure the run record says so.
+    async fn already_done(&self, run: &JobRun<'_>) -> Result<JobReport, SendError> {
+        let record = self.ports.runs.get(&run.key).await?;
+        if record.map(|r| r.status) != Some(RunStatus::Completed) {
+            let done = run_update(RunStatus::Completed, Tally::default(), None);
+            self.ports
+                .runs
+                .upsert(&run.key, &done, self.clock.now())
                 .await?;
-            let mut candidates: Vec<(Household, DailyPlan)> = Vec::with_capacity(page.items.len());
-            for household in page.items {
-                let plan = plan_household(&household, job.date, &content);
-                if !plan.missing.is_empty() {
-                    counts.missing_content += 1;
-                    warn!(municipality = muni, user = %household.user.fingerprint(), missing = plan.missing.len(), "content missing for a scheduled day; household skipped for it");
-                }
-                if plan.messages.is_empty() {
-                    counts.skipped += 1;
-                } else {
-                    candidates.push((household, plan));
-                }
+        }
+        Ok(JobReport::nothing(
+            RunStatus::Completed,
+            "already completed",
+        ))
+    }
+
+    /// Phase 2, page after page from the resume cursor. Every page is committed before the
+    /// next is listed, so an attempt makes progress however slow listing is. Returns whether
+    /// every page was settled (the job is done).
+    async fn send_pages(
+        &self,
+        run: &JobRun<'_>,
+        progress: &ShardProgress,
+        tally: &mut Tally,
+    ) -> bool {
+        let mut cursor = progress.resume.clone();
+        let mut number = progress.resume_page;
+        // Once a page is left unsettled, the resume cursor stays before it for this attempt.
+        let mut all_settled = true;
+        loop {
+            if self.near_deadline(run.deadline) {
+                run.stop.set(StopReason::Deadline);
+                return false;
             }
-            if rerun {
-                // Skip the sent ones with batched reads rather than a conditional write each.
-                let users: Vec<LineUserId> =
-                    candidates.iter().map(|(h, _)| h.user.clone()).collect();
-                match self
-                    .ports
-                    .ledger
-                    .sent_among(&municipality.id, job.date, &users)
-                    .await
-                {
-                    Ok(sent) if !sent.is_empty() => {
-                        counts.skipped += sent.len() as u64;
-                        candidates.retain(|(h, _)| !sent.contains(&h.user));
-                    }
-                    Ok(_) => {}
-                    // Only an optimisation: each claim still tells.
-                    Err(e) => {
-                        warn!(municipality = muni, error = %e, "could not read which deliveries are already sent; claiming each")
-                    }
+            let page = match self.list_page(run, cursor.clone(), number).await {
+                Ok(page) => page,
+                Err(e) => {
+                    warn!(municipality = run.muni(), error = %e, "could not list households; left for the next run");
+                    run.stop.set(StopReason::Store);
+                    return false;
                 }
-            }
-            // A plain loop over FuturesUnordered (not a stream combinator with a closure)
-            // keeps this future `Send`, which the Lambda runtime and `tokio::spawn` need.
-            let mut in_flight = FuturesUnordered::new();
-            for (household, plan) in &candidates {
-                if in_flight.len() >= concurrency {
-                    if let Some(done) = in_flight.next().await {
-                        results.push(done);
-                    }
-                }
-                let notices: Vec<String> = plan
-                    .items
-                    .iter()
-                    .filter_map(|i| match &i.kind {
-                        PlannedKind::Note { id } => Some(id.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                in_flight.push(
-                    self.deliver(
-                        job.date,
-                        municipality,
-                        &credentials,
-                        &token,
-                        household,
-                        plan,
-                        &pacer,
-                        quota.as_ref(),
-                        &stop,
-                        &retried,
-                        deadline,
-                    )
-                    .map(move |delivered| (delivered, notices)),
-                );
-            }
-            while let Some(done) = in_flight.next().await {
-                results.push(done);
-            }
+            };
+            let next = page.next.clone();
+            let page_settled = self
+                .send_page(run, progress, page, all_settled, tally)
+                .await;
+            all_settled &= page_settled;
             if matches!(
-                stop.load(Ordering::SeqCst),
-                STOP_DEADLINE | STOP_UNAUTHORIZED
+                run.stop.get(),
+                Some(
+                    StopReason::Deadline
+                        | StopReason::Unauthorized
+                        | StopReason::LeaseLost
+                        | StopReason::Store
+                )
             ) {
-                break;
+                return false;
             }
-            match page.next {
+            match next {
                 Some(next) => cursor = Some(next),
-                None => break,
+                None => return all_settled,
+            }
+            number += 1;
+        }
+    }
+
+    /// List and plan one page (planning is pure and fast).
+    async fn list_page(
+        &self,
+        run: &JobRun<'_>,
+        cursor: Option<String>,
+        number: u32,
+    ) -> Result<PlannedPage, StoreError> {
+        let page = self
+            .ports
+            .households
+            .deliverable_page(
+                &run.municipality.id,
+                run.job.shard,
+                cursor,
+                self.settings.page_size,
+            )
+            .await?;
+        let content = run.library.for_municipality(&run.municipality.id);
+        let mut planned = PlannedPage {
+            number,
+            next: page.next,
+            candidates: Vec::with_capacity(page.items.len()),
+            skipped: 0,
+            missing_content: 0,
+        };
+        for household in page.items {
+            let plan = plan_household(&household, run.job.date, &content);
+            if !plan.missing.is_empty() {
+                planned.missing_content += 1;
+                warn!(municipality = run.muni(), user = %household.user.fingerprint(), missing = plan.missing.len(), "content missing for a scheduled day; household skipped for it");
+            }
+            if plan.messages.is_empty() {
+                planned.skipped += 1;
+            } else {
+                planned.candidates.push(Candidate {
+                    household,
+                    plan,
+                    attempt: 1,
+                });
             }
         }
+        Ok(planned)
+    }
 
-        let mut leased_elsewhere = 0;
-        let mut retryable_failures = 0;
-        let mut notices: BTreeMap<String, u64> = BTreeMap::new();
-        for (r, carried) in &results {
-            match r {
-                Delivered::Sent => {
-                    counts.sent += 1;
-                    for id in carried {
-                        *notices.entry(id.clone()).or_default() += 1;
+    /// Skip, push and commit one page. Returns whether the page is settled (every household
+    /// sent or failed for good, and committed).
+    async fn send_page(
+        &self,
+        run: &JobRun<'_>,
+        progress: &ShardProgress,
+        mut page: PlannedPage,
+        cursor_may_advance: bool,
+        tally: &mut Tally,
+    ) -> bool {
+        if progress.resumed {
+            if let Err(e) = self.skip_settled(run, &mut page.candidates).await {
+                warn!(municipality = run.muni(), error = %e, "could not read the page's earlier deliveries; left for the next run");
+                tally.left += page.candidates.len() as u64;
+                run.stop.set(StopReason::Store);
+                return false;
+            }
+        }
+        let outcomes = self.push_all(run, &page.candidates).await;
+        let mut settled = true;
+        let mut commits: Vec<PageCommit> = Vec::new();
+        let mut page_tally = Tally::default();
+        let mut chunk = Vec::new();
+        for (candidate, outcome) in page.candidates.iter().zip(outcomes) {
+            let user = candidate.household.user.clone();
+            let state = match outcome {
+                Outcome::Sent { request_id } => {
+                    page_tally.counts.sent += 1;
+                    for id in notice_ids(&candidate.plan) {
+                        *page_tally.notices.entry(id).or_default() += 1;
+                    }
+                    DeliveryState::Sent {
+                        request_id,
+                        message_count: candidate.plan.messages.len() as u32,
                     }
                 }
-                Delivered::AlreadySent => counts.skipped += 1,
-                Delivered::LeasedElsewhere => leased_elsewhere += 1,
-                Delivered::FailedPermanently => counts.failed += 1,
-                Delivered::FailedRetryable | Delivered::Stopped => {
-                    retryable_failures += 1;
-                    counts.failed += 1;
+                Outcome::Failed { reason, retryable } => {
+                    page_tally.counts.failed += 1;
+                    if retryable {
+                        settled = false;
+                        page_tally.left += 1;
+                    }
+                    DeliveryState::Failed { reason, retryable }
                 }
-                Delivered::NotSentQuota => counts.not_sent_quota += 1,
+                Outcome::NotSentQuota => {
+                    page_tally.counts.not_sent_quota += 1;
+                    settled = false;
+                    DeliveryState::Failed {
+                        reason: MONTHLY_LIMIT_REASON.into(),
+                        retryable: true,
+                    }
+                }
+                Outcome::NotAttempted => {
+                    settled = false;
+                    page_tally.left += 1;
+                    continue;
+                }
+            };
+            chunk.push(DeliveryOutcome {
+                user,
+                attempt: candidate.attempt,
+                state,
+            });
+            if chunk.len() == MAX_OUTCOMES_PER_COMMIT {
+                commits.push(outcome_commit(std::mem::take(&mut chunk), &mut page_tally));
             }
         }
-        let stop_reason = stop.load(Ordering::SeqCst);
-        let now = self.clock.now();
-        let mut emitted = vec![
-            (metrics::SENT, counts.sent as f64),
-            (metrics::FAILED, counts.failed as f64),
-            (metrics::SKIPPED, counts.skipped as f64),
-            (metrics::NOT_SENT_QUOTA, counts.not_sent_quota as f64),
-            (metrics::MISSING_CONTENT, counts.missing_content as f64),
-            (metrics::RETRIED, retried.load(Ordering::SeqCst) as f64),
-        ];
-        if let (Some(q), Some(limit)) = (quota.as_ref(), quota_limit) {
-            let remaining = q.load(Ordering::SeqCst);
-            emitted.push((metrics::QUOTA_REMAINING, remaining as f64));
-            emitted.push((
-                metrics::QUOTA_REMAINING_RATIO,
-                metrics::quota_remaining_ratio(remaining, limit),
-            ));
+        if !chunk.is_empty() || commits.is_empty() {
+            commits.push(outcome_commit(chunk, &mut page_tally));
         }
-        metrics::emit(muni, now, &emitted);
+        // The first commit counts the page's nothing-to-send households (once per page over
+        // all attempts); the last moves the resume cursor past the page if it is settled.
+        if page.number >= progress.counted_pages {
+            let first = &mut commits[0];
+            first.run.add.skipped += page.skipped;
+            first.run.add.missing_content += page.missing_content;
+            first.counted_pages = Some(page.number + 1);
+        }
+        if settled && cursor_may_advance {
+            if let Some(last) = commits.last_mut() {
+                last.resume = Some((page.next.clone(), page.number + 1));
+            }
+        }
+        tally.attempted += page_tally.attempted;
+        tally.left += page_tally.left;
+        for commit in &commits {
+            if !self.commit(run, commit, tally).await {
+                return false;
+            }
+        }
+        settled
+    }
 
-        if stop_reason == STOP_UNAUTHORIZED {
-            self.record_with_notices(
-                key,
+    /// A rerun looks up the page's households in the ledger: sent or failed-for-good ones are
+    /// left out (and not counted again); the others are tried once more.
+    async fn skip_settled(
+        &self,
+        run: &JobRun<'_>,
+        candidates: &mut Vec<Candidate>,
+    ) -> Result<(), StoreError> {
+        let users: Vec<LineUserId> = candidates
+            .iter()
+            .map(|c| c.household.user.clone())
+            .collect();
+        let earlier = self
+            .ports
+            .ledger
+            .records_among(&run.municipality.id, run.job.date, &users)
+            .await?;
+        candidates.retain_mut(|c| match earlier.get(&c.household.user) {
+            Some(DeliveryRecord { state, attempt, .. }) => {
+                c.attempt = attempt + 1;
+                !is_settled(state)
+            }
+            None => true,
+        });
+        Ok(())
+    }
+
+    /// Pushes to every candidate, `concurrency` at a time; outcomes in candidate order.
+    async fn push_all(&self, run: &JobRun<'_>, candidates: &[Candidate]) -> Vec<Outcome> {
+        let concurrency = self.settings.concurrency.max(1);
+        let mut outcomes: Vec<Option<Outcome>> = candidates.iter().map(|_| None).collect();
+        // A plain loop over FuturesUnordered (not a stream combinator with a closure) keeps
+        // this future `Send`, which the Lambda runtime and `tokio::spawn` need.
+        let mut in_flight = FuturesUnordered::new();
+        for (index, candidate) in candidates.iter().enumerate() {
+            if in_flight.len() >= concurrency {
+                if let Some((i, outcome)) = in_flight.next().await {
+                    outcomes[i] = Some(outcome);
+                }
+            }
+            in_flight.push(async move { (index, self.deliver(run, candidate).await) });
+        }
+        while let Some((i, outcome)) = in_flight.next().await {
+            outcomes[i] = Some(outcome);
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Outcome::NotAttempted))
+            .collect()
+    }
+
+    /// Writes one commit; on failure stops the attempt (the pushes are redone with the same
+    /// retry keys by the next one). Returns whether it was written.
+    async fn commit(&self, run: &JobRun<'_>, commit: &PageCommit, tally: &mut Tally) -> bool {
+        match self
+            .ports
+            .ledger
+            .commit(
+                &run.key,
+                &run.owner,
+                commit,
+                self.clock.now(),
+                self.settings.lease,
+            )
+            .await
+        {
+            Ok(()) => {
+                add_counts(&mut tally.counts, &commit.run.add);
+                for (id, n) in &commit.run.notices {
+                    *tally.notices.entry(id.clone()).or_default() += n;
+                }
+                true
+            }
+            Err(StoreError::Conflict) => {
+                error!(
+                    municipality = run.muni(),
+                    "another sender took over this send job; stopping"
+                );
+                run.stop.set(StopReason::LeaseLost);
+                false
+            }
+            Err(e) => {
+                // LINE has the pushes; nothing says so yet. The next attempt pushes them again
+                // with the same retry keys, gets 409s, and commits them then.
+                warn!(municipality = run.muni(), error = %e, "could not commit a page; left for the next run");
+                tally.left += commit.outcomes.len() as u64;
+                run.stop.set(StopReason::Store);
+                false
+            }
+        }
+    }
+
+    /// Phase 3: release the lease, record the status, emit the metrics.
+    async fn finish(
+        &self,
+        run: &JobRun<'_>,
+        tally: Tally,
+        settled: bool,
+    ) -> Result<JobReport, SendError> {
+        let stop = run.stop.get();
+        let done = settled && stop.is_none();
+        if stop != Some(StopReason::LeaseLost) {
+            if let Err(e) = self
+                .ports
+                .ledger
+                .release_shard(&run.key, &run.owner, done)
+                .await
+            {
+                warn!(municipality = run.muni(), error = %e, "could not release the send job's lease; it expires by itself");
+            }
+        }
+        self.emit_metrics(run, &tally);
+        let counts = tally.counts;
+        let muni = run.muni();
+        if stop == Some(StopReason::Unauthorized) {
+            self.record_end(
+                run,
                 RunStatus::Failed,
-                counts,
-                notices,
                 Some("LINE rejected the channel token (401)".into()),
             )
             .await?;
             return Err(SendError::Unauthorized);
+        }
+        if stop == Some(StopReason::LeaseLost) {
+            return Err(SendError::Incomplete(
+                "another sender took over this send job".into(),
+            ));
         }
         if counts.not_sent_quota > 0 {
             // Nothing a rerun can fix until the plan changes: record, alert, do not retry now.
@@ -469,50 +796,87 @@ impl Sender {
                 not_sent = counts.not_sent_quota,
                 "monthly message limit reached"
             );
-            metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)]);
-            self.record_with_notices(key, RunStatus::Failed, counts, notices, Some(note.clone()))
+            metrics::emit(
+                muni,
+                self.clock.now(),
+                &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)],
+            );
+            self.record_end(run, RunStatus::Failed, Some(note.clone()))
                 .await?;
             return Ok(JobReport {
                 status: RunStatus::Failed,
                 counts,
-                leased_elsewhere,
-                retryable_failures,
+                left: tally.left,
                 note: Some(note),
             });
         }
-        if retryable_failures > 0 || leased_elsewhere > 0 || stop_reason == STOP_DEADLINE {
-            let attempted = results
-                .iter()
-                .filter(|(r, _)| !matches!(r, Delivered::Stopped))
-                .count();
-            let mut note = format!(
-                "{retryable_failures} delivery(ies) to retry, {leased_elsewhere} held by another sender{}",
-                if stop_reason == STOP_DEADLINE { ", stopped before the deadline" } else { "" }
-            );
-            if stop_reason == STOP_DEADLINE && attempted == 0 {
-                // Reruns start from the shard's first page: if reaching the unsent households
-                // takes a whole invocation, no rerun gets further. Say so while there is time.
-                note.push_str(
-                    "; no delivery was attempted: listing the shard took the whole invocation \
-                     (give the municipality more send shards)",
-                );
-                error!(municipality = muni, date = %job.date, shard = job.shard.index, "send job made no progress before its deadline");
-                metrics::emit(muni, now, &[(metrics::MUNICIPALITY_RUN_NO_PROGRESS, 1.0)]);
+        if !done {
+            let mut note = format!("{} household(s) left for the next run", tally.left);
+            if stop == Some(StopReason::Store) {
+                note.push_str(", storage failed");
             }
-            self.record_with_notices(key, RunStatus::Failed, counts, notices, Some(note.clone()))
+            if stop == Some(StopReason::Deadline) {
+                note.push_str(", stopped before the deadline");
+                if tally.attempted == 0 && counts.sent == 0 {
+                    // The cursor means a rerun starts where this one stopped, so this can
+                    // only mean one page took the whole invocation. Say so while there is time.
+                    note.push_str("; no delivery was attempted in this invocation");
+                    error!(municipality = muni, date = %run.job.date, shard = run.job.shard.index, "send job made no progress before its deadline");
+                    metrics::emit(
+                        muni,
+                        self.clock.now(),
+                        &[(metrics::MUNICIPALITY_RUN_NO_PROGRESS, 1.0)],
+                    );
+                }
+            }
+            self.record_end(run, RunStatus::Failed, Some(note.clone()))
                 .await?;
             return Err(SendError::Incomplete(note));
         }
-        self.record_with_notices(key, RunStatus::Completed, counts, notices, None)
-            .await?;
-        info!(municipality = muni, date = %job.date, shard = job.shard.index, sent = counts.sent, skipped = counts.skipped, failed = counts.failed, "send job completed");
+        self.record_end(run, RunStatus::Completed, None).await?;
+        info!(municipality = muni, date = %run.job.date, shard = run.job.shard.index, sent = counts.sent, skipped = counts.skipped, failed = counts.failed, "send job completed");
         Ok(JobReport {
             status: RunStatus::Completed,
             counts,
-            leased_elsewhere,
-            retryable_failures,
+            left: 0,
             note: None,
         })
+    }
+
+    /// Sets the run record's final status; the counts were added by the commits.
+    async fn record_end(
+        &self,
+        run: &JobRun<'_>,
+        status: RunStatus,
+        note: Option<String>,
+    ) -> Result<(), SendError> {
+        let update = run_update(status, Tally::default(), note);
+        self.ports
+            .runs
+            .upsert(&run.key, &update, self.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    fn emit_metrics(&self, run: &JobRun<'_>, tally: &Tally) {
+        let counts = &tally.counts;
+        let mut emitted = vec![
+            (metrics::SENT, counts.sent as f64),
+            (metrics::FAILED, counts.failed as f64),
+            (metrics::SKIPPED, counts.skipped as f64),
+            (metrics::NOT_SENT_QUOTA, counts.not_sent_quota as f64),
+            (metrics::MISSING_CONTENT, counts.missing_content as f64),
+            (metrics::RETRIED, run.retried.load(Ordering::SeqCst) as f64),
+        ];
+        if let (Some(q), Some(limit)) = (run.quota.as_ref(), run.quota_limit) {
+            let remaining = q.load(Ordering::SeqCst);
+            emitted.push((metrics::QUOTA_REMAINING, remaining as f64));
+            emitted.push((
+                metrics::QUOTA_REMAINING_RATIO,
+                metrics::quota_remaining_ratio(remaining, limit),
+            ));
+        }
+        metrics::emit(run.muni(), self.clock.now(), &emitted);
     }
 
     /// Whether it is time to stop starting deliveries (the invocation's deadline is near).
@@ -520,11 +884,13 @@ impl Sender {
         deadline.is_some_and(|d| Instant::now() + self.settings.deadline_margin >= d)
     }
 
+    /// The month's message allowance (remaining, limit) when a job starts: the smaller of
+    /// LINE's and the municipality's limit, and what is left of it.
     async fn quota_left(
         &self,
         token: &ChannelToken,
         municipality: &Municipality,
-    ) -> Option<QuotaAtStart> {
+    ) -> Option<(u64, u64)> {
         let line_limit = match self.line.quota(token).await {
             Ok(kizuna_line::Quota::Limited(v)) => Some(v),
             Ok(kizuna_line::Quota::Unlimited) => None,
@@ -538,10 +904,7 @@ impl Sender {
             (a, b) => a.or(b),
         }?;
         match self.line.quota_consumption(token).await {
-            Ok(used) => Some(QuotaAtStart {
-                remaining: limit.saturating_sub(used),
-                limit,
-            }),
+            Ok(used) => Some((limit.saturating_sub(used), limit)),
             Err(e) => {
                 warn!(municipality = municipality.id.as_str(), error = %e, "could not read LINE quota consumption");
                 None
@@ -549,121 +912,78 @@ impl Sender {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn deliver(
-        &self,
-        date: NaiveDate,
-        municipality: &Municipality,
-        credentials: &kizuna_line::ChannelCredentials,
-        token: &ChannelToken,
-        household: &Household,
-        plan: &DailyPlan,
-        pacer: &Pacer,
-        quota: Option<&AtomicU64>,
-        stop: &AtomicU8,
-        retried: &AtomicU64,
-        deadline: Option<Instant>,
-    ) -> Delivered {
-        let fp = household.user.fingerprint();
-        let muni = &municipality.id;
-        if stop.load(Ordering::SeqCst) != STOP_NONE {
-            return if stop.load(Ordering::SeqCst) == STOP_MONTHLY_LIMIT {
-                Delivered::NotSentQuota
-            } else {
-                Delivered::Stopped
-            };
+    /// One household's push, retried with backoff under the same retry key.
+    async fn deliver(&self, run: &JobRun<'_>, candidate: &Candidate) -> Outcome {
+        if run.stop.get() == Some(StopReason::MonthlyLimit) {
+            return Outcome::NotSentQuota;
         }
-        if self.near_deadline(deadline) {
-            stop.store(STOP_DEADLINE, Ordering::SeqCst);
-            return Delivered::Stopped;
+        if run.stop.get().is_some() {
+            return Outcome::NotAttempted;
         }
-        let claim = self
-            .ports
-            .ledger
-            .claim(
-                muni,
-                date,
-                &household.user,
-                self.clock.now(),
-                self.settings.lease,
-            )
-            .await;
-        let attempt = match claim {
-            Ok(LedgerClaim::Acquired { attempt }) => attempt,
-            Ok(LedgerClaim::AlreadySent) => return Delivered::AlreadySent,
-            Ok(LedgerClaim::LeasedByOther) => return Delivered::LeasedElsewhere,
-            Ok(LedgerClaim::FailedPermanently) => return Delivered::FailedPermanently,
-            Err(e) => {
-                warn!(municipality = muni.as_str(), user = %fp, error = %e, "ledger claim failed");
-                return Delivered::FailedRetryable;
-            }
-        };
-        if let Some(q) = quota {
+        if self.near_deadline(run.deadline) {
+            run.stop.set(StopReason::Deadline);
+            return Outcome::NotAttempted;
+        }
+        if let Some(q) = &run.quota {
             if q.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
                 left.checked_sub(1)
             })
             .is_err()
             {
-                self.mark_failed(muni, date, &household.user, "monthly message limit", true)
-                    .await;
-                return Delivered::NotSentQuota;
+                return Outcome::NotSentQuota;
             }
         }
-        let key = retry_key(muni, date, &household.user);
-        let mut token = token.clone();
-        for try_no in 1..=self.settings.backoff.attempts {
-            pacer.acquire().await;
-            let result = self
+        let user = &candidate.household.user;
+        let key = retry_key(&run.municipality.id, run.job.date, user);
+        let mut token = run.token.clone();
+        let attempts = self.settings.backoff.attempts;
+        for try_no in 1..=attempts {
+            run.pacer.acquire().await;
+            let error = match self
                 .line
-                .push(&token, household.user.as_str(), &plan.messages, key)
-                .await;
-            let error = match result {
+                .push(&token, user.as_str(), &candidate.plan.messages, key)
+                .await
+            {
                 Ok(PushOutcome::Accepted { request_id, .. }) => {
-                    let id = request_id.unwrap_or_default();
-                    return self.mark_sent(muni, date, household, &id, plan).await;
+                    return Outcome::Sent {
+                        request_id: request_id.unwrap_or_default(),
+                    }
                 }
                 Ok(PushOutcome::AlreadyAccepted {
                     accepted_request_id,
                 }) => {
-                    info!(municipality = muni.as_str(), user = %fp, attempt, "LINE had already accepted this delivery (409); marking it sent");
-                    return self
-                        .mark_sent(muni, date, household, &accepted_request_id, plan)
-                        .await;
+                    info!(municipality = run.muni(), user = %user.fingerprint(), attempt = candidate.attempt, "LINE had already accepted this delivery (409); recording it sent");
+                    return Outcome::Sent {
+                        request_id: accepted_request_id,
+                    };
                 }
                 Err(e) => e,
             };
             if error.is_monthly_limit() {
-                stop.store(STOP_MONTHLY_LIMIT, Ordering::SeqCst);
-                if let Some(q) = quota {
+                run.stop.set(StopReason::MonthlyLimit);
+                if let Some(q) = &run.quota {
                     q.store(0, Ordering::SeqCst);
                 }
-                self.mark_failed(muni, date, &household.user, "monthly message limit", true)
-                    .await;
-                return Delivered::NotSentQuota;
+                return Outcome::NotSentQuota;
             }
             match error {
                 LineError::Unauthorized => {
                     // A stateless token may just have expired early: refresh once, then give up.
-                    self.tokens.invalidate(&credentials.channel_id).await;
-                    if try_no == 1 && credentials.channel_access_token.is_none() {
-                        if let Ok(fresh) = self.tokens.token(credentials).await {
+                    self.tokens.invalidate(&run.credentials.channel_id).await;
+                    if try_no == 1 && run.credentials.channel_access_token.is_none() {
+                        if let Ok(fresh) = self.tokens.token(&run.credentials).await {
                             token = fresh;
                             continue;
                         }
                     }
-                    stop.store(STOP_UNAUTHORIZED, Ordering::SeqCst);
-                    self.mark_failed(
-                        muni,
-                        date,
-                        &household.user,
-                        "channel token rejected (401)",
-                        true,
-                    )
-                    .await;
-                    return Delivered::Stopped;
+                    run.stop.set(StopReason::Unauthorized);
+                    return Outcome::Failed {
+                        reason: "channel token rejected (401)".into(),
+                        retryable: true,
+                    };
                 }
-                ref e if e.is_retryable() && try_no < self.settings.backoff.attempts => {
-                    retried.fetch_add(1, Ordering::Relaxed);
+                ref e if e.is_retryable() && try_no < attempts => {
+                    run.retried.fetch_add(1, Ordering::Relaxed);
                     let retry_after = match e {
                         LineError::RateLimited { retry_after, .. } => *retry_after,
                         _ => None,
@@ -672,105 +992,85 @@ impl Sender {
                         self.settings
                             .backoff
                             .delay(try_no, rand::random::<f64>(), retry_after);
-                    warn!(municipality = muni.as_str(), user = %fp, try_no, error = %e, delay_ms = delay.as_millis() as u64, "push failed; retrying with the same retry key");
+                    warn!(municipality = run.muni(), user = %user.fingerprint(), try_no, error = %e, delay_ms = delay.as_millis() as u64, "push failed; retrying with the same retry key");
                     tokio::time::sleep(delay).await;
                 }
                 e if e.is_retryable() => {
-                    warn!(municipality = muni.as_str(), user = %fp, error = %e, "push failed after all retries; left for the next run");
-                    self.mark_failed(muni, date, &household.user, &e.to_string(), true)
-                        .await;
-                    return Delivered::FailedRetryable;
+                    warn!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "push failed after all retries; left for the next run");
+                    return Outcome::Failed {
+                        reason: e.to_string(),
+                        retryable: true,
+                    };
                 }
                 e => {
-                    error!(municipality = muni.as_str(), user = %fp, error = %e, "LINE refused this push; not retried");
-                    self.mark_failed(muni, date, &household.user, &e.to_string(), false)
-                        .await;
-                    return Delivered::FailedPermanently;
+                    error!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "LINE refused this push; not retried");
+                    return Outcome::Failed {
+                        reason: e.to_string(),
+                        retryable: false,
+                    };
                 }
             }
         }
-        Delivered::FailedRetryable
+        Outcome::Failed {
+            reason: "no attempt left".into(),
+            retryable: true,
+        }
     }
+}
 
-    async fn mark_sent(
-        &self,
-        muni: &MunicipalityId,
-        date: NaiveDate,
-        household: &Household,
-        request_id: &str,
-        plan: &DailyPlan,
-    ) -> Delivered {
-        match self
-            .ports
-            .ledger
-            .mark_sent(
-                muni,
-                date,
-                &household.user,
-                request_id,
-                plan.messages.len() as u32,
-            )
-            .await
-        {
-            Ok(()) => Delivered::Sent,
-            Err(e) => {
-                // LINE has it; the claim stays and its lease expires. The next run pushes with
-                // the same retry key, gets 409, and marks it sent: still exactly one delivery.
-                warn!(municipality = muni.as_str(), user = %household.user.fingerprint(), error = %e, "sent, but the ledger could not be updated");
-                Delivered::FailedRetryable
+/// Whether a ledger entry needs no further push today.
+fn is_settled(state: &DeliveryState) -> bool {
+    matches!(
+        state,
+        DeliveryState::Sent { .. }
+            | DeliveryState::Failed {
+                retryable: false,
+                ..
             }
-        }
-    }
+    )
+}
 
-    async fn mark_failed(
-        &self,
-        muni: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
-        reason: &str,
-        retryable: bool,
-    ) {
-        if let Err(e) = self
-            .ports
-            .ledger
-            .mark_failed(muni, date, user, reason, retryable)
-            .await
-        {
-            warn!(municipality = muni.as_str(), user = %user.fingerprint(), error = %e, "could not record a failed delivery; its lease will expire");
-        }
-    }
+/// The town notices a plan carries (note ids), counted when the push is sent.
+fn notice_ids(plan: &DailyPlan) -> impl Iterator<Item = String> + '_ {
+    plan.items.iter().filter_map(|i| match &i.kind {
+        PlannedKind::Note { id } => Some(id.clone()),
+        _ => None,
+    })
+}
 
-    async fn record(
-        &self,
-        key: &RunKey,
-        status: RunStatus,
-        add: RunCounts,
-        note: Option<String>,
-    ) -> Result<(), SendError> {
-        self.record_with_notices(key, status, add, BTreeMap::new(), note)
-            .await
+/// A commit of `outcomes` carrying the counts gathered for them so far (then reset).
+fn outcome_commit(outcomes: Vec<DeliveryOutcome>, gathered: &mut Tally) -> PageCommit {
+    let taken = std::mem::take(gathered);
+    gathered.left = taken.left;
+    gathered.attempted = taken.attempted + outcomes.len() as u64;
+    PageCommit {
+        outcomes,
+        run: RunUpdate {
+            status: RunStatus::Started,
+            add: taken.counts,
+            notices: taken.notices,
+            note: None,
+        },
+        counted_pages: None,
+        resume: None,
     }
+}
 
-    async fn record_with_notices(
-        &self,
-        key: &RunKey,
-        status: RunStatus,
-        add: RunCounts,
-        notices: BTreeMap<String, u64>,
-        note: Option<String>,
-    ) -> Result<(), SendError> {
-        let update = RunUpdate {
-            status,
-            add,
-            notices,
-            note,
-        };
-        self.ports
-            .runs
-            .upsert(key, &update, self.clock.now())
-            .await?;
-        Ok(())
+fn run_update(status: RunStatus, tally: Tally, note: Option<String>) -> RunUpdate {
+    RunUpdate {
+        status,
+        add: tally.counts,
+        notices: tally.notices,
+        note,
     }
+}
+
+fn add_counts(total: &mut RunCounts, add: &RunCounts) {
+    total.sent += add.sent;
+    total.skipped += add.skipped;
+    total.failed += add.failed;
+    total.not_sent_quota += add.not_sent_quota;
+    total.missing_content += add.missing_content;
 }
 
 /// The LINE crate's view of a municipality's stored credentials.

@@ -1,21 +1,27 @@
 use crate::batch::existing_items;
 use crate::error::store_error;
 use crate::item::{get_n, get_s, millis_to_utc, n, opt_bool, opt_n, opt_s, s, ttl_after, Item};
+use crate::runs::run_record_update;
 use crate::schema::deliveries::{
     ATTEMPT, CLAIMED, EXPIRES_AT, FAILED, FAILURE_REASON, LEASE_EXPIRES_AT, MESSAGE_COUNT, PK,
     REQUEST_ID, RETRYABLE, SENT, SK, STATUS,
 };
 use crate::schema::{ledger_dates_possibly_held, LEDGER_RETENTION_DAYS};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, DeleteRequest, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use kizuna_app::model::{DeliveryRecord, DeliveryState};
-use kizuna_app::ports::{DeliveryLedger, LedgerClaim, StoreError, StoreResult};
+use kizuna_app::model::{DeliveryRecord, DeliveryState, RunKey};
+use kizuna_app::ports::{
+    DeliveryLedger, DeliveryOutcome, PageCommit, ShardLease, ShardProgress, StoreError,
+    StoreResult, MAX_OUTCOMES_PER_COMMIT,
+};
 use kizuna_core::{LineUserId, MunicipalityId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// [`DeliveryLedger`] on the `deliveries` table: PK `"{municipality}#{YYYY-MM-DD}"`, SK the
@@ -81,153 +87,262 @@ impl DynamoDeliveryLedger {
     }
 }
 
+/// Sort key of a send job's lease in the date's ledger partition. `~` sorts after every LINE
+/// user id (`U…`), and no user id starts with it.
+const LEASE_SK_PREFIX: &str = "~shard#";
+const LEASE_OWNER: &str = "lease_owner";
+const RESUME: &str = "resume";
+const RESUME_PAGE: &str = "resume_page";
+const COUNTED_PAGES: &str = "counted_pages";
+const LEASED: &str = "leased";
+const DONE: &str = "done";
+
+fn lease_key(key: &RunKey) -> Item {
+    Item::from([
+        (PK.to_owned(), s(ledger_pk(&key.municipality, key.date))),
+        (
+            SK.to_owned(),
+            s(format!("{LEASE_SK_PREFIX}{:03}", key.shard)),
+        ),
+    ])
+}
+
+/// The stored item of one outcome: a whole ledger entry, written unconditionally (only the
+/// lease holder writes a job's entries).
+fn outcome_item(
+    municipality: &MunicipalityId,
+    date: NaiveDate,
+    outcome: &DeliveryOutcome,
+    now: DateTime<Utc>,
+) -> Item {
+    let mut item = key(municipality, date, &outcome.user);
+    item.insert(ATTEMPT.into(), n(outcome.attempt));
+    item.insert(EXPIRES_AT.into(), n(ttl_after(now, LEDGER_RETENTION_DAYS)));
+    match &outcome.state {
+        DeliveryState::Sent {
+            request_id,
+            message_count,
+        } => {
+            item.insert(STATUS.into(), s(SENT));
+            item.insert(REQUEST_ID.into(), s(request_id));
+            item.insert(MESSAGE_COUNT.into(), n(*message_count));
+        }
+        DeliveryState::Failed { reason, retryable } => {
+            item.insert(STATUS.into(), s(FAILED));
+            item.insert(FAILURE_REASON.into(), s(reason));
+            item.insert(RETRYABLE.into(), AttributeValue::Bool(*retryable));
+        }
+        DeliveryState::Claimed { lease_expires_at } => {
+            item.insert(STATUS.into(), s(CLAIMED));
+            item.insert(
+                LEASE_EXPIRES_AT.into(),
+                n(lease_expires_at.timestamp_millis()),
+            );
+        }
+    }
+    item
+}
+
+/// Maps a failed transaction: the lease check failing means another sender holds the job.
+fn transaction_error<R: std::fmt::Debug>(
+    e: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>,
+) -> StoreError {
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        e.as_service_error()
+    {
+        let codes: Vec<&str> = cancelled
+            .cancellation_reasons()
+            .iter()
+            .filter_map(|r| r.code())
+            .collect();
+        if codes.first() == Some(&"ConditionalCheckFailed") {
+            return StoreError::Conflict;
+        }
+        if codes.iter().any(|c| {
+            matches!(
+                *c,
+                "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+            )
+        }) {
+            return StoreError::Throttled;
+        }
+    }
+    store_error("TransactWriteItems page commit", e)
+}
+
 #[async_trait]
 impl DeliveryLedger for DynamoDeliveryLedger {
-    async fn claim(
+    async fn acquire_shard(
         &self,
-        municipality: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
+        run: &RunKey,
+        owner: &str,
         now: DateTime<Utc>,
         lease: Duration,
-    ) -> StoreResult<LedgerClaim> {
+    ) -> StoreResult<ShardLease> {
         let now_ms = now.timestamp_millis();
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(municipality, date, user)))
-            .update_expression(
-                "SET #status = :claimed, #lease = :lease, #exp = :exp, \
-                 #attempt = if_not_exists(#attempt, :zero) + :one \
-                 REMOVE #reason, #retryable",
-            )
+            .set_key(Some(lease_key(run)))
+            .update_expression("SET #status = :leased, #owner = :me, #lease = :until, #exp = :exp")
             .condition_expression(
-                "attribute_not_exists(#pk) \
-                 OR (#status = :claimed AND #lease < :now) \
-                 OR (#status = :failed AND #retryable = :true)",
+                "attribute_not_exists(#pk) OR (#status <> :done AND \
+                 (attribute_not_exists(#owner) OR #lease < :now OR #owner = :me))",
             )
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#status", STATUS)
+            .expression_attribute_names("#owner", LEASE_OWNER)
             .expression_attribute_names("#lease", LEASE_EXPIRES_AT)
             .expression_attribute_names("#exp", EXPIRES_AT)
-            .expression_attribute_names("#attempt", ATTEMPT)
-            .expression_attribute_names("#reason", FAILURE_REASON)
-            .expression_attribute_names("#retryable", RETRYABLE)
-            .expression_attribute_values(":claimed", s(CLAIMED))
-            .expression_attribute_values(":failed", s(FAILED))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":lease", n(now_ms + lease.as_millis() as i64))
+            .expression_attribute_values(":leased", s(LEASED))
+            .expression_attribute_values(":done", s(DONE))
+            .expression_attribute_values(":me", s(owner))
             .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":until", n(now_ms + lease.as_millis() as i64))
             .expression_attribute_values(":exp", n(ttl_after(now, LEDGER_RETENTION_DAYS)))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::AllNew)
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(out) => {
-                let attempt = out
-                    .attributes
-                    .as_ref()
-                    .map(|a| get_n(a, ATTEMPT))
-                    .transpose()?
-                    .unwrap_or(1);
-                Ok(LedgerClaim::Acquired { attempt })
-            }
+            Ok(out) => Ok(ShardLease::Acquired(match out.attributes {
+                None => ShardProgress::default(),
+                Some(old) => ShardProgress {
+                    resumed: true,
+                    resume: opt_s(&old, RESUME),
+                    resume_page: opt_n(&old, RESUME_PAGE).unwrap_or(0),
+                    counted_pages: opt_n(&old, COUNTED_PAGES).unwrap_or(0),
+                },
+            })),
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     let status = failed.item().and_then(|old| opt_s(old, STATUS));
                     Ok(match status.as_deref() {
-                        Some(SENT) => LedgerClaim::AlreadySent,
-                        Some(FAILED) => LedgerClaim::FailedPermanently,
-                        _ => LedgerClaim::LeasedByOther,
+                        Some(DONE) => ShardLease::Done,
+                        _ => ShardLease::HeldByOther,
                     })
                 }
-                _ => Err(store_error("UpdateItem claim delivery", e)),
+                _ => Err(store_error("UpdateItem acquire send job", e)),
             },
         }
     }
 
-    async fn mark_sent(
+    async fn commit(
         &self,
-        municipality: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
-        request_id: &str,
-        message_count: u32,
+        run: &RunKey,
+        owner: &str,
+        commit: &PageCommit,
+        now: DateTime<Utc>,
+        lease: Duration,
     ) -> StoreResult<()> {
-        let result = self
-            .client
-            .update_item()
+        if commit.outcomes.len() > MAX_OUTCOMES_PER_COMMIT {
+            return Err(StoreError::Corrupt(format!(
+                "a commit takes at most {MAX_OUTCOMES_PER_COMMIT} outcomes"
+            )));
+        }
+        let mut set = vec!["#lease = :until"];
+        let mut remove = Vec::new();
+        let mut lease_update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(municipality, date, user)))
-            .update_expression(
-                "SET #status = :sent, #request = :request, #count = :count \
-                 REMOVE #lease, #reason, #retryable",
-            )
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#request", REQUEST_ID)
-            .expression_attribute_names("#count", MESSAGE_COUNT)
+            .set_key(Some(lease_key(run)))
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", LEASE_OWNER)
             .expression_attribute_names("#lease", LEASE_EXPIRES_AT)
-            .expression_attribute_names("#reason", FAILURE_REASON)
-            .expression_attribute_names("#retryable", RETRYABLE)
-            .expression_attribute_values(":sent", s(SENT))
-            .expression_attribute_values(":request", s(request_id))
-            .expression_attribute_values(":count", n(message_count))
+            .expression_attribute_values(":me", s(owner))
+            .expression_attribute_values(
+                ":until",
+                n(now.timestamp_millis() + lease.as_millis() as i64),
+            );
+        if let Some(pages) = commit.counted_pages {
+            set.push("#counted = :counted");
+            lease_update = lease_update
+                .expression_attribute_names("#counted", COUNTED_PAGES)
+                .expression_attribute_values(":counted", n(pages));
+        }
+        if let Some((cursor, page)) = &commit.resume {
+            set.push("#rpage = :rpage");
+            lease_update = lease_update
+                .expression_attribute_names("#rpage", RESUME_PAGE)
+                .expression_attribute_values(":rpage", n(*page))
+                .expression_attribute_names("#resume", RESUME);
+            match cursor {
+                Some(cursor) => {
+                    set.push("#resume = :resume");
+                    lease_update = lease_update.expression_attribute_values(":resume", s(cursor));
+                }
+                None => remove.push("#resume"),
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let lease_update = lease_update
+            .update_expression(expression)
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let record = run_record_update(run, &commit.run, now);
+        let record_update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(record.key))
+            .update_expression(record.expression)
+            .set_expression_attribute_names(Some(record.names))
+            .set_expression_attribute_values(Some(record.values))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // The lease check comes first: its cancellation reason is the first one.
+        let mut items = vec![
+            TransactWriteItem::builder().update(lease_update).build(),
+            TransactWriteItem::builder().update(record_update).build(),
+        ];
+        for outcome in &commit.outcomes {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(outcome_item(
+                    &run.municipality,
+                    run.date,
+                    outcome,
+                    now,
+                )))
+                .build()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
             .await
-            .map_err(|e| store_error("UpdateItem delivery sent", e));
-        match result {
-            Ok(_) => Ok(()),
-            Err(StoreError::Conflict) => Err(StoreError::NotFound),
-            Err(e) => Err(e),
-        }
+            .map_err(transaction_error)?;
+        Ok(())
     }
 
-    /// A delivery already marked sent is never downgraded to failed ([`StoreError::Conflict`]).
-    async fn mark_failed(
-        &self,
-        municipality: &MunicipalityId,
-        date: NaiveDate,
-        user: &LineUserId,
-        reason: &str,
-        retryable: bool,
-    ) -> StoreResult<()> {
-        let result = self
+    async fn release_shard(&self, run: &RunKey, owner: &str, done: bool) -> StoreResult<()> {
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(municipality, date, user)))
-            .update_expression(
-                "SET #status = :failed, #reason = :reason, #retryable = :retryable REMOVE #lease",
-            )
-            .condition_expression("attribute_exists(#pk) AND #status <> :sent")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#reason", FAILURE_REASON)
-            .expression_attribute_names("#retryable", RETRYABLE)
+            .set_key(Some(lease_key(run)))
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", LEASE_OWNER)
             .expression_attribute_names("#lease", LEASE_EXPIRES_AT)
-            .expression_attribute_values(":failed", s(FAILED))
-            .expression_attribute_values(":sent", s(SENT))
-            .expression_attribute_values(":reason", s(reason))
-            .expression_attribute_values(":retryable", AttributeValue::Bool(retryable))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":me", s(owner));
+        request = if done {
+            // The cursor may hold a LINE user id: it goes as soon as it is of no use.
+            request
+                .update_expression("SET #status = :done REMOVE #owner, #lease, #resume")
+                .expression_attribute_names("#status", STATUS)
+                .expression_attribute_names("#resume", RESUME)
+                .expression_attribute_values(":done", s(DONE))
+        } else {
+            request.update_expression("REMOVE #owner, #lease")
+        };
+        match request.send().await {
             Ok(_) => Ok(()),
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    Err(match failed.item() {
-                        Some(_) => StoreError::Conflict,
-                        None => StoreError::NotFound,
-                    })
-                }
-                _ => Err(store_error("UpdateItem delivery failed", e)),
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                _ => Err(store_error("UpdateItem release send job", e)),
             },
         }
     }
@@ -272,6 +387,9 @@ impl DeliveryLedger for DynamoDeliveryLedger {
                 .await
                 .map_err(|e| store_error("Query deliveries", e))?;
             for item in out.items.unwrap_or_default() {
+                if get_s(&item, SK)?.starts_with(LEASE_SK_PREFIX) {
+                    continue;
+                }
                 all.push(record(municipality, date, &item)?);
             }
             start = out.last_evaluated_key;
@@ -281,12 +399,12 @@ impl DeliveryLedger for DynamoDeliveryLedger {
         }
     }
 
-    async fn sent_among(
+    async fn records_among(
         &self,
         municipality: &MunicipalityId,
         date: NaiveDate,
         users: &[LineUserId],
-    ) -> StoreResult<HashSet<LineUserId>> {
+    ) -> StoreResult<HashMap<LineUserId, DeliveryRecord>> {
         // BatchGetItem refuses a request that names one key twice.
         let mut seen = HashSet::new();
         let keys = users
@@ -298,16 +416,24 @@ impl DeliveryLedger for DynamoDeliveryLedger {
             &self.client,
             &self.table,
             keys,
-            &[SK, STATUS],
+            &[
+                PK,
+                SK,
+                STATUS,
+                ATTEMPT,
+                LEASE_EXPIRES_AT,
+                REQUEST_ID,
+                MESSAGE_COUNT,
+                FAILURE_REASON,
+                RETRYABLE,
+            ],
             "BatchGetItem deliveries",
         )
         .await?;
-        let sent = items
+        items
             .iter()
-            .filter(|item| opt_s(item, STATUS).as_deref() == Some(SENT))
-            .filter_map(|item| opt_s(item, SK).and_then(|u| LineUserId::parse(&u).ok()))
-            .collect();
-        Ok(sent)
+            .map(|item| record(municipality, date, item).map(|r| (r.user.clone(), r)))
+            .collect()
     }
 
     /// One BatchWriteItem of DeleteRequests for every date that may still hold an item of

@@ -5,11 +5,12 @@ use crate::schema::deliveries::{
 };
 use crate::schema::RUN_RECORD_RETENTION_DAYS;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use kizuna_app::model::{RunCounts, RunKey, RunRecord, RunStatus, RunUpdate};
 use kizuna_app::ports::{RunRecords, StoreError, StoreResult};
 use kizuna_core::MunicipalityId;
+use std::collections::HashMap;
 
 const MUNICIPALITY: &str = "municipality";
 const SHARD: &str = "shard";
@@ -120,6 +121,104 @@ fn run_record(item: &Item) -> StoreResult<RunRecord> {
     })
 }
 
+/// One run-record update as an UpdateItem's parts (key, expression, names, values), shared by
+/// [`RunRecords::upsert`] and the sender's page commits, which write it in a transaction with
+/// the page's ledger entries.
+pub(crate) struct RunRecordUpdate {
+    pub key: Item,
+    pub expression: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+pub(crate) fn run_record_update(
+    key: &RunKey,
+    update: &RunUpdate,
+    now: DateTime<Utc>,
+) -> RunRecordUpdate {
+    let add = update.add;
+    let deltas = [
+        add.sent,
+        add.skipped,
+        add.failed,
+        add.not_sent_quota,
+        add.missing_content,
+    ];
+    // ADD creates a missing counter at 0 first, so concurrent batches of one run add up.
+    let mut expression = String::from(
+        "SET #status = :status, #updated = :updated, #muni = :muni, #date = :date, \
+         #shard = :shard, #run_id = :run_id, #exp = :exp",
+    );
+    if update.note.is_some() {
+        expression.push_str(", #note = :note");
+    }
+    expression.push_str(" ADD ");
+    let notices: Vec<(&String, u64)> = update
+        .notices
+        .iter()
+        .filter(|(_, &count)| count > 0)
+        .map(|(id, &count)| (id, count))
+        .collect();
+    expression.push_str(
+        &(0..COUNTERS.len())
+            .map(|i| format!("#c{i} :c{i}"))
+            .chain((0..notices.len()).map(|i| format!("#n{i} :n{i}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    if update.note.is_none() {
+        expression.push_str(" REMOVE #note");
+    }
+    let mut names: HashMap<String, String> = [
+        ("#status", STATUS),
+        ("#updated", UPDATED_AT),
+        ("#muni", MUNICIPALITY),
+        ("#date", RUN_DATE),
+        ("#shard", SHARD),
+        ("#run_id", RUN_ID),
+        ("#exp", EXPIRES_AT),
+        ("#note", NOTE),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let mut values: HashMap<String, AttributeValue> = HashMap::from([
+        (":status".to_owned(), s(update.status.as_str())),
+        (":updated".to_owned(), n(now.timestamp_millis())),
+        (":muni".to_owned(), s(key.municipality.as_str())),
+        (
+            ":date".to_owned(),
+            s(key.date.format("%Y-%m-%d").to_string()),
+        ),
+        (":shard".to_owned(), n(key.shard)),
+        (
+            ":run_id".to_owned(),
+            s(format!("{}#{:03}", key.municipality.as_str(), key.shard)),
+        ),
+        (
+            ":exp".to_owned(),
+            n(ttl_after(now, RUN_RECORD_RETENTION_DAYS)),
+        ),
+    ]);
+    for (i, (name, delta)) in COUNTERS.iter().zip(deltas).enumerate() {
+        names.insert(format!("#c{i}"), (*name).to_owned());
+        values.insert(format!(":c{i}"), n(delta));
+    }
+    for (i, (id, count)) in notices.iter().enumerate() {
+        names.insert(format!("#n{i}"), format!("{NOTICE_PREFIX}{id}"));
+        values.insert(format!(":n{i}"), n(*count));
+    }
+    if let Some(note) = &update.note {
+        values.insert(":note".to_owned(), s(note));
+    }
+    RunRecordUpdate {
+        key: run_key_item(key),
+        expression,
+        names,
+        values,
+    }
+}
+
 #[async_trait]
 impl RunRecords for DynamoRunRecords {
     async fn upsert(
@@ -128,78 +227,16 @@ impl RunRecords for DynamoRunRecords {
         update: &RunUpdate,
         now: DateTime<Utc>,
     ) -> StoreResult<RunRecord> {
-        let add = update.add;
-        let deltas = [
-            add.sent,
-            add.skipped,
-            add.failed,
-            add.not_sent_quota,
-            add.missing_content,
-        ];
-        // ADD creates a missing counter at 0 first, so concurrent batches of one run add up.
-        let mut expression = String::from(
-            "SET #status = :status, #updated = :updated, #muni = :muni, #date = :date, \
-             #shard = :shard, #run_id = :run_id, #exp = :exp",
-        );
-        if update.note.is_some() {
-            expression.push_str(", #note = :note");
-        }
-        expression.push_str(" ADD ");
-        let notices: Vec<(&String, u64)> = update
-            .notices
-            .iter()
-            .filter(|(_, &count)| count > 0)
-            .map(|(id, &count)| (id, count))
-            .collect();
-        expression.push_str(
-            &(0..COUNTERS.len())
-                .map(|i| format!("#c{i} :c{i}"))
-                .chain((0..notices.len()).map(|i| format!("#n{i} :n{i}")))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-        if update.note.is_none() {
-            expression.push_str(" REMOVE #note");
-        }
-        let mut request = self
+        let parts = run_record_update(key, update, now);
+        let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(run_key_item(key)))
-            .update_expression(expression)
-            .expression_attribute_names("#status", STATUS)
-            .expression_attribute_names("#updated", UPDATED_AT)
-            .expression_attribute_names("#muni", MUNICIPALITY)
-            .expression_attribute_names("#date", RUN_DATE)
-            .expression_attribute_names("#shard", SHARD)
-            .expression_attribute_names("#run_id", RUN_ID)
-            .expression_attribute_names("#exp", EXPIRES_AT)
-            .expression_attribute_names("#note", NOTE)
-            .expression_attribute_values(":status", s(update.status.as_str()))
-            .expression_attribute_values(":updated", n(now.timestamp_millis()))
-            .expression_attribute_values(":muni", s(key.municipality.as_str()))
-            .expression_attribute_values(":date", s(key.date.format("%Y-%m-%d").to_string()))
-            .expression_attribute_values(":shard", n(key.shard))
-            .expression_attribute_values(
-                ":run_id",
-                s(format!("{}#{:03}", key.municipality.as_str(), key.shard)),
-            )
-            .expression_attribute_values(":exp", n(ttl_after(now, RUN_RECORD_RETENTION_DAYS)))
-            .return_values(ReturnValue::AllNew);
-        for (i, (name, delta)) in COUNTERS.iter().zip(deltas).enumerate() {
-            request = request
-                .expression_attribute_names(format!("#c{i}"), *name)
-                .expression_attribute_values(format!(":c{i}"), n(delta));
-        }
-        for (i, (id, count)) in notices.iter().enumerate() {
-            request = request
-                .expression_attribute_names(format!("#n{i}"), format!("{NOTICE_PREFIX}{id}"))
-                .expression_attribute_values(format!(":n{i}"), n(*count));
-        }
-        if let Some(note) = &update.note {
-            request = request.expression_attribute_values(":note", s(note));
-        }
-        let out = request
+            .set_key(Some(parts.key))
+            .update_expression(parts.expression)
+            .set_expression_attribute_names(Some(parts.names))
+            .set_expression_attribute_values(Some(parts.values))
+            .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(|e| store_error("UpdateItem run record", e))?;
