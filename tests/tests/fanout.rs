@@ -288,6 +288,21 @@ async fn a_sender_killed_after_k_pushes_and_rerun_delivers_exactly_once() {
             counts.values().all(|&n| n == 1),
             "k={k}: nobody received it twice: {counts:?}"
         );
+        // What operators read (`kizuna runs`, `kizuna stats`) counts each delivery once,
+        // whichever attempt made it, and never counts an already-sent household as skipped.
+        let runs = compose::runs(&stack.config, &stack.clients);
+        let record = kizuna_app::ports::RunRecords::list_recent(runs.as_ref(), &town, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(record.status, kizuna_app::model::RunStatus::Completed);
+        assert_eq!(record.counts.sent as usize, expected, "k={k}: {record:?}");
+        let listed = households.iter().filter(|h| h.receives_messages()).count();
+        assert_eq!(
+            (record.counts.sent + record.counts.skipped) as usize,
+            listed,
+            "k={k}: every listed household counted exactly once: {record:?}"
+        );
     }
 }
 

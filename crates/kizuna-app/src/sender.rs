@@ -298,11 +298,13 @@ impl Sender {
         })
     }
 
+    /// The town's push pacer. LINE's rate limit is per channel, and a town's shards run in
+    /// separate Lambdas at once, so each shard gets an equal share of the town's rate.
     fn pacer(&self, municipality: &Municipality) -> Arc<Pacer> {
         let mut pacers = self.pacers.lock().unwrap_or_else(|e| e.into_inner());
         pacers
             .entry(municipality.id.clone())
-            .or_insert_with(|| Arc::new(Pacer::for_limit(municipality.push_rate_per_second)))
+            .or_insert_with(|| Arc::new(Pacer::for_limit(shard_rate(municipality))))
             .clone()
     }
 
@@ -723,10 +725,14 @@ impl Sender {
             .await
         {
             Ok(()) => {
-                add_counts(&mut tally.counts, &commit.run.add);
-                for (id, n) in &commit.run.notices {
-                    *tally.notices.entry(id.clone()).or_default() += n;
-                }
+                self.committed(run, commit, tally);
+                true
+            }
+            // The request failed, but a transaction can be applied and its answer lost: the
+            // ledger then already says so, and the counts must be reported now or never.
+            Err(e) if e.is_retryable() && self.was_applied(run, commit).await => {
+                info!(municipality = run.muni(), error = %e, "a page commit's answer was lost but it was applied");
+                self.committed(run, commit, tally);
                 true
             }
             Err(StoreError::Conflict) => {
@@ -745,6 +751,53 @@ impl Sender {
                 run.stop.set(StopReason::Store);
                 false
             }
+        }
+    }
+
+    /// Adds a written commit to the attempt's totals and reports it as metrics at once, so the
+    /// metrics add up to the run record even when the process dies before it finishes.
+    fn committed(&self, run: &JobRun<'_>, commit: &PageCommit, tally: &mut Tally) {
+        let add = &commit.run.add;
+        add_counts(&mut tally.counts, add);
+        for (id, n) in &commit.run.notices {
+            *tally.notices.entry(id.clone()).or_default() += n;
+        }
+        let emitted: Vec<(&str, f64)> = [
+            (metrics::SENT, add.sent),
+            (metrics::FAILED, add.failed),
+            (metrics::SKIPPED, add.skipped),
+            (metrics::NOT_SENT_QUOTA, add.not_sent_quota),
+            (metrics::MISSING_CONTENT, add.missing_content),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| (name, n as f64))
+        .collect();
+        if !emitted.is_empty() {
+            metrics::emit(run.muni(), self.clock.now(), &emitted);
+        }
+    }
+
+    /// Whether a commit whose request failed was applied anyway: its ledger entries are there,
+    /// as written (a transaction is all or nothing, and this attempt's entries carry its
+    /// attempt numbers). A commit without entries cannot be told and counts as not applied.
+    async fn was_applied(&self, run: &JobRun<'_>, commit: &PageCommit) -> bool {
+        if commit.outcomes.is_empty() {
+            return false;
+        }
+        let users: Vec<LineUserId> = commit.outcomes.iter().map(|o| o.user.clone()).collect();
+        match self
+            .ports
+            .ledger
+            .records_among(&run.municipality.id, run.job.date, &users)
+            .await
+        {
+            Ok(found) => commit.outcomes.iter().all(|o| {
+                found
+                    .get(&o.user)
+                    .is_some_and(|r| r.attempt == o.attempt && r.state == o.state)
+            }),
+            Err(_) => false,
         }
     }
 
@@ -767,7 +820,7 @@ impl Sender {
                 warn!(municipality = run.muni(), error = %e, "could not release the send job's lease; it expires by itself");
             }
         }
-        self.emit_metrics(run, &tally);
+        self.emit_metrics(run);
         let counts = tally.counts;
         let muni = run.muni();
         if stop == Some(StopReason::Unauthorized) {
@@ -858,16 +911,9 @@ impl Sender {
         Ok(())
     }
 
-    fn emit_metrics(&self, run: &JobRun<'_>, tally: &Tally) {
-        let counts = &tally.counts;
-        let mut emitted = vec![
-            (metrics::SENT, counts.sent as f64),
-            (metrics::FAILED, counts.failed as f64),
-            (metrics::SKIPPED, counts.skipped as f64),
-            (metrics::NOT_SENT_QUOTA, counts.not_sent_quota as f64),
-            (metrics::MISSING_CONTENT, counts.missing_content as f64),
-            (metrics::RETRIED, run.retried.load(Ordering::SeqCst) as f64),
-        ];
+    fn emit_metrics(&self, run: &JobRun<'_>) {
+        // The counts went out with each commit; what is left is per attempt.
+        let mut emitted = vec![(metrics::RETRIED, run.retried.load(Ordering::SeqCst) as f64)];
         if let (Some(q), Some(limit)) = (run.quota.as_ref(), run.quota_limit) {
             let remaining = q.load(Ordering::SeqCst);
             emitted.push((metrics::QUOTA_REMAINING, remaining as f64));
@@ -1018,6 +1064,12 @@ impl Sender {
     }
 }
 
+/// One shard's share of the town's push rate (at least 1 request per second).
+fn shard_rate(municipality: &Municipality) -> u32 {
+    let shards = u32::from(municipality.send_shards.max(1));
+    (municipality.push_rate_per_second / shards).max(1)
+}
+
 /// Whether a ledger entry needs no further push today.
 fn is_settled(state: &DeliveryState) -> bool {
     matches!(
@@ -1085,6 +1137,24 @@ pub fn line_credentials(c: &ChannelCredentials) -> kizuna_line::ChannelCredentia
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_towns_shards_share_its_push_rate() {
+        let mut town =
+            Municipality::new(MunicipalityId::parse("kizuna-town").unwrap(), "きずな町", 7);
+        town.push_rate_per_second = 1000;
+        town.send_shards = 4;
+        assert_eq!(
+            shard_rate(&town),
+            250,
+            "4 shards at once stay within 1,000/s"
+        );
+        town.send_shards = 1;
+        assert_eq!(shard_rate(&town), 1000);
+        town.push_rate_per_second = 3;
+        town.send_shards = 8;
+        assert_eq!(shard_rate(&town), 1, "never zero");
+    }
 
     #[test]
     fn retry_keys_are_stable_and_distinct() {

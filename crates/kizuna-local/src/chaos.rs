@@ -170,6 +170,13 @@ pub struct ChaosReport {
     /// Sender log lines at WARN or ERROR: faults that got past the SDK's and the LINE client's
     /// own retries and reached Kizuna's code.
     pub worker_warnings: usize,
+    /// `sent` summed over the day's run records (`kizuna runs`, `kizuna stats`): must equal
+    /// the households LINE delivered to, whatever was killed or retried.
+    pub counted_sent: u64,
+    /// The `Sent` metric summed over every sender log line (CloudWatch's figure): the same.
+    pub metric_sent: u64,
+    /// Households LINE delivered to (each counted once).
+    pub delivered: usize,
     /// Seconds spent storing the households (before the fan-out starts).
     pub seed_secs: f64,
     /// Seconds from the first scheduled slot until everything completed.
@@ -183,6 +190,8 @@ impl ChaosReport {
             && self.misses == 0
             && self.unexpected == 0
             && self.log_lines_with_user_ids == 0
+            && self.counted_sent == self.delivered as u64
+            && self.metric_sent == self.counted_sent
     }
 }
 
@@ -445,6 +454,13 @@ pub async fn run(
         }
     }
     report.duplicates = per_user.values().filter(|&&n| n > 1).count();
+    report.delivered = per_user.len();
+    report.counted_sent = runs
+        .list_for_date(date)
+        .await?
+        .iter()
+        .map(|r| r.counts.sent)
+        .sum();
     report.unexpected = per_user
         .iter()
         .filter(|(k, _)| !expected.contains(*k))
@@ -463,6 +479,7 @@ pub async fn run(
     report.worker_log_lines = logs.lines;
     report.worker_warnings = logs.warnings;
     report.log_lines_with_user_ids = logs.leaking;
+    report.metric_sent = logs.metric_sent;
     report.wall_secs = started.elapsed().as_secs_f64();
     let violations = stack.line.contract_violations();
     if !violations.is_empty() {
@@ -623,6 +640,8 @@ struct LogScan {
     warnings: usize,
     /// Lines containing any of the needles.
     leaking: usize,
+    /// The `Sent` values of the metric (EMF) lines.
+    metric_sent: u64,
 }
 
 fn scan_logs(dir: &Path, needles: &[String]) -> anyhow::Result<LogScan> {
@@ -636,6 +655,12 @@ fn scan_logs(dir: &Path, needles: &[String]) -> anyhow::Result<LogScan> {
             }
             if needles.iter().any(|n| line.contains(n.as_str())) {
                 scan.leaking += 1;
+            }
+            if line.contains(r#""CloudWatchMetrics""#) {
+                if let Ok(record) = serde_json::from_str::<serde_json::Value>(line) {
+                    scan.metric_sent +=
+                        record[kizuna_app::metrics::SENT].as_f64().unwrap_or(0.0) as u64;
+                }
             }
         }
     }
@@ -669,6 +694,21 @@ struct ProxyState {
     slow: f64,
     requests: Arc<AtomicU64>,
     faults: Arc<AtomicU64>,
+    /// Answers of applied TransactWriteItems by ClientRequestToken. DynamoDB answers a repeat
+    /// of an applied transaction (same token, within 10 minutes) with success and does not
+    /// apply it again; moto applies it again, which after an applied-then-failed fault would
+    /// add a page's counts twice where AWS would not.
+    applied_transactions: Arc<Mutex<HashMap<String, (StatusCode, HeaderMap, axum::body::Bytes)>>>,
+}
+
+/// The `ClientRequestToken` of a TransactWriteItems request body, if it is one.
+fn transaction_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    let target = headers.get("x-amz-target")?.to_str().ok()?;
+    if !target.ends_with(".TransactWriteItems") {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    json["ClientRequestToken"].as_str().map(str::to_owned)
 }
 
 enum ProxyFault {
@@ -693,6 +733,7 @@ impl FaultProxy {
             slow: plan.aws_slow,
             requests: requests.clone(),
             faults: faults.clone(),
+            applied_transactions: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -756,6 +797,19 @@ async fn proxy(state: ProxyState, request: Request<Body>) -> Response<Body> {
         Ok(b) => b,
         Err(_) => return aws_error(json_protocol, false),
     };
+    let token = transaction_token(&parts.headers, &body);
+    if let Some(token) = &token {
+        let applied = state
+            .applied_transactions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((status, headers, bytes)) = applied.get(token) {
+            let mut response = Response::new(Body::from(bytes.clone()));
+            *response.status_mut() = *status;
+            *response.headers_mut() = headers.clone();
+            return response;
+        }
+    }
     let url = format!(
         "{}{}",
         state.upstream,
@@ -775,10 +829,6 @@ async fn proxy(state: ProxyState, request: Request<Body>) -> Response<Body> {
         Ok(a) => a,
         Err(_) => return aws_error(json_protocol, false),
     };
-    if matches!(fault, ProxyFault::AppliedThenFailed) {
-        state.faults.fetch_add(1, Ordering::Relaxed);
-        return aws_error(json_protocol, false);
-    }
     let status = answer.status();
     let mut headers = HeaderMap::new();
     for (name, value) in answer.headers() {
@@ -787,6 +837,17 @@ async fn proxy(state: ProxyState, request: Request<Body>) -> Response<Body> {
         }
     }
     let bytes = answer.bytes().await.unwrap_or_default();
+    if let (Some(token), true) = (token, status.is_success()) {
+        state
+            .applied_transactions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token, (status, headers.clone(), bytes.clone()));
+    }
+    if matches!(fault, ProxyFault::AppliedThenFailed) {
+        state.faults.fetch_add(1, Ordering::Relaxed);
+        return aws_error(json_protocol, false);
+    }
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     *response.headers_mut() = headers;

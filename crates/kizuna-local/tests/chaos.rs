@@ -5,8 +5,9 @@
 //! timeouts for 20 % of pushes (and losing 3 % of responses after delivering), the emulator
 //! throttled and failing ~12 % of requests, half the jobs duplicated on the queue and the
 //! scheduler firing twice. Every household the core plans a message for gets exactly one push;
-//! none gets two; nobody else gets any; no sender log line names a user or holds a channel
-//! secret or token.
+//! none gets two; nobody else gets any; the run records and the `Sent` metric count exactly the
+//! households LINE delivered to; no sender log line names a user or holds a channel secret or
+//! token.
 
 use kizuna_local::chaos::{self, ChaosPlan};
 use std::path::PathBuf;
@@ -51,6 +52,15 @@ async fn run_seed(seed: u64) {
     assert_eq!(report.misses, 0, "households never pushed: {report:?}");
     assert_eq!(report.unexpected, 0, "pushes nobody should get: {report:?}");
     assert_eq!(report.delivered_once, report.expected, "{report:?}");
+    // The run records and the metrics count each delivery once, whichever attempt made it.
+    assert_eq!(
+        report.counted_sent, report.delivered as u64,
+        "run records disagree with LINE: {report:?}"
+    );
+    assert_eq!(
+        report.metric_sent, report.counted_sent,
+        "the Sent metric disagrees with the run records: {report:?}"
+    );
     assert!(
         report.worker_log_lines > 0,
         "no sender logs captured: {report:?}"

@@ -1146,3 +1146,36 @@ fn the_ledger_forget_on_delete_is_granted_to_the_webhook() {
         "WebhookRole may only delete on DeliveriesTable: {on_deliveries:?}"
     );
 }
+
+/// The sender commits each page with TransactWriteItems. IAM has no action of that name: it
+/// checks each item's own action (Put → `dynamodb:PutItem`, Update → `dynamodb:UpdateItem`),
+/// and moto checks neither, so a missing grant would only fail on AWS.
+#[test]
+fn the_senders_page_commit_is_granted_to_the_sender() {
+    let t = template();
+    let deliveries = include_str!("../../../crates/kizuna-aws/src/deliveries.rs");
+    assert!(
+        deliveries.contains(".transact_write_items()")
+            && deliveries.contains("Put::builder()")
+            && deliveries.contains("Update::builder()"),
+        "the page commit changed shape; update this check"
+    );
+    let granted: Vec<String> = t
+        .statements_of("SenderRole")
+        .iter()
+        .filter(|s| {
+            s.effect == "Allow"
+                && s.resources.iter().any(|r| {
+                    let r = format!("{r:?}");
+                    r.contains("DeliveriesTable") && !r.contains("/index/")
+                })
+        })
+        .flat_map(|s| s.actions.clone())
+        .collect();
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
+        assert!(
+            granted.iter().any(|a| a == action),
+            "SenderRole needs {action} on DeliveriesTable for the page commit: {granted:?}"
+        );
+    }
+}
