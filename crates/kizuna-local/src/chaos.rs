@@ -698,8 +698,11 @@ struct ProxyState {
     /// of an applied transaction (same token, within 10 minutes) with success and does not
     /// apply it again; moto applies it again, which after an applied-then-failed fault would
     /// add a page's counts twice where AWS would not.
-    applied_transactions: Arc<Mutex<HashMap<String, (StatusCode, HeaderMap, axum::body::Bytes)>>>,
+    applied_transactions: Arc<Mutex<HashMap<String, RecordedAnswer>>>,
 }
+
+/// An upstream answer kept for replay: status, headers, body.
+type RecordedAnswer = (StatusCode, HeaderMap, axum::body::Bytes);
 
 /// The `ClientRequestToken` of a TransactWriteItems request body, if it is one.
 fn transaction_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
