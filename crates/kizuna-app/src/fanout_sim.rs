@@ -371,6 +371,10 @@ pub struct Outcome {
     /// Highest rate of ledger writes (two per delivery: claim, mark sent) across all running
     /// invocations.
     pub peak_ledger_writes_per_s: f64,
+    /// Highest ledger write rate of one town: all of a town's deliveries of a day share one
+    /// partition key (`{municipality}#{date}`), and DynamoDB serves at most
+    /// [`PARTITION_WRITES_PER_S`] per partition until it splits a hot one.
+    pub peak_town_ledger_writes_per_s: f64,
     /// Towns whose concurrently running shards together asked for more pushes per second than
     /// the channel's limit (each sender instance paces on its own).
     pub channels_over_limit: usize,
@@ -391,6 +395,9 @@ impl Outcome {
 
 /// Ledger writes per delivery: the conditional claim and the mark-sent.
 pub const LEDGER_WRITES_PER_DELIVERY: f64 = 2.0;
+/// Write units per second one DynamoDB partition serves (AWS, "Understanding DynamoDB warm
+/// throughput in different scenarios").
+pub const PARTITION_WRITES_PER_S: f64 = 1_000.0;
 
 #[derive(Debug, Clone, Copy)]
 struct ShardState {
@@ -488,6 +495,7 @@ pub fn simulate(towns: &[Town], model: &SenderModel, platform: &Platform) -> Out
             peak_concurrency: 0,
             lambda_gb_s: 0.0,
             peak_ledger_writes_per_s: 0.0,
+            peak_town_ledger_writes_per_s: 0.0,
             channels_over_limit: 0,
             bound,
             interval_s,
@@ -732,6 +740,10 @@ impl Sim<'_> {
                 .max(total * LEDGER_WRITES_PER_DELIVERY);
             let r = per_town.entry(town).or_default();
             *r += rate;
+            self.out.peak_town_ledger_writes_per_s = self
+                .out
+                .peak_town_ledger_writes_per_s
+                .max(*r * LEDGER_WRITES_PER_DELIVERY);
             if *r > f64::from(self.towns[town].push_rate_per_second) * 1.000_001 {
                 over[town] = true;
             }
@@ -798,6 +810,8 @@ mod tests {
         );
         assert_eq!(out.sent, 10_000);
         assert_eq!(out.channels_over_limit, 1);
+        // Two shards at 98/s each: 4 ledger writes per 1/98 s on the town's partition key.
+        assert!((out.peak_town_ledger_writes_per_s - 4.0 * 98.0).abs() < 1.0);
     }
 
     #[test]
