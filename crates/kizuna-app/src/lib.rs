@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod content;
+pub mod fanout_sim;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod metrics;
