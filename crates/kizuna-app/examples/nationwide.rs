@@ -24,11 +24,12 @@
 //! | `--in-flight` | 64 | deliveries in flight per invocation |
 //! | `--rate` | 2000 | LINE push requests per second per channel |
 //! | `--overhead-ms` | 500 | fixed work per invocation |
-//! | `--page-list-ms` | 50 | one page listing |
+//! | `--page-list-ms` | 50 | one page listing (and a resumed page's ledger look-up) |
+//! | `--commit-ms` | 30 | one page-commit `TransactWriteItems` (≤ 98 households) |
 
 use kizuna_app::fanout_sim::{
     clock, rank_size_split, simulate, Hours, Outcome, Platform, Scenario, SenderModel, ShardPolicy,
-    MORNING_HOUR, PARTITION_WRITES_PER_S,
+    CPU_PER_DELIVERY_S, MORNING_HOUR, PARTITION_WRITES_PER_S, WALL_PER_DELIVERY_S,
 };
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -51,6 +52,7 @@ const FLAGS: &[&str] = &[
     "rate",
     "overhead-ms",
     "page-list-ms",
+    "commit-ms",
 ];
 
 struct Args(HashMap<String, String>);
@@ -120,6 +122,7 @@ fn run() -> Result<bool, String> {
         in_flight: args.get("in-flight", defaults.in_flight)?,
         job_overhead_s: args.get("overhead-ms", defaults.job_overhead_s * 1e3)? / 1e3,
         page_list_s: args.get("page-list-ms", defaults.page_list_s * 1e3)? / 1e3,
+        transaction_s: args.get("commit-ms", defaults.transaction_s * 1e3)? / 1e3,
         ..defaults
     };
     let platform_defaults = Platform::default();
@@ -200,15 +203,40 @@ fn run() -> Result<bool, String> {
         sizes.first().copied().unwrap_or(0),
     );
     let (interval, bound) = model.interval(scenario.push_rate_per_second);
+    let source = |used: f64, constant: f64, name: &str| {
+        if (used - constant).abs() < 1e-12 {
+            format!("fanout_sim::{name}")
+        } else {
+            "flag".to_owned()
+        }
+    };
     println!(
-        "sender: {} MB = {:.3} vCPU; per delivery {:.1} ms wall, {:.1} ms CPU; {} in flight; \
-         LINE {}/s per channel",
+        "sender: {} MB = {:.3} vCPU; per delivery {:.1} ms wall ({}), {:.1} ms CPU ({}); {} in \
+         flight; LINE {}/s per channel, split over its shards",
         model.memory_mb,
         model.vcpus(),
         model.wall_per_delivery_s * 1e3,
+        source(
+            model.wall_per_delivery_s,
+            WALL_PER_DELIVERY_S,
+            "WALL_PER_DELIVERY_S"
+        ),
         model.cpu_per_delivery_s * 1e3,
+        source(
+            model.cpu_per_delivery_s,
+            CPU_PER_DELIVERY_S,
+            "CPU_PER_DELIVERY_S"
+        ),
         model.in_flight,
         scenario.push_rate_per_second,
+    );
+    println!(
+        "  fixed work {:.0} ms per invocation (before the lease); per page: listing {:.0} ms, \
+         commits of ≤ {} households {:.0} ms each",
+        model.job_overhead_s * 1e3,
+        model.page_list_s * 1e3,
+        model.households_per_transaction,
+        model.transaction_s * 1e3,
     );
     println!(
         "  one invocation starts a delivery every {:.2} ms ({:.0}/s, bound by {bound:?}); \
@@ -251,12 +279,15 @@ fn report(label: &str, out: &Outcome, platform: &Platform) {
     println!("scenario: {label}");
     println!(
         "  jobs {} (largest town {} households in {} shard(s)); invocations {}, cut by the \
-         deadline {}, dead-lettered {}, refused as late {}",
+         deadline {}, refused by a held lease {}, found done {}, dead-lettered {}, refused as \
+         late {}",
         out.jobs,
         out.largest_town,
         out.most_shards,
         out.invocations,
         out.cut_by_deadline,
+        out.lease_refused,
+        out.found_done,
         out.dead_lettered,
         out.refused_late,
     );
@@ -279,12 +310,18 @@ fn report(label: &str, out: &Outcome, platform: &Platform) {
         out.peak_concurrency, platform.account_concurrency
     );
     println!(
-        "  peak ledger writes {:.0}/s in all (a new on-demand table takes 4,000/s), {:.0}/s on \
-         one town's partition key (one partition takes {PARTITION_WRITES_PER_S:.0}/s)",
+        "  peak write units in one second: {:.0} in all (a new on-demand table takes \
+         4,000/s), {:.0} on one town's partition key (one partition takes \
+         {PARTITION_WRITES_PER_S:.0}/s)",
         out.peak_ledger_writes_per_s, out.peak_town_ledger_writes_per_s
     );
     println!(
-        "  channels asked for more than LINE's limit (shards pacing apart): {}",
+        "  DynamoDB: {} Query pages, {} BatchGetItem, {} TransactWriteItems, {} single-item \
+         writes; {:.0} write units",
+        out.pages_listed, out.batch_gets, out.transactions, out.item_writes, out.write_units
+    );
+    println!(
+        "  channels asked for more than LINE's limit: {} (each shard paces at its share)",
         out.channels_over_limit
     );
     println!(
