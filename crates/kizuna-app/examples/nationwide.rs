@@ -310,9 +310,14 @@ fn report(label: &str, out: &Outcome, platform: &Platform) {
         out.peak_concurrency, platform.account_concurrency
     );
     println!(
-        "  peak write units in one second: {:.0} in all (a new on-demand table takes \
-         4,000/s), {:.0} on one town's partition key (one partition takes \
+        "  DynamoDB writes, sustained while pushing: {:.0} WRU/s in all (a new on-demand table \
+         takes 4,000/s), {:.0} WRU/s on one town's partition key (one partition takes \
          {PARTITION_WRITES_PER_S:.0}/s)",
+        out.sustained_ledger_writes_per_s, out.sustained_town_ledger_writes_per_s
+    );
+    println!(
+        "  DynamoDB writes, peak in one second (pages commit in bursts): {:.0} WRU in all, \
+         {:.0} WRU on one town's partition key",
         out.peak_ledger_writes_per_s, out.peak_town_ledger_writes_per_s
     );
     println!(

@@ -439,7 +439,13 @@ pub struct Outcome {
     pub item_writes: u64,
     /// Write units of all of the above (items ≤ 1 KB; transactions count double).
     pub write_units: f64,
-    /// Highest write units in any one second across the table (page commits only).
+    /// Highest write rate across the table while pushing, spread over the push time:
+    /// deliveries per second × [`TABLE_WRITES_PER_DELIVERY`].
+    pub sustained_ledger_writes_per_s: f64,
+    /// The same on one town's partition key: × [`LEDGER_WRITES_PER_DELIVERY`].
+    pub sustained_town_ledger_writes_per_s: f64,
+    /// Highest write units in any one second across the table, page commits only, each
+    /// transaction's units at the moment it completes (a page commits in a burst).
     pub peak_ledger_writes_per_s: f64,
     /// Highest write units in any one second on one town's partition key
     /// (`{municipality}#{date}`: its ledger entries and lease items); DynamoDB serves at most
@@ -472,6 +478,9 @@ pub const WRU_PER_TRANSACTED_ITEM: f64 = 2.0;
 /// transaction) is on `run#{municipality}`, another key: with it, 2.048 WRU per delivery in
 /// the table. Checked against [`SenderModel::transactions`] by a test.
 pub const LEDGER_WRITES_PER_DELIVERY: f64 = 2.024;
+/// Write units one delivery costs in the table on a full page: with the run record's update,
+/// (2 × 500 + 4 × 6) / 500.
+pub const TABLE_WRITES_PER_DELIVERY: f64 = 2.048;
 /// Write units per second one DynamoDB partition serves (AWS, "Understanding DynamoDB warm
 /// throughput in different scenarios").
 pub const PARTITION_WRITES_PER_S: f64 = 1_000.0;
@@ -632,6 +641,8 @@ impl<'a> Sim<'a> {
                 transactions: 0,
                 item_writes: 0,
                 write_units: 0.0,
+                sustained_ledger_writes_per_s: 0.0,
+                sustained_town_ledger_writes_per_s: 0.0,
                 peak_ledger_writes_per_s: 0.0,
                 peak_town_ledger_writes_per_s: 0.0,
                 channels_over_limit: 0,
@@ -923,7 +934,7 @@ impl<'a> Sim<'a> {
         self.out.delay_p50_s = pct(0.50);
         self.out.delay_p95_s = pct(0.95);
         self.out.delay_max_s = self.delays.last().copied();
-        self.out.channels_over_limit = self.channels_over_limit();
+        self.sweep_push_rates();
         // Write units in sliding one-second windows: the table, and each town's key.
         self.commits.sort_by(|a, b| a.at.total_cmp(&b.at));
         self.out.peak_ledger_writes_per_s = peak_per_second(&self.commits, |c| c.table_wru);
@@ -938,8 +949,9 @@ impl<'a> Sim<'a> {
         self.out
     }
 
-    /// Towns whose running shards' push rates summed above the channel's limit at some moment.
-    fn channels_over_limit(&self) -> usize {
+    /// Sweeps the pages' push rates: the sustained write rates, and the towns whose running
+    /// shards' push rates summed above the channel's limit at some moment.
+    fn sweep_push_rates(&mut self) {
         let mut points: Vec<(i64, f64, usize)> = Vec::with_capacity(self.segments.len() * 2);
         for &(start, end, town, rate) in &self.segments {
             points.push((key(start), rate, town));
@@ -947,16 +959,26 @@ impl<'a> Sim<'a> {
         }
         // Ends before starts at the same instant.
         points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut total = 0.0f64;
         let mut per_town: BTreeMap<usize, f64> = BTreeMap::new();
         let mut over = vec![false; self.towns.len()];
         for (_, rate, town) in points {
+            total += rate;
+            self.out.sustained_ledger_writes_per_s = self
+                .out
+                .sustained_ledger_writes_per_s
+                .max(total * TABLE_WRITES_PER_DELIVERY);
             let r = per_town.entry(town).or_default();
             *r += rate;
+            self.out.sustained_town_ledger_writes_per_s = self
+                .out
+                .sustained_town_ledger_writes_per_s
+                .max(*r * LEDGER_WRITES_PER_DELIVERY);
             if *r > f64::from(self.towns[town].push_rate_per_second) * 1.000_001 {
                 over[town] = true;
             }
         }
-        over.iter().filter(|o| **o).count()
+        self.out.channels_over_limit = over.iter().filter(|o| **o).count();
     }
 }
 
@@ -1138,6 +1160,7 @@ mod tests {
         assert!((out.peak_town_ledger_writes_per_s - (2.0 * 500.0 + 2.0 * 6.0)).abs() < 1e-9);
         let per_delivery = (2.0 * 500.0 + 2.0 * 6.0) / 500.0;
         assert!((LEDGER_WRITES_PER_DELIVERY - per_delivery).abs() < 1e-9);
+        assert!((TABLE_WRITES_PER_DELIVERY - (2.0 * 500.0 + 4.0 * 6.0) / 500.0).abs() < 1e-9);
         assert_eq!(SenderModel::default().transactions(500), 6);
         assert_eq!(SenderModel::default().transactions(0), 1);
     }
