@@ -52,17 +52,18 @@ use crate::sender::SenderSettings;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-/// Wall time of one delivery (claim, push, mark sent) as measured by the current sender.
+/// Wall time of one delivery, as last measured — on the sender before the redesign (claim,
+/// push, mark sent); the page commits are modelled apart ([`TRANSACTION_S`]).
 /// The lead re-measures after a redesign: change this one number
 /// (docs/benchmarks.md, "Sender CPU per delivery").
 pub const WALL_PER_DELIVERY_S: f64 = 0.037;
-/// CPU time of one delivery as measured by the current sender, on one full core
+/// CPU time of one delivery as last measured (before the redesign), on one full core
 /// (docs/benchmarks.md, "Sender CPU per delivery"). Change this one number after a re-measure.
 pub const CPU_PER_DELIVERY_S: f64 = 0.0042;
 /// Fixed work of one invocation before its first page: the municipality, its secret, the
-/// content pack's version, a channel token, the quota reads, the run record. An assumption
-/// (the local start-up bench's warm sender invocation, 0.55–0.8 s on moto, is an upper bound),
-/// not an AWS measurement.
+/// content pack's version, a channel token, the quota reads, the lease, the run record. An
+/// assumption (the local start-up bench's warm sender invocation, 0.55–0.8 s on moto, is an
+/// upper bound), not an AWS measurement.
 pub const JOB_OVERHEAD_S: f64 = 0.5;
 /// One `Query` page of households on the `deliverable` index: "tens of milliseconds"
 /// (docs/fanout.md). An assumption; a resumed job's `BatchGetItem` look-up of a page is
