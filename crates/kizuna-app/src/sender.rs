@@ -214,6 +214,13 @@ enum Outcome {
     NotAttempted,
 }
 
+/// After a failed push.
+enum NextStep {
+    Give(Outcome),
+    RetryWith(ChannelToken),
+    RetryAfter(Duration),
+}
+
 /// This attempt's totals.
 #[derive(Default)]
 struct Tally {
@@ -585,78 +592,15 @@ impl Sender {
             }
         }
         let outcomes = self.push_all(run, &page.candidates).await;
-        let mut settled = true;
-        let mut commits: Vec<PageCommit> = Vec::new();
-        let mut page_tally = Tally::default();
-        let mut chunk = Vec::new();
-        for (candidate, outcome) in page.candidates.iter().zip(outcomes) {
-            let user = candidate.household.user.clone();
-            let state = match outcome {
-                Outcome::Sent { request_id } => {
-                    page_tally.counts.sent += 1;
-                    for id in notice_ids(&candidate.plan) {
-                        *page_tally.notices.entry(id).or_default() += 1;
-                    }
-                    DeliveryState::Sent {
-                        request_id,
-                        message_count: candidate.plan.messages.len() as u32,
-                    }
-                }
-                Outcome::Failed { reason, retryable } => {
-                    page_tally.counts.failed += 1;
-                    if retryable {
-                        settled = false;
-                        page_tally.left += 1;
-                    }
-                    DeliveryState::Failed { reason, retryable }
-                }
-                Outcome::NotSentQuota => {
-                    page_tally.counts.not_sent_quota += 1;
-                    settled = false;
-                    DeliveryState::Failed {
-                        reason: MONTHLY_LIMIT_REASON.into(),
-                        retryable: true,
-                    }
-                }
-                Outcome::NotAttempted => {
-                    settled = false;
-                    page_tally.left += 1;
-                    continue;
-                }
-            };
-            chunk.push(DeliveryOutcome {
-                user,
-                attempt: candidate.attempt,
-                state,
-            });
-            if chunk.len() == MAX_OUTCOMES_PER_COMMIT {
-                commits.push(outcome_commit(std::mem::take(&mut chunk), &mut page_tally));
-            }
-        }
-        if !chunk.is_empty() || commits.is_empty() {
-            commits.push(outcome_commit(chunk, &mut page_tally));
-        }
-        // The first commit counts the page's nothing-to-send households (once per page over
-        // all attempts); the last moves the resume cursor past the page if it is settled.
-        if page.number >= progress.counted_pages {
-            let first = &mut commits[0];
-            first.run.add.skipped += page.skipped;
-            first.run.add.missing_content += page.missing_content;
-            first.counted_pages = Some(page.number + 1);
-        }
-        if settled && cursor_may_advance {
-            if let Some(last) = commits.last_mut() {
-                last.resume = Some((page.next.clone(), page.number + 1));
-            }
-        }
-        tally.attempted += page_tally.attempted;
-        tally.left += page_tally.left;
-        for commit in &commits {
+        let planned = plan_commits(&page, outcomes, progress, cursor_may_advance);
+        tally.attempted += planned.attempted;
+        tally.left += planned.left;
+        for commit in &planned.commits {
             if !self.commit(run, commit, tally).await {
                 return false;
             }
         }
-        settled
+        planned.settled
     }
 
     /// A rerun looks up the page's households in the ledger: sent or failed-for-good ones are
@@ -838,50 +782,10 @@ impl Sender {
             ));
         }
         if counts.not_sent_quota > 0 {
-            // Nothing a rerun can fix until the plan changes: record, alert, do not retry now.
-            // The hourly catch-up tries again (the limit may be raised the same day).
-            let note = format!(
-                "monthly message limit reached: {} household(s) not sent",
-                counts.not_sent_quota
-            );
-            error!(
-                municipality = muni,
-                not_sent = counts.not_sent_quota,
-                "monthly message limit reached"
-            );
-            metrics::emit(
-                muni,
-                self.clock.now(),
-                &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)],
-            );
-            self.record_end(run, RunStatus::Failed, Some(note.clone()))
-                .await?;
-            return Ok(JobReport {
-                status: RunStatus::Failed,
-                counts,
-                left: tally.left,
-                note: Some(note),
-            });
+            return self.stopped_by_monthly_limit(run, &tally).await;
         }
         if !done {
-            let mut note = format!("{} household(s) left for the next run", tally.left);
-            if stop == Some(StopReason::Store) {
-                note.push_str(", storage failed");
-            }
-            if stop == Some(StopReason::Deadline) {
-                note.push_str(", stopped before the deadline");
-                if tally.attempted == 0 && counts.sent == 0 {
-                    // The cursor means a rerun starts where this one stopped, so this can
-                    // only mean one page took the whole invocation. Say so while there is time.
-                    note.push_str("; no delivery was attempted in this invocation");
-                    error!(municipality = muni, date = %run.job.date, shard = run.job.shard.index, "send job made no progress before its deadline");
-                    metrics::emit(
-                        muni,
-                        self.clock.now(),
-                        &[(metrics::MUNICIPALITY_RUN_NO_PROGRESS, 1.0)],
-                    );
-                }
-            }
+            let note = self.incomplete_note(run, &tally, stop);
             self.record_end(run, RunStatus::Failed, Some(note.clone()))
                 .await?;
             return Err(SendError::Incomplete(note));
@@ -894,6 +798,63 @@ impl Sender {
             left: 0,
             note: None,
         })
+    }
+
+    /// Nothing a rerun can fix until the plan changes: record, alert, do not retry now. The
+    /// hourly catch-up tries again (the limit may be raised the same day).
+    async fn stopped_by_monthly_limit(
+        &self,
+        run: &JobRun<'_>,
+        tally: &Tally,
+    ) -> Result<JobReport, SendError> {
+        let counts = tally.counts;
+        let muni = run.muni();
+        let note = format!(
+            "monthly message limit reached: {} household(s) not sent",
+            counts.not_sent_quota
+        );
+        error!(
+            municipality = muni,
+            not_sent = counts.not_sent_quota,
+            "monthly message limit reached"
+        );
+        metrics::emit(
+            muni,
+            self.clock.now(),
+            &[(metrics::MUNICIPALITY_RUN_FAILED, 1.0)],
+        );
+        self.record_end(run, RunStatus::Failed, Some(note.clone()))
+            .await?;
+        Ok(JobReport {
+            status: RunStatus::Failed,
+            counts,
+            left: tally.left,
+            note: Some(note),
+        })
+    }
+
+    /// The operator's note on an attempt that left households for the next one. An attempt
+    /// that reached its deadline without trying a single push is alerted: with the resume
+    /// cursor that can only mean one page's listing took the whole invocation.
+    fn incomplete_note(&self, run: &JobRun<'_>, tally: &Tally, stop: Option<StopReason>) -> String {
+        let muni = run.muni();
+        let mut note = format!("{} household(s) left for the next run", tally.left);
+        if stop == Some(StopReason::Store) {
+            note.push_str(", storage failed");
+        }
+        if stop == Some(StopReason::Deadline) {
+            note.push_str(", stopped before the deadline");
+            if tally.attempted == 0 && tally.counts.sent == 0 {
+                note.push_str("; no delivery was attempted in this invocation");
+                error!(municipality = muni, date = %run.job.date, shard = run.job.shard.index, "send job made no progress before its deadline");
+                metrics::emit(
+                    muni,
+                    self.clock.now(),
+                    &[(metrics::MUNICIPALITY_RUN_NO_PROGRESS, 1.0)],
+                );
+            }
+        }
+        note
     }
 
     /// Sets the run record's final status; the counts were added by the commits.
@@ -958,13 +919,13 @@ impl Sender {
         }
     }
 
-    /// One household's push, retried with backoff under the same retry key.
+    /// One household's delivery: nothing if the job is stopping or the month's allowance is
+    /// used up, otherwise its push.
     async fn deliver(&self, run: &JobRun<'_>, candidate: &Candidate) -> Outcome {
-        if run.stop.get() == Some(StopReason::MonthlyLimit) {
-            return Outcome::NotSentQuota;
-        }
-        if run.stop.get().is_some() {
-            return Outcome::NotAttempted;
+        match run.stop.get() {
+            Some(StopReason::MonthlyLimit) => return Outcome::NotSentQuota,
+            Some(_) => return Outcome::NotAttempted,
+            None => {}
         }
         if self.near_deadline(run.deadline) {
             run.stop.set(StopReason::Deadline);
@@ -979,6 +940,11 @@ impl Sender {
                 return Outcome::NotSentQuota;
             }
         }
+        self.push_with_retries(run, candidate).await
+    }
+
+    /// Pushes, retrying transient failures with backoff under the same retry key.
+    async fn push_with_retries(&self, run: &JobRun<'_>, candidate: &Candidate) -> Outcome {
         let user = &candidate.household.user;
         let key = retry_key(&run.municipality.id, run.job.date, user);
         let mut token = run.token.clone();
@@ -1005,62 +971,166 @@ impl Sender {
                 }
                 Err(e) => e,
             };
-            if error.is_monthly_limit() {
-                run.stop.set(StopReason::MonthlyLimit);
-                if let Some(q) = &run.quota {
-                    q.store(0, Ordering::SeqCst);
-                }
-                return Outcome::NotSentQuota;
-            }
-            match error {
-                LineError::Unauthorized => {
-                    // A stateless token may just have expired early: refresh once, then give up.
-                    self.tokens.invalidate(&run.credentials.channel_id).await;
-                    if try_no == 1 && run.credentials.channel_access_token.is_none() {
-                        if let Ok(fresh) = self.tokens.token(&run.credentials).await {
-                            token = fresh;
-                            continue;
-                        }
-                    }
-                    run.stop.set(StopReason::Unauthorized);
-                    return Outcome::Failed {
-                        reason: "channel token rejected (401)".into(),
-                        retryable: true,
-                    };
-                }
-                ref e if e.is_retryable() && try_no < attempts => {
-                    run.retried.fetch_add(1, Ordering::Relaxed);
-                    let retry_after = match e {
-                        LineError::RateLimited { retry_after, .. } => *retry_after,
-                        _ => None,
-                    };
-                    let delay =
-                        self.settings
-                            .backoff
-                            .delay(try_no, rand::random::<f64>(), retry_after);
-                    warn!(municipality = run.muni(), user = %user.fingerprint(), try_no, error = %e, delay_ms = delay.as_millis() as u64, "push failed; retrying with the same retry key");
-                    tokio::time::sleep(delay).await;
-                }
-                e if e.is_retryable() => {
-                    warn!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "push failed after all retries; left for the next run");
-                    return Outcome::Failed {
-                        reason: e.to_string(),
-                        retryable: true,
-                    };
-                }
-                e => {
-                    error!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "LINE refused this push; not retried");
-                    return Outcome::Failed {
-                        reason: e.to_string(),
-                        retryable: false,
-                    };
-                }
+            match self.after_push_error(run, user, error, try_no).await {
+                NextStep::Give(outcome) => return outcome,
+                NextStep::RetryWith(fresh) => token = fresh,
+                NextStep::RetryAfter(delay) => tokio::time::sleep(delay).await,
             }
         }
         Outcome::Failed {
             reason: "no attempt left".into(),
             retryable: true,
         }
+    }
+
+    /// What a failed push leads to: an outcome, or another try (after a pause, or with a
+    /// fresh token).
+    async fn after_push_error(
+        &self,
+        run: &JobRun<'_>,
+        user: &LineUserId,
+        error: LineError,
+        try_no: u32,
+    ) -> NextStep {
+        let last_try = try_no >= self.settings.backoff.attempts;
+        if error.is_monthly_limit() {
+            run.stop.set(StopReason::MonthlyLimit);
+            if let Some(q) = &run.quota {
+                q.store(0, Ordering::SeqCst);
+            }
+            return NextStep::Give(Outcome::NotSentQuota);
+        }
+        match error {
+            LineError::Unauthorized => {
+                // A stateless token may just have expired early: refresh once, then give up.
+                self.tokens.invalidate(&run.credentials.channel_id).await;
+                if try_no == 1 && run.credentials.channel_access_token.is_none() && !last_try {
+                    if let Ok(fresh) = self.tokens.token(&run.credentials).await {
+                        return NextStep::RetryWith(fresh);
+                    }
+                }
+                run.stop.set(StopReason::Unauthorized);
+                NextStep::Give(Outcome::Failed {
+                    reason: "channel token rejected (401)".into(),
+                    retryable: true,
+                })
+            }
+            ref e if e.is_retryable() && !last_try => {
+                run.retried.fetch_add(1, Ordering::Relaxed);
+                let retry_after = match e {
+                    LineError::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let delay = self
+                    .settings
+                    .backoff
+                    .delay(try_no, rand::random::<f64>(), retry_after);
+                warn!(municipality = run.muni(), user = %user.fingerprint(), try_no, error = %e, delay_ms = delay.as_millis() as u64, "push failed; retrying with the same retry key");
+                NextStep::RetryAfter(delay)
+            }
+            e if e.is_retryable() => {
+                warn!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "push failed after all retries; left for the next run");
+                NextStep::Give(Outcome::Failed {
+                    reason: e.to_string(),
+                    retryable: true,
+                })
+            }
+            e => {
+                error!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "LINE refused this push; not retried");
+                NextStep::Give(Outcome::Failed {
+                    reason: e.to_string(),
+                    retryable: false,
+                })
+            }
+        }
+    }
+}
+
+/// A page's commits and what they leave.
+struct PlannedCommits {
+    commits: Vec<PageCommit>,
+    /// Every household sent or failed for good.
+    settled: bool,
+    left: u64,
+    attempted: u64,
+}
+
+/// Turns a page's outcomes into commits of at most [`MAX_OUTCOMES_PER_COMMIT`] households,
+/// each carrying the counts of its own households. The first also counts the page's
+/// nothing-to-send households (once per page over all attempts); the last moves the resume
+/// cursor past the page if it is settled and every page before it is.
+fn plan_commits(
+    page: &PlannedPage,
+    outcomes: Vec<Outcome>,
+    progress: &ShardProgress,
+    cursor_may_advance: bool,
+) -> PlannedCommits {
+    let mut settled = true;
+    let mut commits: Vec<PageCommit> = Vec::new();
+    let mut gathered = Tally::default();
+    let mut chunk = Vec::new();
+    for (candidate, outcome) in page.candidates.iter().zip(outcomes) {
+        let state = match outcome {
+            Outcome::Sent { request_id } => {
+                gathered.counts.sent += 1;
+                for id in notice_ids(&candidate.plan) {
+                    *gathered.notices.entry(id).or_default() += 1;
+                }
+                DeliveryState::Sent {
+                    request_id,
+                    message_count: candidate.plan.messages.len() as u32,
+                }
+            }
+            Outcome::Failed { reason, retryable } => {
+                gathered.counts.failed += 1;
+                if retryable {
+                    settled = false;
+                    gathered.left += 1;
+                }
+                DeliveryState::Failed { reason, retryable }
+            }
+            Outcome::NotSentQuota => {
+                gathered.counts.not_sent_quota += 1;
+                settled = false;
+                DeliveryState::Failed {
+                    reason: MONTHLY_LIMIT_REASON.into(),
+                    retryable: true,
+                }
+            }
+            Outcome::NotAttempted => {
+                settled = false;
+                gathered.left += 1;
+                continue;
+            }
+        };
+        chunk.push(DeliveryOutcome {
+            user: candidate.household.user.clone(),
+            attempt: candidate.attempt,
+            state,
+        });
+        if chunk.len() == MAX_OUTCOMES_PER_COMMIT {
+            commits.push(outcome_commit(std::mem::take(&mut chunk), &mut gathered));
+        }
+    }
+    if !chunk.is_empty() || commits.is_empty() {
+        commits.push(outcome_commit(chunk, &mut gathered));
+    }
+    if page.number >= progress.counted_pages {
+        let first = &mut commits[0];
+        first.run.add.skipped += page.skipped;
+        first.run.add.missing_content += page.missing_content;
+        first.counted_pages = Some(page.number + 1);
+    }
+    if settled && cursor_may_advance {
+        if let Some(last) = commits.last_mut() {
+            last.resume = Some((page.next.clone(), page.number + 1));
+        }
+    }
+    PlannedCommits {
+        commits,
+        settled,
+        left: gathered.left,
+        attempted: gathered.attempted,
     }
 }
 
@@ -1137,6 +1207,126 @@ pub fn line_credentials(c: &ChannelCredentials) -> kizuna_line::ChannelCredentia
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page(n: usize, number: u32) -> PlannedPage {
+        let town = MunicipalityId::parse("kizuna-town").unwrap();
+        PlannedPage {
+            number,
+            next: Some("cursor-after".into()),
+            candidates: (0..n)
+                .map(|i| Candidate {
+                    household: Household::new(
+                        town.clone(),
+                        LineUserId::parse(&format!("U{i:032x}")).unwrap(),
+                    ),
+                    plan: DailyPlan::default(),
+                    attempt: 1,
+                })
+                .collect(),
+            skipped: 7,
+            missing_content: 1,
+        }
+    }
+
+    fn sent(n: usize) -> Vec<Outcome> {
+        (0..n)
+            .map(|i| Outcome::Sent {
+                request_id: format!("r{i}"),
+            })
+            .collect()
+    }
+
+    /// A page of 200 sent households: three transactions (98 + 98 + 4), each carrying the
+    /// counts of exactly its own households; the page's skipped households counted once, in
+    /// the first; the cursor moved past the page in the last.
+    #[test]
+    fn a_settled_page_commits_in_transactions_that_count_their_own_households() {
+        let page = page(200, 3);
+        let planned = plan_commits(&page, sent(200), &ShardProgress::default(), true);
+        let sizes: Vec<usize> = planned.commits.iter().map(|c| c.outcomes.len()).collect();
+        assert_eq!(sizes, [98, 98, 4]);
+        let sent: Vec<u64> = planned.commits.iter().map(|c| c.run.add.sent).collect();
+        assert_eq!(sent, [98, 98, 4]);
+        assert_eq!(planned.commits[0].run.add.skipped, 7);
+        assert_eq!(planned.commits[0].run.add.missing_content, 1);
+        assert_eq!(planned.commits[0].counted_pages, Some(4));
+        assert!(planned.commits[1..]
+            .iter()
+            .all(|c| c.run.add.skipped == 0 && c.counted_pages.is_none()));
+        assert_eq!(
+            planned.commits[2].resume,
+            Some((Some("cursor-after".into()), 4))
+        );
+        assert!(planned.commits[..2].iter().all(|c| c.resume.is_none()));
+        assert!(planned.settled);
+        assert_eq!((planned.left, planned.attempted), (0, 200));
+    }
+
+    /// A rerun of a page already counted does not count its skipped households again; a page
+    /// with a household left (not attempted, or a transient failure) does not move the cursor
+    /// and commits only the households tried; a page after an unsettled one never moves it.
+    #[test]
+    fn unsettled_or_recounted_pages_leave_the_cursor_and_the_skipped_count_alone() {
+        let counted = ShardProgress {
+            resumed: true,
+            counted_pages: 4,
+            ..Default::default()
+        };
+        let planned = plan_commits(&page(3, 3), sent(3), &counted, true);
+        assert_eq!(planned.commits[0].run.add.skipped, 0);
+        assert_eq!(planned.commits[0].counted_pages, None);
+
+        let mut outcomes = sent(1);
+        outcomes.push(Outcome::NotAttempted);
+        outcomes.push(Outcome::Failed {
+            reason: "LINE 500".into(),
+            retryable: true,
+        });
+        let planned = plan_commits(&page(3, 0), outcomes, &ShardProgress::default(), true);
+        assert!(!planned.settled);
+        assert_eq!(planned.left, 2);
+        assert_eq!(planned.commits.len(), 1);
+        assert_eq!(
+            planned.commits[0].outcomes.len(),
+            2,
+            "the untried one is not written"
+        );
+        assert_eq!(
+            (
+                planned.commits[0].run.add.sent,
+                planned.commits[0].run.add.failed
+            ),
+            (1, 1)
+        );
+        assert_eq!(planned.commits[0].resume, None);
+
+        let planned = plan_commits(&page(2, 5), sent(2), &ShardProgress::default(), false);
+        assert!(planned.settled);
+        assert_eq!(planned.commits[0].resume, None);
+
+        // A permanent failure settles its household; the month's limit does not.
+        let planned = plan_commits(
+            &page(2, 0),
+            vec![
+                Outcome::Failed {
+                    reason: "LINE 400".into(),
+                    retryable: false,
+                },
+                Outcome::NotSentQuota,
+            ],
+            &ShardProgress::default(),
+            true,
+        );
+        assert!(!planned.settled);
+        assert_eq!(planned.commits[0].run.add.not_sent_quota, 1);
+        assert_eq!(
+            planned.commits[0].outcomes[1].state,
+            DeliveryState::Failed {
+                reason: MONTHLY_LIMIT_REASON.into(),
+                retryable: true
+            }
+        );
+    }
 
     #[test]
     fn a_towns_shards_share_its_push_rate() {
