@@ -270,14 +270,15 @@ pub struct SendJob {
 /// Where one (municipality, date, user) delivery stands in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryState {
-    /// A sender holds the lease and may be pushing right now.
+    /// Written by releases before the send-job lease (a per-delivery claim); read only, so
+    /// that such items left from the day of an upgrade are still understood.
     Claimed { lease_expires_at: DateTime<Utc> },
     /// LINE accepted the push (or answered 409: accepted before with the same retry key).
     Sent {
         request_id: String,
         message_count: u32,
     },
-    /// The push failed. A retryable failure can be claimed again by a later run.
+    /// The push failed. A retryable failure is tried again by a later attempt.
     Failed { reason: String, retryable: bool },
 }
 
@@ -287,7 +288,7 @@ pub struct DeliveryRecord {
     pub municipality: MunicipalityId,
     pub date: NaiveDate,
     pub user: LineUserId,
-    /// How many times the delivery has been claimed (1 on the first claim).
+    /// Attempts at this delivery today (1 on the first).
     pub attempt: u32,
     pub state: DeliveryState,
 }

@@ -25,7 +25,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// [`DeliveryLedger`] on the `deliveries` table: PK `"{municipality}#{YYYY-MM-DD}"`, SK the
-/// LINE user id. Items expire [`LEDGER_RETENTION_DAYS`] after their last claim.
+/// LINE user id; one lease item per send job in the same partition. Items expire
+/// [`LEDGER_RETENTION_DAYS`] after their last write.
 /// DynamoDB's limit of requests in one BatchWriteItem.
 const BATCH_WRITE_MAX: usize = 25;
 /// How many times unprocessed deletes are sent again before giving up as throttled.

@@ -72,14 +72,14 @@ pub const EVENT_RETENTION_DAYS: i64 = 14;
 /// (municipality, date, shard) — no LINE user id.
 pub const RUN_RECORD_RETENTION_DAYS: i64 = 400;
 
-/// How long a delivery ledger item is kept after its last claim.
+/// How long a delivery ledger item is kept after it is written.
 ///
 /// A ledger item is keyed by a LINE user id and a delivery date, so it says on which days a
 /// parent received a message; it is kept only as long as exactly-once sending needs it:
 /// * the sender sends a date's messages only on that date, until 21:59 Japan time
 ///   (`kizuna_app::schedule::may_send_now`), catch-up included (≤ 8 h after the delivery
-///   hour), and `kizuna send` for a past date refuses to send in the same way — so no claim
-///   of a date is ever made more than a day after its first;
+///   hour), and `kizuna send` for a past date refuses to send in the same way — so no entry
+///   of a date is ever written more than a day after its first;
 /// * LINE honours a push's `X-Line-Retry-Key` for 24 h, so nothing older is needed to
 ///   recognise an accepted push either.
 ///
@@ -93,7 +93,7 @@ pub const LEDGER_RETENTION_DAYS: i64 = 3;
 pub const TTL_DELETION_LAG_DAYS: i64 = 2;
 
 /// Every delivery date whose ledger items may still be stored on `around` (a Japan date):
-/// a claim of date D happens on D, expires [`LEDGER_RETENTION_DAYS`] later and is deleted
+/// an entry of date D is written on D, expires [`LEDGER_RETENTION_DAYS`] later and is deleted
 /// up to [`TTL_DELETION_LAG_DAYS`] after that; one day more on each side absorbs a caller
 /// whose "today" is a UTC date.
 pub fn ledger_dates_possibly_held(around: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {

@@ -1,8 +1,9 @@
 //! `kizuna send --municipality ID --date D [--shard I/N] [--dry-run]`: the operator re-run.
 //!
-//! A real run calls the same `Sender::run` as the sender Lambda. It is idempotent: every
-//! delivery is claimed in the ledger before it is pushed and carries the same
-//! `X-Line-Retry-Key`, so households already sent are skipped and nothing arrives twice.
+//! A real run calls the same `Sender::run` as the sender Lambda. It is idempotent: it takes the
+//! send job's lease (so it never runs beside the scheduled sender), skips the households the
+//! ledger says are sent, and every push carries the same `X-Line-Retry-Key`, so nothing
+//! arrives twice.
 //! `--dry-run` reads only: who would receive what, from the same plan and the ledger's state.
 
 use crate::commands::ops::{block_on, parse_municipality, Ops};
@@ -75,7 +76,7 @@ pub struct DryRunSummary {
     pub already_sent: u64,
     /// Failed permanently (e.g. LINE answered 400): a re-run does not retry them.
     pub failed: u64,
-    /// Claimed by a sender that may be pushing right now, or failed retryably.
+    /// Failed retryably (or claimed by a sender of an earlier release).
     pub in_progress_or_retry: u64,
     pub nothing_today: u64,
     pub missing_content: u64,
