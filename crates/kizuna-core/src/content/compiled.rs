@@ -72,7 +72,7 @@ impl ArtifactError {
 impl ContentLibrary {
     /// The compiled artifact of this library (see the module documentation for the layout).
     pub fn to_artifact(&self) -> Vec<u8> {
-        let payload = postcard::to_stdvec(self)
+        let payload = postcard::to_extend(self, Vec::new())
             .expect("a content library always serialises: only Vecs, maps, strings and numbers");
         let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
         bytes.extend_from_slice(&ARTIFACT_MAGIC);
