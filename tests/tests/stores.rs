@@ -1032,6 +1032,36 @@ async fn content_store_round_trip_and_versions() {
     assert_eq!(content.version("content/").await.unwrap(), snapshot.version);
     assert_eq!(content.list("content/base/").await.unwrap().len(), 2);
 
+    // The compiled artifact: read as bytes, absent as None; `load` does not read it (it is
+    // not UTF-8), but it counts in the version, which `load` and `version` still agree on.
+    assert_eq!(
+        content
+            .get_object("content/compiled/library.bin")
+            .await
+            .unwrap(),
+        None
+    );
+    let artifact = vec![0x4b, 0xff, 0x00, 0xfe];
+    content
+        .put_object("content/compiled/library.bin", artifact.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        content
+            .get_object("content/compiled/library.bin")
+            .await
+            .unwrap(),
+        Some(artifact)
+    );
+    let with_artifact = content.load("content/").await.unwrap();
+    assert_eq!(with_artifact.files, snapshot.files);
+    assert_ne!(with_artifact.version, snapshot.version);
+    assert_eq!(
+        content.version("content/").await.unwrap(),
+        with_artifact.version
+    );
+    let snapshot = with_artifact;
+
     // Any change to any file gives a new version.
     content
         .put_object("content/base/child.toml", b"[day.0]\n# edited\n".to_vec())

@@ -290,11 +290,16 @@ pub trait RunRecords: Send + Sync {
 /// Content packs as files (S3 objects).
 #[async_trait]
 pub trait ContentStore: Send + Sync {
-    /// Every file under `prefix`. Files that are not UTF-8 are [`StoreError::Corrupt`].
+    /// Every `.toml` file under `prefix` (other objects, such as the compiled artifact, are
+    /// not read, but they count in the version). A `.toml` file that is not UTF-8 is
+    /// [`StoreError::Corrupt`].
     async fn load(&self, prefix: &str) -> StoreResult<ContentSnapshot>;
     /// The version `load(prefix)` would return, from a listing only (no object reads), so a
-    /// warm sender can keep its parsed library when nothing changed.
+    /// warm sender can keep its library when nothing changed. Covers every object under
+    /// `prefix`, the compiled artifact included.
     async fn version(&self, prefix: &str) -> StoreResult<String>;
+    /// One object's bytes, `None` if there is no such object (the compiled artifact).
+    async fn get_object(&self, path: &str) -> StoreResult<Option<Vec<u8>>>;
     async fn put_object(&self, path: &str, bytes: Vec<u8>) -> StoreResult<()>;
     /// Paths under `prefix`, sorted.
     async fn list(&self, prefix: &str) -> StoreResult<Vec<String>>;

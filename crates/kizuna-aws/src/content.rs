@@ -5,7 +5,8 @@ use kizuna_app::model::{ContentFile, ContentSnapshot};
 use kizuna_app::ports::{ContentStore, StoreResult};
 use sha2::{Digest, Sha256};
 
-/// [`ContentStore`] on the content bucket: one object per content file, key = path.
+/// [`ContentStore`] on the content bucket: one object per content file, key = path, plus the
+/// compiled artifact that `kizuna content sync` writes beside them.
 #[derive(Debug, Clone)]
 pub struct S3ContentStore {
     client: aws_sdk_s3::Client,
@@ -70,8 +71,15 @@ impl ContentStore for S3ContentStore {
     async fn load(&self, prefix: &str) -> StoreResult<ContentSnapshot> {
         let listing = self.listing(prefix).await?;
         let mut files = Vec::with_capacity(listing.len());
-        let mut etags = Vec::with_capacity(listing.len());
-        for (key, _) in listing {
+        let mut versioned = Vec::with_capacity(listing.len());
+        for (key, listed_etag) in listing {
+            // Only the pack's text files: the compiled artifact (binary) and anything else
+            // under the prefix are no content files. They still count in the version, with
+            // their listed ETag, so that it equals `version(prefix)`.
+            if !key.ends_with(".toml") {
+                versioned.push((key, listed_etag));
+                continue;
+            }
             let out = self
                 .client
                 .get_object()
@@ -82,7 +90,7 @@ impl ContentStore for S3ContentStore {
                 .map_err(|e| store_error("GetObject content", e))?;
             // The version comes from what was read, so a file replaced between the listing
             // and the read cannot be cached under the old version.
-            etags.push(out.e_tag().unwrap_or_default().to_owned());
+            let read_etag = out.e_tag().unwrap_or_default().to_owned();
             let bytes = out
                 .body
                 .collect()
@@ -91,15 +99,38 @@ impl ContentStore for S3ContentStore {
                 .into_bytes();
             let text = String::from_utf8(bytes.to_vec())
                 .map_err(|_| corrupt("content file is not UTF-8", &key))?;
-            files.push(ContentFile { path: key, text });
+            files.push(ContentFile {
+                path: key.clone(),
+                text,
+            });
+            versioned.push((key, read_etag));
         }
-        let version = version_of(
-            files
-                .iter()
-                .zip(&etags)
-                .map(|(f, e)| (f.path.as_str(), e.as_str())),
-        );
+        let version = version_of(versioned.iter().map(|(k, e)| (k.as_str(), e.as_str())));
         Ok(ContentSnapshot { version, files })
+    }
+
+    async fn get_object(&self, path: &str) -> StoreResult<Option<Vec<u8>>> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(path)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(store_error("GetObject content", e)),
+        };
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| store_error_body(path, e))?
+            .into_bytes();
+        Ok(Some(bytes.to_vec()))
     }
 
     async fn version(&self, prefix: &str) -> StoreResult<String> {

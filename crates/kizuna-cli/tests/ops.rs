@@ -2,10 +2,13 @@
 //! stack (fake LINE): what they print, and what they change — or leave unchanged.
 
 use chrono::NaiveDate;
+use kizuna_app::clock::SystemClock;
+use kizuna_app::content::{ContentCache, LoadedFrom, ARTIFACT_KEY};
 use kizuna_app::model::{ChannelCredentials, Municipality};
 use kizuna_app::ports::{
     ChannelSecrets, ContentStore, DeliveryLedger, HouseholdStore, MunicipalityDirectory,
 };
+use kizuna_app::sender::SenderSettings;
 use kizuna_aws::compose;
 use kizuna_cli::commands::forecast;
 use kizuna_cli::commands::municipality::{self, AddArgs, AddRequest};
@@ -14,6 +17,7 @@ use kizuna_cli::commands::runs::{self, RunsArgs};
 use kizuna_cli::commands::send;
 use kizuna_cli::commands::stats::{self, Format};
 use kizuna_cli::commands::sync;
+use kizuna_core::content::{ArtifactError, ContentLibrary};
 use kizuna_core::{
     Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
 };
@@ -21,6 +25,7 @@ use kizuna_local::LocalStack;
 use kizuna_tests::stack::{content_dir, stack_on, user};
 use kizuna_tests::test_aws;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 mod pack_fixture;
 
@@ -371,13 +376,24 @@ async fn content_sync_refuses_a_broken_pack_and_converges_after_an_interruption(
     assert!(printed.contains("dry run: nothing changed"));
     assert_eq!(bucket(&ops).await, before);
 
-    // 4. The re-run converges: the bucket holds exactly DIR, and the sender sees a new version.
+    // 4. The re-run converges: the bucket holds exactly DIR plus the compiled artifact, and
+    // the sender sees a new version.
     let mut out = Vec::new();
     let code = sync::sync(&ops, &pack, false, false, &mut out)
         .await
         .unwrap();
     assert_eq!(code, ExitCode::SUCCESS);
-    let after = bucket(&ops).await;
+    let printed = text(out);
+    assert!(
+        printed.contains(&format!("compiled artifact {ARTIFACT_KEY}")) && printed.contains(": new"),
+        "{printed}"
+    );
+    let mut after = bucket(&ops).await;
+    let artifact_etag = after
+        .remove(ARTIFACT_KEY)
+        .expect("the artifact is uploaded");
+    let (_, artifact) = sync::compile(&local).unwrap();
+    assert_eq!(artifact_etag.trim_matches('"'), sync::etag_of(&artifact));
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
         local.keys().collect::<Vec<_>>()
@@ -409,7 +425,88 @@ async fn content_sync_refuses_a_broken_pack_and_converges_after_an_interruption(
         .unwrap();
     let printed = text(out);
     assert!(printed.contains("0 new, 1 changed, 0 removed"), "{printed}");
+    assert!(printed.contains("format 1): changed"), "{printed}");
     assert_ne!(store.version("content/").await.unwrap(), version_after);
+}
+
+/// `content sync` writes the compiled artifact, and the sender's own content loading uses it:
+/// after the sync the pack still loads with every TOML file deleted from the bucket. A
+/// damaged artifact is refused and the files serve; the next sync rewrites it.
+#[tokio::test]
+async fn the_sender_loads_the_pack_from_the_artifact_content_sync_writes() {
+    let aws = test_aws().await;
+    let ops = Ops::new(aws.config.clone(), aws.clients.clone());
+    let store = aws.content();
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("content");
+    pack_fixture::write_pack(&pack);
+    let local = sync::pack_files(&pack).unwrap();
+    let (expected, _) = sync::compile(&local).unwrap();
+
+    let mut out = Vec::new();
+    let code = sync::sync(&ops, &pack, false, false, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(code, ExitCode::SUCCESS, "{}", text(out));
+    let stored = store
+        .get_object(ARTIFACT_KEY)
+        .await
+        .unwrap()
+        .expect("written");
+    let decoded = ContentLibrary::from_artifact(&stored).unwrap();
+    assert_eq!(decoded.version(), expected.version());
+
+    // A damaged artifact (one payload byte flipped): refused by its checksum, the files serve.
+    let mut damaged = stored.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x01;
+    store.put_object(ARTIFACT_KEY, damaged).await.unwrap();
+    let cache = ContentCache::new(Arc::new(aws.content()));
+    assert_eq!(cache.current().await.unwrap().version(), expected.version());
+    assert_eq!(
+        cache.loaded_from(),
+        Some(LoadedFrom::FilesArtifactRefused(
+            ArtifactError::ChecksumMismatch
+        ))
+    );
+
+    // The next sync sees only the artifact differ and rewrites it.
+    let mut out = Vec::new();
+    sync::sync(&ops, &pack, false, false, &mut out)
+        .await
+        .unwrap();
+    let printed = text(out);
+    assert!(printed.contains("0 new, 0 changed, 0 removed"), "{printed}");
+    assert!(printed.contains("): changed"), "{printed}");
+    assert_eq!(
+        store.get_object(ARTIFACT_KEY).await.unwrap().as_deref(),
+        Some(stored.as_slice())
+    );
+
+    // Every TOML file deleted: the sender's content loading still has the whole pack, so it
+    // read the artifact alone (the files would not even parse: there is no base left).
+    for key in local.keys() {
+        aws.clients
+            .s3
+            .delete_object()
+            .bucket(&aws.config.content_bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.list("content/").await.unwrap(), [ARTIFACT_KEY]);
+    let sender = compose::sender(
+        &aws.config,
+        &aws.clients,
+        Arc::new(SystemClock),
+        SenderSettings::default(),
+    )
+    .unwrap();
+    let library = sender.content().await.unwrap();
+    assert_eq!(library.version(), expected.version());
+    assert!(library.has_municipality(&id("kizuna-town")));
+    assert!(library.municipalities().eq(expected.municipalities()));
 }
 
 fn registration(id: u32, subject: Subject) -> Registration {

@@ -9,7 +9,11 @@
 //! 3. new and changed files are uploaded before removed ones are deleted, so an interrupted
 //!    sync never leaves a file missing that the old pack needed. A re-run recomputes the diff
 //!    and uploads only what still differs (idempotent);
-//! 4. the bucket is versioned in production: a bad upload is rolled back by restoring the
+//! 4. the compiled artifact (`content/compiled/library.bin`, the library built from exactly
+//!    the uploaded files, every town and language included) is uploaded last, after the
+//!    deletions: a function reads it instead of parsing every file, so it must never be newer
+//!    than the files. Until it is replaced, functions keep serving the previous pack from it;
+//! 5. the bucket is versioned in production: a bad upload is rolled back by restoring the
 //!    previous object versions (docs/operations.md).
 
 use crate::commands::ops::{block_on, Ops};
@@ -17,8 +21,8 @@ use anyhow::Context as _;
 use aws_sdk_s3::primitives::ByteStream;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kizuna_app::sender::CONTENT_PREFIX;
-use kizuna_core::content::ContentLibrary;
+use kizuna_app::content::{ARTIFACT_KEY, CONTENT_PREFIX};
+use kizuna_core::content::{ContentLibrary, SourceFile, ARTIFACT_FORMAT_VERSION};
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -56,12 +60,45 @@ pub struct SyncPlan {
     pub changed: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: usize,
+    /// The compiled artifact ([`ARTIFACT_KEY`]), compared like the files.
+    pub artifact: ArtifactChange,
+}
+
+/// Whether the compiled artifact is uploaded: it is whenever its bytes differ from the
+/// bucket's (a new pack, or the same pack compiled by a CLI of another format version).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactChange {
+    #[default]
+    Unchanged,
+    New,
+    Changed,
 }
 
 impl SyncPlan {
     pub fn is_empty(&self) -> bool {
-        self.new.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+        self.new.is_empty()
+            && self.changed.is_empty()
+            && self.removed.is_empty()
+            && self.artifact == ArtifactChange::Unchanged
     }
+}
+
+/// The compiled artifact of the files `content sync` uploads: built from exactly those bytes
+/// (so its content version is the one the functions compute from the files in S3), in the
+/// sender's mode. `None` if they do not load (the caller has validated them already).
+pub fn compile(local: &BTreeMap<String, Vec<u8>>) -> Option<(ContentLibrary, Vec<u8>)> {
+    let files = local
+        .iter()
+        .map(|(key, bytes)| {
+            Some(SourceFile {
+                path: key.strip_prefix(CONTENT_PREFIX)?.to_owned(),
+                text: String::from_utf8(bytes.clone()).ok()?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (library, _gaps) = ContentLibrary::from_files_allowing_gaps(files).ok()?;
+    let artifact = library.to_artifact();
+    Some((library, artifact))
 }
 
 /// The files of DIR that make up the pack, keyed by object key: the `.toml` files the content
@@ -113,12 +150,22 @@ pub fn diff(local: &BTreeMap<String, Vec<u8>>, remote: &BTreeMap<String, String>
             Some(_) => plan.changed.push(key.clone()),
         }
     }
+    // The artifact is not a file of DIR: it is compared on its own (see `sync`), not removed.
     plan.removed = remote
         .keys()
-        .filter(|k| !local.contains_key(*k))
+        .filter(|k| !local.contains_key(*k) && k.as_str() != ARTIFACT_KEY)
         .cloned()
         .collect();
     plan
+}
+
+/// Whether `artifact` differs from the bucket's (`remote`: key → ETag, as for [`diff`]).
+pub fn artifact_change(artifact: &[u8], remote: &BTreeMap<String, String>) -> ArtifactChange {
+    match remote.get(ARTIFACT_KEY) {
+        None => ArtifactChange::New,
+        Some(etag) if etag.trim_matches('"') == etag_of(artifact) => ArtifactChange::Unchanged,
+        Some(_) => ArtifactChange::Changed,
+    }
 }
 
 /// key → ETag of every object under `content/`.
@@ -171,7 +218,7 @@ pub async fn sync(
         anyhow::bail!("{} is not a directory", dir.display());
     }
     let report = ContentLibrary::check_dir(dir);
-    let Some(library) = report.library else {
+    if report.library.is_none() {
         for d in &report.errors {
             writeln!(out, "{d}")?;
         }
@@ -182,7 +229,7 @@ pub async fn sync(
             dir.display()
         )?;
         return Ok(ExitCode::from(1));
-    };
+    }
     if !report.warnings.is_empty() {
         writeln!(
             out,
@@ -192,8 +239,17 @@ pub async fn sync(
         )?;
     }
     let local = pack_files(dir)?;
+    // The files were validated above; what is compiled is what is uploaded (hidden files
+    // and tools/ are left out of both).
+    let (library, artifact) = compile(&local).with_context(|| {
+        format!(
+            "{}: the files to upload do not load on their own (hidden or tools/ files?)",
+            dir.display()
+        )
+    })?;
     let remote = remote_listing(ops).await?;
-    let plan = diff(&local, &remote);
+    let mut plan = diff(&local, &remote);
+    plan.artifact = artifact_change(&artifact, &remote);
     let bucket = &ops.config.content_bucket;
     writeln!(
         out,
@@ -219,6 +275,16 @@ pub async fn sync(
         plan.removed.len(),
         plan.unchanged
     )?;
+    writeln!(
+        out,
+        "compiled artifact {ARTIFACT_KEY} ({} bytes, format {ARTIFACT_FORMAT_VERSION}): {}",
+        artifact.len(),
+        match plan.artifact {
+            ArtifactChange::New => "new",
+            ArtifactChange::Changed => "changed",
+            ArtifactChange::Unchanged => "unchanged",
+        }
+    )?;
     if plan.is_empty() {
         writeln!(out, "the bucket already holds this pack")?;
         return Ok(ExitCode::SUCCESS);
@@ -228,7 +294,9 @@ pub async fn sync(
         return Ok(ExitCode::SUCCESS);
     }
 
-    let total = (plan.new.len() + plan.changed.len() + plan.removed.len()) as u64;
+    let artifact_uploads = u64::from(plan.artifact != ArtifactChange::Unchanged);
+    let total =
+        (plan.new.len() + plan.changed.len() + plan.removed.len()) as u64 + artifact_uploads;
     let bar = ProgressBar::with_draw_target(
         Some(total),
         if progress {
@@ -268,12 +336,38 @@ pub async fn sync(
             .with_context(|| format!("deleting {key} (re-run `kizuna content sync` to resume)"))?;
         bar.inc(1);
     }
+    // The artifact last: a function that reads it gets a pack whose files are all in place.
+    if plan.artifact != ArtifactChange::Unchanged {
+        bar.set_message(ARTIFACT_KEY);
+        ops.clients
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(ARTIFACT_KEY)
+            .content_type("application/octet-stream")
+            .body(ByteStream::from(artifact))
+            .send()
+            .await
+            .with_context(|| {
+                format!(
+                    "uploading {ARTIFACT_KEY}: until it is, the functions serve the previous \
+                     pack (re-run `kizuna content sync`)"
+                )
+            })?;
+        bar.inc(1);
+    }
     bar.finish_and_clear();
     writeln!(
         out,
-        "synced: {} uploaded, {} deleted; senders pick the new pack up at their next run",
+        "synced: {} uploaded, {} deleted, compiled artifact {}; senders pick the new pack up at \
+         their next run",
         plan.new.len() + plan.changed.len(),
-        plan.removed.len()
+        plan.removed.len(),
+        if artifact_uploads == 1 {
+            "uploaded"
+        } else {
+            "unchanged"
+        }
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -315,5 +409,49 @@ mod tests {
         assert_eq!(plan.removed, ["content/old.toml"]);
         assert!(plan.new.is_empty());
         assert!(diff(&local, &BTreeMap::new()).new.len() == 3);
+    }
+
+    #[test]
+    fn the_artifact_is_compared_on_its_own_and_never_removed() {
+        let local: BTreeMap<String, Vec<u8>> =
+            [("content/a.toml".to_owned(), b"a".to_vec())].into();
+        let artifact = b"compiled".to_vec();
+        let mut remote: BTreeMap<String, String> = [(
+            "content/a.toml".to_owned(),
+            format!("\"{}\"", etag_of(b"a")),
+        )]
+        .into();
+        assert_eq!(artifact_change(&artifact, &remote), ArtifactChange::New);
+        remote.insert(ARTIFACT_KEY.to_owned(), "\"0123\"".to_owned());
+        let plan = diff(&local, &remote);
+        assert!(plan.removed.is_empty(), "{plan:?}");
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(artifact_change(&artifact, &remote), ArtifactChange::Changed);
+        remote.insert(
+            ARTIFACT_KEY.to_owned(),
+            format!("\"{}\"", etag_of(&artifact)),
+        );
+        assert_eq!(
+            artifact_change(&artifact, &remote),
+            ArtifactChange::Unchanged
+        );
+    }
+
+    #[test]
+    fn the_sample_pack_compiles_to_the_library_its_uploaded_files_give() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let local = pack_files(&dir).unwrap();
+        let (library, artifact) = compile(&local).expect("the sample pack compiles");
+        let decoded = ContentLibrary::from_artifact(&artifact).unwrap();
+        assert_eq!(decoded.version(), library.version());
+        // The version the functions compute from the same files in S3.
+        let from_files = ContentLibrary::from_files(local.iter().map(|(k, v)| SourceFile {
+            path: k.strip_prefix(CONTENT_PREFIX).unwrap().to_owned(),
+            text: String::from_utf8(v.clone()).unwrap(),
+        }))
+        .unwrap();
+        assert_eq!(decoded.version(), from_files.version());
+        // Deterministic, so an unchanged pack is not re-uploaded.
+        assert_eq!(compile(&local).unwrap().1, artifact);
     }
 }

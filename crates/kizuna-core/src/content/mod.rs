@@ -22,15 +22,18 @@
 //! The authoring guide is `docs/content-authoring.md`; the reviewer's checklist
 //! `docs/content-review.md`.
 
+mod compiled;
 pub mod editorial;
 mod parse;
 pub mod template;
+
+pub use compiled::{ArtifactError, ArtifactHeader, ARTIFACT_FORMAT_VERSION, ARTIFACT_MAGIC};
 
 use crate::household::Language;
 use crate::ids::MunicipalityId;
 use crate::programme::{MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -117,20 +120,20 @@ pub struct CheckReport {
 }
 
 /// Where a text came from, for diagnostics and previews.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     pub path: String,
     pub line: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Text {
     pub template: Template,
     pub origin: Origin,
 }
 
 /// "every `every_days` days from `from_day` to `to_day`" (child days, inclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleRule {
     pub from_day: u16,
     pub to_day: u16,
@@ -140,7 +143,7 @@ pub struct ScheduleRule {
 /// What a municipality note is attached to. Windows are inclusive; a note is sent once, on the
 /// first day in its window that the registration (or, for dates, the household) receives a
 /// programme message on or after registering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoteTarget {
     /// Gestational days (a single stage is a window of one day).
     Maternity { first: u16, last: u16 },
@@ -150,7 +153,7 @@ pub enum NoteTarget {
     Dates { first: NaiveDate, last: NaiveDate },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Note {
     pub id: String,
     pub target: NoteTarget,
@@ -163,7 +166,7 @@ impl Note {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Overlay {
     pub display_name: String,
     /// `{center}`: the town's こども家庭センター, if the overlay names it.
@@ -180,7 +183,13 @@ pub(crate) struct Overlay {
 }
 
 /// A validated set of content: the base pack and every municipality overlay.
-#[derive(Debug, Clone)]
+///
+/// `Serialize`/`Deserialize` exist for the compiled artifact only ([`compiled`]); they are not
+/// behind a feature because every user of the library needs one side (the CLI writes it, the
+/// functions read it) and serde is already a dependency, so a feature would gate nothing.
+/// Changing any field, here or in a type it holds, changes the encoding: bump
+/// [`ARTIFACT_FORMAT_VERSION`] (the `format_fingerprint` test fails until you do).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContentLibrary {
     pub(crate) pack_id: String,
     pub(crate) pack_version: String,
@@ -204,7 +213,7 @@ pub struct ContentLibrary {
 }
 
 /// One language's texts (a subset of the base's days).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Translation {
     /// Indexed by gestational day − 28.
     pub maternity: Vec<Option<Template>>,

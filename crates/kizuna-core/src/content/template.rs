@@ -1,11 +1,12 @@
 //! Message templates: Japanese text with `{placeholder}`s, parsed into segments once, when the
 //! pack loads, so that the daily plan only copies literals and formats a few numbers.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A value a template can insert. Which ones are allowed depends on where the text is used
 /// (see [`TextKind::allows`]): `{week}` means nothing in a birthday message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Placeholder {
     /// Completed weeks of pregnancy (4..=41).
     Week,
@@ -145,14 +146,14 @@ impl TextKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Segment {
     Text(Box<str>),
     Value(Placeholder),
 }
 
 /// A parsed template. Rendering never fails: every placeholder was checked at load time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
     segments: Box<[Segment]>,
     /// Bytes of literal text, to size the output string in one allocation.
