@@ -490,6 +490,19 @@ async fn an_unfinished_run_is_caught_up_in_a_later_slot() {
     assert!(stack.run_slot(today(), 10).await.unwrap().jobs.is_empty());
 }
 
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn missing_content_for_one_stage_skips_only_those_households() {
     let stack = stack_with(
@@ -505,7 +518,8 @@ async fn missing_content_for_one_stage_skips_only_those_households() {
     let fine = save(&stack, &town, 801, vec![pregnancy(1, d(2027, 5, 2))]).await; // 24w0d
     let child_ok = save(&stack, &town, 802, vec![child(1, d(2026, 12, 1))]).await;
 
-    // An upload that slipped past `content sync`: the 24w1d text is gone.
+    // A pack uploaded past `content sync`'s validation (files and compiled artifact alike):
+    // the 24w1d text is gone.
     let maternity =
         std::fs::read_to_string(content_dir().join("base/maternity-late.toml")).unwrap();
     let start = maternity
@@ -513,10 +527,12 @@ async fn missing_content_for_one_stage_skips_only_those_households() {
         .expect("the sample has 24w1d");
     let end = start + maternity[start + 1..].find("[[maternity]]").unwrap() + 1;
     let without = format!("{}{}", &maternity[..start], &maternity[end..]);
-    kizuna_app::ports::ContentStore::put_object(
+    let pack = tempfile::tempdir().unwrap();
+    copy_dir(&content_dir(), pack.path());
+    std::fs::write(pack.path().join("base/maternity-late.toml"), without).unwrap();
+    kizuna_local::upload_content(
         compose::content(&stack.config, &stack.clients).as_ref(),
-        "content/base/maternity-late.toml",
-        without.into_bytes(),
+        pack.path(),
     )
     .await
     .unwrap();

@@ -347,6 +347,7 @@ pub fn japan_time(date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
 /// relative paths (`content/base/pack.toml`, …).
 pub async fn upload_content(store: &dyn ContentStore, dir: &Path) -> anyhow::Result<usize> {
     let mut count = 0;
+    let mut sources = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
         for entry in
@@ -358,15 +359,26 @@ pub async fn upload_content(store: &dyn ContentStore, dir: &Path) -> anyhow::Res
                 continue;
             }
             let relative = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+            let bytes = std::fs::read(&path)?;
+            if relative.ends_with(".toml") {
+                sources.push(kizuna_core::content::SourceFile {
+                    path: relative.clone(),
+                    text: String::from_utf8(bytes.clone())
+                        .with_context(|| format!("{relative} is not UTF-8"))?,
+                });
+            }
             store
-                .put_object(
-                    &format!("{CONTENT_PREFIX}{relative}"),
-                    std::fs::read(&path)?,
-                )
+                .put_object(&format!("{CONTENT_PREFIX}{relative}"), bytes)
                 .await?;
             count += 1;
         }
     }
+    // Last, as `kizuna content sync` does: the compiled artifact the functions load first.
+    let (library, _gaps) = kizuna_core::content::ContentLibrary::from_files_allowing_gaps(sources)
+        .map_err(|e| anyhow::anyhow!("the content in {} does not load: {e:?}", dir.display()))?;
+    store
+        .put_object(kizuna_app::content::ARTIFACT_KEY, library.to_artifact())
+        .await?;
     Ok(count)
 }
 
