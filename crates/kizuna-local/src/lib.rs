@@ -166,7 +166,7 @@ impl LocalStack {
             sender,
             scheduler,
             towns,
-            http: reqwest::Client::new(),
+            http: kizuna_line::tls::http_client(),
             server,
         })
     }
