@@ -7,6 +7,7 @@
 //! come from configuration.
 
 pub mod chaos;
+pub mod lambda;
 pub mod moto;
 
 use anyhow::{anyhow, Context as _};
