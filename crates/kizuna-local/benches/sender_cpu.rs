@@ -6,9 +6,11 @@
 //! Each round seeds one fresh town with `KIZUNA_BENCH_HOUSEHOLDS` (default 2000) expecting
 //! parents, all due today's message (content synced to S3 as in production), starts the
 //! `sender` binary from `KIZUNA_BENCH_FUNCTIONS_DIR` (default `$CARGO_TARGET_DIR/release`) with
-//! a Lambda's environment, and hands it ONE SQS event holding the town's whole send job
-//! (today, shard 0 of 1). When the process has answered, and before it is killed, its own CPU
-//! (utime + stime of /proc/<pid>/stat, init included) and peak RSS (`VmHWM`) are read.
+//! a Lambda's environment (warm-up at init on, as shipped), waits for the end of its Init
+//! (its first `/next`), reads its CPU, then hands it ONE SQS event holding the town's whole
+//! send job (today, shard 0 of 1). When the process has answered, and before it is killed,
+//! its own CPU (utime + stime of /proc/<pid>/stat) and peak RSS (`VmHWM`) are read again. The
+//! job's figures are the difference; requests made during Init are counted apart.
 //!
 //! Two counting proxies sit in front of moto and of the fake LINE, so every request the
 //! sender makes is counted by operation: DynamoDB/SQS/Secrets Manager by `X-Amz-Target`, S3 by
@@ -39,6 +41,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const DELIVERY_HOUR: u8 = 7;
+/// Far above anything seen; only there so a broken binary cannot hang the bench.
+const INIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn env_number(name: &str, default: usize) -> usize {
     match std::env::var(name) {
@@ -390,6 +394,11 @@ fn value_size(value: &Value) -> u64 {
 
 struct Round {
     deliveries: u64,
+    /// CPU when the process first asked for an event (Init: runtime, clients, warm-up).
+    init_cpu_s: f64,
+    /// AWS + LINE requests during Init (warm-up probes, content pack preload).
+    init_requests: u64,
+    /// CPU when it had answered the job, init included.
     cpu_s: f64,
     wall_s: f64,
     peak_rss_kib: u64,
@@ -455,10 +464,7 @@ async fn run_round(
     });
     aws.take();
     line.take();
-    api.begin(
-        vec![lambda::sqs_event(&job, &format!("bench-cpu-{round}"))],
-        Duration::from_secs(function.timeout_s),
-    );
+    api.begin(Vec::new(), Duration::from_secs(function.timeout_s));
     let mut child = lambda::command(
         &function,
         api,
@@ -472,6 +478,23 @@ async fn run_round(
     .spawn()
     .map_err(|e| format!("starting the sender: {e}"))?;
     let pid = child.id().ok_or("the sender exited at once")?;
+    // Init first, with no event queued: its CPU and requests (warm-up probes, content pack
+    // preload) are counted apart from the job's.
+    let init_deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
+    while !api.initialised() {
+        if tokio::time::Instant::now() > init_deadline {
+            let _ = child.kill().await;
+            return Err(format!(
+                "the sender did not finish init within {INIT_TIMEOUT:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let init_usage =
+        lambda::process_usage(pid).map_err(|e| format!("reading the sender's /proc: {e}"))?;
+    let init_aws = aws.take();
+    let init_line = line.take();
+    api.queue(lambda::sqs_event(&job, &format!("bench-cpu-{round}")));
     // The function's timeout plus a margin: the sender stops itself before its deadline.
     let finished = api.wait(Duration::from_secs(function.timeout_s + 30)).await;
     // Read while the process is alive (it waits in the next long poll); then kill it.
@@ -516,12 +539,14 @@ async fn run_round(
     }
     if !aws_counts.errors.is_empty() || !line_counts.errors.is_empty() {
         eprintln!(
-            "round {round}: error answers: AWS {:?}, LINE {:?}",
+            "round {round}: error answers during the job: AWS {:?}, LINE {:?}",
             aws_counts.errors, line_counts.errors
         );
     }
     Ok(Round {
         deliveries: pushes.values().map(|&c| u64::from(c)).sum(),
+        init_cpu_s: init_usage.cpu_s,
+        init_requests: init_aws.total() + init_line.total(),
         cpu_s: usage.cpu_s,
         wall_s: (*answered - run.delivered[0]).as_secs_f64(),
         peak_rss_kib: usage.peak_rss_kib,
@@ -619,9 +644,10 @@ async fn main() {
         match run_round(&api, &stack, &aws, &line, town, round, n, today).await {
             Ok(r) => {
                 eprintln!(
-                    "round {round}: {} deliveries, {:.2} s CPU, {:.1} s wall, {} AWS and {} LINE requests",
+                    "round {round}: {} deliveries, {:.2} s CPU ({:.2} s of it init), {:.1} s wall, {} AWS and {} LINE requests in the job",
                     r.deliveries,
                     r.cpu_s,
+                    r.init_cpu_s,
                     r.wall_s,
                     r.aws.total(),
                     r.line.total()
@@ -647,22 +673,37 @@ fn report(n: usize, results: &[Round]) {
             results.iter().map(|r| r.deliveries as f64).collect(),
         ),
         (
-            "CPU s per 1,000 deliveries (user+sys)",
+            "CPU s per 1,000 deliveries (job; user+sys)",
+            results
+                .iter()
+                .map(|r| per(r, (r.cpu_s - r.init_cpu_s) * 1000.0))
+                .collect(),
+        ),
+        (
+            "CPU s per 1,000 deliveries (init + job)",
             results.iter().map(|r| per(r, r.cpu_s * 1000.0)).collect(),
         ),
         (
-            "wall ms per delivery",
+            "init CPU ms",
+            results.iter().map(|r| r.init_cpu_s * 1000.0).collect(),
+        ),
+        (
+            "init AWS + LINE requests",
+            results.iter().map(|r| r.init_requests as f64).collect(),
+        ),
+        (
+            "job wall ms per delivery",
             results.iter().map(|r| per(r, r.wall_s * 1000.0)).collect(),
         ),
         (
-            "peak RSS MiB (VmHWM)",
+            "peak RSS MiB (VmHWM, init + job)",
             results
                 .iter()
                 .map(|r| r.peak_rss_kib as f64 / 1024.0)
                 .collect(),
         ),
         (
-            "AWS requests per delivery",
+            "AWS requests per delivery (job)",
             results
                 .iter()
                 .map(|r| per(r, r.aws.total() as f64))
@@ -690,14 +731,14 @@ fn report(n: usize, results: &[Round]) {
                 .collect(),
         ),
         (
-            "  S3 requests per job",
+            "  S3 requests in the job",
             results
                 .iter()
                 .map(|r| r.aws.total_with_prefix("S3 ") as f64)
                 .collect(),
         ),
         (
-            "LINE requests per delivery",
+            "LINE requests per delivery (job)",
             results
                 .iter()
                 .map(|r| per(r, r.line.total() as f64))
@@ -728,7 +769,7 @@ fn report(n: usize, results: &[Round]) {
     println!();
     println!(
         "{:<44} {:>10}",
-        "requests per delivery by operation", "median"
+        "job requests per delivery by operation", "median"
     );
     let mut by_operation = serde_json::Map::new();
     for (op, values) in &operations {
@@ -753,6 +794,8 @@ fn report(n: usize, results: &[Round]) {
         "largest_item_bytes": largest,
         "rounds_raw": results.iter().map(|r| json!({
             "deliveries": r.deliveries,
+            "init_cpu_s": r.init_cpu_s,
+            "init_requests": r.init_requests,
             "cpu_s": r.cpu_s,
             "wall_s": r.wall_s,
             "peak_rss_kib": r.peak_rss_kib,

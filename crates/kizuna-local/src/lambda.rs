@@ -78,6 +78,8 @@ pub struct Run {
 pub struct RuntimeApi {
     run: Arc<Mutex<Run>>,
     finished: Arc<Notify>,
+    /// Signalled when an event is queued, for a `/next` that found none.
+    queued: Arc<Notify>,
     /// `127.0.0.1:PORT`, the value of `AWS_LAMBDA_RUNTIME_API`.
     pub address: String,
 }
@@ -91,6 +93,7 @@ impl RuntimeApi {
         let api = Self {
             run,
             finished,
+            queued: Arc::new(Notify::new()),
             address,
         };
         let router = Router::new()
@@ -124,6 +127,20 @@ impl RuntimeApi {
         };
     }
 
+    /// Queues one more event for the running process; a `/next` already waiting gets it.
+    pub fn queue(&self, event: Value) {
+        let mut run = self.run.lock().unwrap();
+        run.events.push_back(event);
+        run.expected += 1;
+        drop(run);
+        self.queued.notify_one();
+    }
+
+    /// Whether the process has asked for its first event (its Init phase is over).
+    pub fn initialised(&self) -> bool {
+        self.run.lock().unwrap().first_next.is_some()
+    }
+
     /// Waits until every queued event is answered or the process reported an error, at most
     /// `limit`; false if the time ran out.
     pub async fn wait(&self, limit: Duration) -> bool {
@@ -139,22 +156,20 @@ impl RuntimeApi {
 }
 
 async fn next(State(api): State<RuntimeApi>) -> Response {
-    let now = Instant::now();
-    let event = {
-        let mut run = api.run.lock().unwrap();
-        run.first_next.get_or_insert(now);
-        let event = run.events.pop_front();
-        if event.is_some() {
-            run.delivered.push(now);
-            run.next_id += 1;
+    // No event queued: hold the long poll, as Lambda does between invocations, until one is
+    // queued or the caller kills the process.
+    let (event, id, timeout) = loop {
+        {
+            let now = Instant::now();
+            let mut run = api.run.lock().unwrap();
+            run.first_next.get_or_insert(now);
+            if let Some(event) = run.events.pop_front() {
+                run.delivered.push(now);
+                run.next_id += 1;
+                break (event, run.next_id, run.timeout);
+            }
         }
-        event.map(|e| (e, run.next_id, run.timeout))
-    };
-    let Some((event, id, timeout)) = event else {
-        // No more events for this process: hold the long poll, as Lambda does between
-        // invocations, until the caller kills the process.
-        std::future::pending::<()>().await;
-        unreachable!()
+        api.queued.notified().await;
     };
     let deadline_ms = Utc::now().timestamp_millis() + timeout.as_millis() as i64;
     let mut headers = HeaderMap::new();
