@@ -155,9 +155,9 @@ async fn forward(state: ProxyState, request: Request<Body>) -> Response<Body> {
     {
         let mut counts = state.counts.lock().unwrap();
         *counts.requests.entry(operation.clone()).or_default() += 1;
-        if operation.starts_with("DynamoDB ") {
+        if let Some(dynamodb_operation) = operation.strip_prefix("DynamoDB ") {
             if let Ok(request) = serde_json::from_slice::<Value>(&body) {
-                let written = dynamodb_writes(&operation["DynamoDB ".len()..], &request);
+                let written = dynamodb_writes(dynamodb_operation, &request);
                 counts.items_written += written.items;
                 counts.write_units += written.units;
                 counts.largest_item = counts.largest_item.max(written.largest_item);
