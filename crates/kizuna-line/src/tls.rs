@@ -54,4 +54,31 @@ mod tests {
         install_crypto_provider();
         assert!(rustls::crypto::CryptoProvider::get_default().is_some());
     }
+
+    #[tokio::test]
+    async fn an_https_request_starts_a_tls_handshake_with_the_installed_provider() {
+        // Gets: the client sends a TLS ClientHello (record type 0x16) to an https URL, i.e.
+        // rustls is configured and running on aws-lc-rs; the local listener then hangs up,
+        // which the client reports as an error (not a panic).
+        use tokio::io::AsyncReadExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut record_header = [0u8; 5];
+            socket.read_exact(&mut record_header).await.unwrap();
+            record_header
+        });
+        let result = http_client()
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await;
+        let record_header = tokio::time::timeout(std::time::Duration::from_secs(30), server)
+            .await
+            .expect("the client connected and sent something")
+            .unwrap();
+        assert_eq!(record_header[0], 0x16, "a TLS handshake record");
+        assert_eq!(record_header[1], 0x03, "TLS protocol version major 3");
+        assert!(result.is_err(), "the listener hung up mid-handshake");
+    }
 }
