@@ -25,9 +25,20 @@ fn channel(quota: Option<u64>) -> FakeChannel {
     }
 }
 
+/// reqwest is built without a crypto provider of its own (the workspace installs aws-lc-rs as
+/// rustls' process default, see kizuna_line::tls): install it before building a client.
+fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+fn http_client() -> reqwest::Client {
+    http_builder().build().expect("reqwest client")
+}
+
 async fn start(fake: FakeLine) -> (RunningFakeLine, reqwest::Client) {
     let running = fake.spawn().await.expect("bind 127.0.0.1:0");
-    (running, reqwest::Client::new())
+    (running, http_client())
 }
 
 async fn default_fake() -> (RunningFakeLine, reqwest::Client) {
@@ -739,7 +750,7 @@ async fn timeout_fault_delays_and_does_not_deliver_lost_response_delivers() {
             .build(),
     )
     .await;
-    let http = reqwest::Client::builder()
+    let http = http_builder()
         .timeout(Duration::from_millis(100))
         .build()
         .unwrap();
@@ -774,7 +785,7 @@ async fn timeout_fault_delays_and_does_not_deliver_lost_response_delivers() {
         "delivered although the response was lost"
     );
     fake.set_faults(None);
-    let r = push_with(&fake, &reqwest::Client::new(), TOKEN, &body, Some(&key)).await;
+    let r = push_with(&fake, &http_client(), TOKEN, &body, Some(&key)).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 }
 

@@ -189,7 +189,7 @@ impl LineClient {
         timeout: Duration,
         connect_timeout: Duration,
     ) -> Result<Self, LineError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()
             .timeout(timeout)
             .connect_timeout(connect_timeout)
             .user_agent(concat!("kizuna-line/", env!("CARGO_PKG_VERSION")))

@@ -18,7 +18,7 @@ pub struct WebhookForwardClient {
 
 impl WebhookForwardClient {
     pub fn new() -> Result<Self, LineError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()
             .timeout(FORWARD_TIMEOUT)
             .connect_timeout(Duration::from_secs(2))
             .build()

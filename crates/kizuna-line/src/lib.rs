@@ -9,6 +9,7 @@ pub mod error;
 pub mod forward;
 pub mod rich_menu;
 pub mod signature;
+pub mod tls;
 pub mod token;
 pub mod webhook;
 

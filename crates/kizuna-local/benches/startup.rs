@@ -18,21 +18,13 @@
 //! Binaries are taken from `KIZUNA_BENCH_FUNCTIONS_DIR`, default `$CARGO_TARGET_DIR/release`.
 //! Results and their reading are in docs/benchmarks.md ("Start-up").
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Timelike, Utc};
 use kizuna_core::calendar::JAPAN;
+use kizuna_local::lambda::{self, functions_dir, Function, RuntimeApi};
 use kizuna_local::{LocalStack, StackOptions, Town};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
 
 /// How long one process may take to answer both events before the run is reported as failed
 /// (far above anything seen; only there so a broken binary cannot hang the bench).
@@ -41,133 +33,6 @@ const EVENTS_PER_PROCESS: usize = 2;
 /// Delivery hour of the towns the sender sends to, and of the one the scheduler schedules.
 const SENDER_HOUR: u8 = 7;
 const SCHEDULER_HOUR: u8 = 6;
-
-// ---------------------------------------------------------------------------------------------
-// The Runtime API emulator
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Default)]
-struct Run {
-    events: VecDeque<Value>,
-    first_next: Option<Instant>,
-    delivered: Vec<Instant>,
-    responses: Vec<(Instant, String)>,
-    errors: Vec<String>,
-    next_id: u32,
-    /// The function's timeout: each event's deadline is this long after it is handed out.
-    timeout: Duration,
-}
-
-#[derive(Clone, Default)]
-struct Emulator {
-    run: Arc<Mutex<Run>>,
-    finished: Arc<Notify>,
-}
-
-impl Emulator {
-    fn begin(&self, events: Vec<Value>, timeout: Duration) {
-        *self.run.lock().unwrap() = Run {
-            events: events.into(),
-            timeout,
-            ..Run::default()
-        };
-    }
-
-    fn take(&self) -> Run {
-        std::mem::take(&mut *self.run.lock().unwrap())
-    }
-}
-
-async fn next(State(emu): State<Emulator>) -> Response {
-    let now = Instant::now();
-    let event = {
-        let mut run = emu.run.lock().unwrap();
-        run.first_next.get_or_insert(now);
-        let event = run.events.pop_front();
-        if event.is_some() {
-            run.delivered.push(now);
-            run.next_id += 1;
-        }
-        event.map(|e| (e, run.next_id, run.timeout))
-    };
-    let Some((event, id, timeout)) = event else {
-        // No more events for this process: hold the long poll, as Lambda does between
-        // invocations, until the bench kills the process.
-        std::future::pending::<()>().await;
-        unreachable!()
-    };
-    let deadline_ms = Utc::now().timestamp_millis() + timeout.as_millis() as i64;
-    let mut headers = HeaderMap::new();
-    let mut set = |name: &'static str, value: String| {
-        headers.insert(name, HeaderValue::from_str(&value).unwrap());
-    };
-    set("lambda-runtime-aws-request-id", format!("bench-{id}"));
-    set("lambda-runtime-deadline-ms", deadline_ms.to_string());
-    set(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:ap-northeast-1:123456789012:function:bench".into(),
-    );
-    set(
-        "lambda-runtime-trace-id",
-        "Root=1-00000000-000000000000000000000000;Sampled=0".into(),
-    );
-    set("content-type", "application/json".into());
-    (StatusCode::OK, headers, event.to_string()).into_response()
-}
-
-async fn response(
-    State(emu): State<Emulator>,
-    Path(_id): Path<String>,
-    body: String,
-) -> StatusCode {
-    let now = Instant::now();
-    let mut run = emu.run.lock().unwrap();
-    run.responses.push((now, body));
-    if run.responses.len() == EVENTS_PER_PROCESS {
-        emu.finished.notify_one();
-    }
-    StatusCode::ACCEPTED
-}
-
-async fn invocation_error(
-    State(emu): State<Emulator>,
-    Path(id): Path<String>,
-    body: String,
-) -> StatusCode {
-    emu.run
-        .lock()
-        .unwrap()
-        .errors
-        .push(format!("invocation {id}: {body}"));
-    emu.finished.notify_one();
-    StatusCode::ACCEPTED
-}
-
-async fn init_error(State(emu): State<Emulator>, body: String) -> StatusCode {
-    emu.run.lock().unwrap().errors.push(format!("init: {body}"));
-    emu.finished.notify_one();
-    StatusCode::ACCEPTED
-}
-
-async fn start_emulator() -> (Emulator, String) {
-    let emu = Emulator::default();
-    let router = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(response),
-        )
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/error",
-            post(invocation_error),
-        )
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(emu.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (emu, addr)
-}
 
 // ---------------------------------------------------------------------------------------------
 // One process
@@ -179,91 +44,37 @@ struct Measured {
     second: Duration,
 }
 
-fn functions_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("KIZUNA_BENCH_FUNCTIONS_DIR") {
-        return dir.into();
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("release")
-}
-
 /// Where the functions' stdout (their JSON logs) goes, appended: as on Lambda, logging is part
 /// of what init and the invocations cost.
 fn log_path() -> PathBuf {
     std::env::temp_dir().join("kizuna-bench-startup.log")
 }
 
-fn log_file() -> Stdio {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_path())
-        .map(Stdio::from)
-        .unwrap_or_else(|_| Stdio::null())
-}
-
-/// A function as infra/template.yaml configures it.
-struct Function {
-    binary: &'static str,
-    memory_mb: u32,
-    timeout_s: u64,
-}
-
 async fn run_process(
-    emu: &Emulator,
-    runtime_api: &str,
+    api: &RuntimeApi,
     stack: &LocalStack,
     function: &Function,
     warm_up: bool,
     events: Vec<Value>,
 ) -> Result<Measured, String> {
-    let c = &stack.config;
-    emu.begin(events, Duration::from_secs(function.timeout_s));
-    let mut command = tokio::process::Command::new(functions_dir().join(function.binary));
-    command
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", function.binary)
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            function.memory_mb.to_string(),
-        )
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/bench")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_REGION", "ap-northeast-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_SESSION_TOKEN", "testing")
-        .env(
-            "AWS_ENDPOINT_URL",
-            c.aws_endpoint_url.as_deref().unwrap_or_default(),
-        )
-        .env("RUST_LOG", "info")
-        .env("KIZUNA_LINE_API_BASE", &stack.line.base_url)
-        .env("KIZUNA_SECRET_PREFIX", &c.secret_prefix)
-        .env("KIZUNA_TABLE_MUNICIPALITIES", &c.tables.municipalities)
-        .env("KIZUNA_TABLE_HOUSEHOLDS", &c.tables.households)
-        .env("KIZUNA_TABLE_EVENTS", &c.tables.events)
-        .env("KIZUNA_TABLE_DELIVERIES", &c.tables.deliveries)
-        .env("KIZUNA_CONTENT_BUCKET", &c.content_bucket)
-        .env("KIZUNA_SEND_QUEUE_URL", &c.send_queue_url)
-        .env("KIZUNA_WARM_UP_AT_INIT", warm_up.to_string())
-        .stdin(Stdio::null())
-        .stdout(log_file())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true);
+    api.begin(events, Duration::from_secs(function.timeout_s));
+    let mut command = lambda::command(
+        function,
+        api,
+        stack,
+        stack.config.aws_endpoint_url.as_deref().unwrap_or_default(),
+        &stack.line.base_url,
+        warm_up,
+        &log_path(),
+    );
     let started = Instant::now();
     let mut child = command
         .spawn()
         .map_err(|e| format!("starting {}: {e}", function.binary))?;
-    let finished = tokio::time::timeout(RUN_TIMEOUT, emu.finished.notified()).await;
+    let finished = api.wait(RUN_TIMEOUT).await;
     let _ = child.kill().await;
-    let run = emu.take();
-    if finished.is_err() {
+    let run = api.take();
+    if !finished {
         return Err(format!(
             "{}: no answer within {RUN_TIMEOUT:?}",
             function.binary
@@ -360,17 +171,7 @@ fn sender_event(town: &Town, today: NaiveDate, n: usize) -> Value {
         "shard": {"index": 0, "count": 1},
         "attempt": 0,
     });
-    json!({"Records": [{
-        "messageId": format!("bench-{n}"),
-        "receiptHandle": "bench",
-        "body": job.to_string(),
-        "attributes": {},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:bench-send",
-        "awsRegion": "ap-northeast-1",
-    }]})
+    lambda::sqs_event(&job, &format!("bench-{n}"))
 }
 
 /// The scheduler's input for the `SCHEDULER_HOUR` slot of `date` (Japan time).
@@ -501,24 +302,8 @@ async fn main() {
         }
     }
 
-    let (emu, runtime_api) = start_emulator().await;
-    let functions = [
-        Function {
-            binary: "webhook",
-            memory_mb: 256,
-            timeout_s: 10,
-        },
-        Function {
-            binary: "scheduler",
-            memory_mb: 128,
-            timeout_s: 60,
-        },
-        Function {
-            binary: "sender",
-            memory_mb: 512,
-            timeout_s: 300,
-        },
-    ];
+    let api = RuntimeApi::start().await.unwrap();
+    let functions = [lambda::WEBHOOK, lambda::SCHEDULER, lambda::SENDER];
     println!(
         "start-up of {} ({} processes per row; ms: min p50 p95 max); their logs: {}",
         dir.display(),
@@ -558,7 +343,7 @@ async fn main() {
                         }
                     })
                     .collect();
-                match run_process(&emu, &runtime_api, &stack, function, warm_up, events).await {
+                match run_process(&api, &stack, function, warm_up, events).await {
                     Ok(m) => measured[usize::from(warm_up)].push(m),
                     Err(e) => panic!("{e}"),
                 }

@@ -728,7 +728,7 @@ impl FaultProxy {
         let faults = Arc::new(AtomicU64::new(0));
         let state = ProxyState {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            http: kizuna_line::tls::http_client(),
             rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed))),
             throttle: plan.aws_throttle,
             server_error: plan.aws_server_error,

@@ -7,6 +7,7 @@
 //! come from configuration.
 
 pub mod chaos;
+pub mod lambda;
 pub mod moto;
 
 use anyhow::{anyhow, Context as _};
@@ -166,7 +167,7 @@ impl LocalStack {
             sender,
             scheduler,
             towns,
-            http: reqwest::Client::new(),
+            http: kizuna_line::tls::http_client(),
             server,
         })
     }
