@@ -1,5 +1,15 @@
 use crate::config::Config;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use std::time::Duration;
+
+/// What a Lambda function's environment lacks for [`AwsClients::for_lambda`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not set: Lambda sets it for every function (outside Lambda, use AwsClients::from_config)")]
+pub struct MissingLambdaEnvironment(&'static str);
 
 /// The SDK clients, built once per process (cold start) and cloned cheaply into adapters.
 #[derive(Debug, Clone)]
@@ -18,6 +28,45 @@ impl AwsClients {
             loader = loader.endpoint_url(url);
         }
         Self::from_sdk_config(&loader.load().await, config)
+    }
+
+    /// The clients of a Lambda function, from what Lambda puts in every function's environment:
+    /// `AWS_REGION` and the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) — the same variables `aws_config`'s chain
+    /// would pick first there. Not calling `aws_config::load` keeps its other providers
+    /// (profile files, STS web identity, ECS, IMDS), which a Lambda never uses, out of the
+    /// binaries (issue 12: every function under 8 MB). Retries and the connect timeout are
+    /// `aws_config`'s defaults, set here by hand.
+    pub fn for_lambda(config: &Config) -> Result<Self, MissingLambdaEnvironment> {
+        let var = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or(MissingLambdaEnvironment(name))
+        };
+        let credentials = Credentials::new(
+            var("AWS_ACCESS_KEY_ID")?,
+            var("AWS_SECRET_ACCESS_KEY")?,
+            std::env::var("AWS_SESSION_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
+            None,
+            "lambda-environment",
+        );
+        let mut sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(var("AWS_REGION")?))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(RetryConfig::standard())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_millis(3_100))
+                    .build(),
+            );
+        if let Some(url) = &config.aws_endpoint_url {
+            sdk = sdk.endpoint_url(url);
+        }
+        Ok(Self::from_sdk_config(&sdk.build(), config))
     }
 
     /// Builds the clients from an already loaded `SdkConfig` (tests set region, credentials

@@ -40,7 +40,7 @@ struct Jobs {
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let clients = AwsClients::from_config(&config).await;
+    let clients = AwsClients::for_lambda(&config)?;
     let jobs = Arc::new(Jobs {
         scheduler: compose::scheduler(&config, &clients),
         purge: compose::retention_purge(&config, &clients),

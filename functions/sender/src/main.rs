@@ -31,7 +31,7 @@ struct ItemFailure {
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let clients = AwsClients::from_config(&config).await;
+    let clients = AwsClients::for_lambda(&config)?;
     // Connections opened now if KIZUNA_WARM_UP_AT_INIT (kizuna_aws::warmup).
     let sender = Arc::new(
         compose::sender_at_init(

@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     // Built once per execution environment and reused by warm invocations (clients, the
     // secret cache, LINE tokens), with its connections opened now if KIZUNA_WARM_UP_AT_INIT.
     let config = Config::from_env()?;
-    let clients = AwsClients::from_config(&config).await;
+    let clients = AwsClients::for_lambda(&config)?;
     let handler =
         Arc::new(compose::webhook_handler_at_init(&config, &clients, Arc::new(SystemClock)).await?);
     lambda_http::run(service_fn(move |request| {
