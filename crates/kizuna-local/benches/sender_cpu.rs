@@ -30,7 +30,7 @@
 //! per delivery".
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, Request, Response, StatusCode};
+use axum::http::{HeaderMap, Request, Response, StatusCode};
 use chrono::{Days, NaiveDate, Timelike, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use kizuna_app::ports::HouseholdStore;
@@ -38,6 +38,7 @@ use kizuna_aws::compose;
 use kizuna_core::calendar::JAPAN;
 use kizuna_core::{Household, LineUserId, Registration, RegistrationStatus, Subject};
 use kizuna_local::lambda::{self, functions_dir, RuntimeApi};
+use kizuna_local::relay::{relay, response};
 use kizuna_local::{LocalStack, StackOptions, Town};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -169,23 +170,8 @@ async fn forward(state: ProxyState, request: Request<Body>) -> Response<Body> {
             }
         }
     }
-    let url = format!(
-        "{}{}",
-        state.upstream,
-        parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-    );
-    let mut forwarded = state.http.request(parts.method.clone(), url).body(body);
-    for (name, value) in &parts.headers {
-        if !is_hop_header(name) {
-            forwarded = forwarded.header(name, value);
-        }
-    }
-    let answer = match forwarded.send().await {
-        Ok(a) => a,
+    let answer = match relay(&state.http, &state.upstream, &parts, body).await {
+        Ok(answer) => answer,
         Err(_) => {
             *state
                 .counts
@@ -199,8 +185,7 @@ async fn forward(state: ProxyState, request: Request<Body>) -> Response<Body> {
             return response;
         }
     };
-    let status = answer.status();
-    if !status.is_success() {
+    if !answer.0.is_success() {
         *state
             .counts
             .lock()
@@ -209,24 +194,7 @@ async fn forward(state: ProxyState, request: Request<Body>) -> Response<Body> {
             .entry(operation)
             .or_default() += 1;
     }
-    let mut headers = HeaderMap::new();
-    for (name, value) in answer.headers() {
-        if !is_hop_header(name) {
-            headers.append(name.clone(), value.clone());
-        }
-    }
-    let bytes = answer.bytes().await.unwrap_or_default();
-    let mut response = Response::new(Body::from(bytes));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
-}
-
-fn is_hop_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "host" | "content-length" | "transfer-encoding" | "connection" | "keep-alive"
-    )
+    response(answer)
 }
 
 /// "DynamoDB PutItem", "SQS SendMessage", "SecretsManager GetSecretValue", "S3 GetObject", …

@@ -16,7 +16,7 @@
 use crate::{japan_time, LocalStack, StackOptions, Town};
 use anyhow::{bail, Context as _};
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use chrono::{Days, NaiveDate, Utc};
 use fake_line::FaultPlan;
 use kizuna_app::model::{RunStatus, SendJob};
@@ -701,8 +701,8 @@ struct ProxyState {
     applied_transactions: Arc<Mutex<HashMap<String, RecordedAnswer>>>,
 }
 
-/// An upstream answer kept for replay: status, headers, body.
-type RecordedAnswer = (StatusCode, HeaderMap, axum::body::Bytes);
+/// An upstream answer kept for replay.
+type RecordedAnswer = crate::relay::Answer;
 
 /// The `ClientRequestToken` of a TransactWriteItems request body, if it is one.
 fn transaction_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
@@ -806,40 +806,15 @@ async fn proxy(state: ProxyState, request: Request<Body>) -> Response<Body> {
             .applied_transactions
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some((status, headers, bytes)) = applied.get(token) {
-            let mut response = Response::new(Body::from(bytes.clone()));
-            *response.status_mut() = *status;
-            *response.headers_mut() = headers.clone();
-            return response;
+        if let Some(answer) = applied.get(token) {
+            return crate::relay::response(answer.clone());
         }
     }
-    let url = format!(
-        "{}{}",
-        state.upstream,
-        parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-    );
-    let mut forwarded = state.http.request(parts.method.clone(), url).body(body);
-    for (name, value) in &parts.headers {
-        if !is_hop_header(name) {
-            forwarded = forwarded.header(name, value);
-        }
-    }
-    let answer = match forwarded.send().await {
-        Ok(a) => a,
-        Err(_) => return aws_error(json_protocol, false),
-    };
-    let status = answer.status();
-    let mut headers = HeaderMap::new();
-    for (name, value) in answer.headers() {
-        if !is_hop_header(name) {
-            headers.insert(name.clone(), value.clone());
-        }
-    }
-    let bytes = answer.bytes().await.unwrap_or_default();
+    let (status, headers, bytes) =
+        match crate::relay::relay(&state.http, &state.upstream, &parts, body).await {
+            Ok(answer) => answer,
+            Err(_) => return aws_error(json_protocol, false),
+        };
     if let (Some(token), true) = (token, status.is_success()) {
         state
             .applied_transactions
@@ -851,17 +826,7 @@ async fn proxy(state: ProxyState, request: Request<Body>) -> Response<Body> {
         state.faults.fetch_add(1, Ordering::Relaxed);
         return aws_error(json_protocol, false);
     }
-    let mut response = Response::new(Body::from(bytes));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
-}
-
-fn is_hop_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "host" | "content-length" | "transfer-encoding" | "connection" | "keep-alive"
-    )
+    crate::relay::response((status, headers, bytes))
 }
 
 /// The error AWS answers when it throttles (`ThrottlingException` / S3 `SlowDown`) or fails

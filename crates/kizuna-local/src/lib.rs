@@ -9,6 +9,7 @@
 pub mod chaos;
 pub mod lambda;
 pub mod moto;
+pub mod relay;
 
 use anyhow::{anyhow, Context as _};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
