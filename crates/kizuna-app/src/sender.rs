@@ -838,7 +838,15 @@ impl Sender {
     /// cursor that can only mean one page's listing took the whole invocation.
     fn incomplete_note(&self, run: &JobRun<'_>, tally: &Tally, stop: Option<StopReason>) -> String {
         let muni = run.muni();
-        let mut note = format!("{} household(s) left for the next run", tally.left);
+        // Households of pages not listed yet are not counted in `left`.
+        let mut note = if tally.left > 0 {
+            format!(
+                "{} household(s) of the listed pages left for the next run",
+                tally.left
+            )
+        } else {
+            "the shard's remaining pages left for the next run".to_owned()
+        };
         if stop == Some(StopReason::Store) {
             note.push_str(", storage failed");
         }
