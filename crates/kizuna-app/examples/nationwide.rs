@@ -19,7 +19,7 @@
 //! | `--concurrency` | 5 | the event source's maximum concurrency (template default) |
 //! | `--account-concurrency` | 1000 | the account's regional Lambda quota |
 //! | `--wall-ms` | 37 | wall time per delivery |
-//! | `--cpu-ms` | 4.2 | CPU time per delivery (one full core) |
+//! | `--cpu-ms` | 0.47 | CPU time per delivery (one full core; measured, docs/benchmarks.md) |
 //! | `--memory-mb` | 512 | sender memory (template) |
 //! | `--in-flight` | 64 | deliveries in flight per invocation |
 //! | `--rate` | 2000 | LINE push requests per second per channel |
