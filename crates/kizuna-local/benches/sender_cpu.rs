@@ -170,22 +170,7 @@ async fn forward(state: ProxyState, request: Request<Body>) -> Response<Body> {
             }
         }
     }
-    let answer = match relay(&state.http, &state.upstream, &parts, body).await {
-        Ok(answer) => answer,
-        Err(_) => {
-            *state
-                .counts
-                .lock()
-                .unwrap()
-                .errors
-                .entry(operation)
-                .or_default() += 1;
-            let mut response = Response::new(Body::from("upstream unreachable"));
-            *response.status_mut() = StatusCode::BAD_GATEWAY;
-            return response;
-        }
-    };
-    if !answer.0.is_success() {
+    let count_error = |operation: String| {
         *state
             .counts
             .lock()
@@ -193,8 +178,21 @@ async fn forward(state: ProxyState, request: Request<Body>) -> Response<Body> {
             .errors
             .entry(operation)
             .or_default() += 1;
+    };
+    match relay(&state.http, &state.upstream, &parts, body).await {
+        Ok(answer) => {
+            if !answer.0.is_success() {
+                count_error(operation);
+            }
+            response(answer)
+        }
+        Err(_) => {
+            count_error(operation);
+            let mut response = Response::new(Body::from("upstream unreachable"));
+            *response.status_mut() = StatusCode::BAD_GATEWAY;
+            response
+        }
     }
-    response(answer)
 }
 
 /// "DynamoDB PutItem", "SQS SendMessage", "SecretsManager GetSecretValue", "S3 GetObject", …
