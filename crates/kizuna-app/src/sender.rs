@@ -241,7 +241,7 @@ struct JobRun<'a> {
     token: ChannelToken,
     library: Arc<ContentLibrary>,
     pacer: Arc<Pacer>,
-    /// Messages left this month (`None`: no limit known).
+    /// Messages left this month (`None`: no limit known); read after the lease.
     quota: Option<AtomicU64>,
     quota_limit: Option<u64>,
     stop: StopFlag,
@@ -403,7 +403,7 @@ impl Sender {
         municipality: Municipality,
         deadline: Option<Instant>,
     ) -> Result<JobReport, SendError> {
-        let run = self.load(job, key, municipality, deadline).await?;
+        let mut run = self.load(job, key, municipality, deadline).await?;
         let progress = match self
             .ports
             .ledger
@@ -414,6 +414,12 @@ impl Sender {
             ShardLease::HeldByOther => return Err(SendError::HeldElsewhere),
             ShardLease::Done => return self.already_done(&run).await,
         };
+        // Read only once the job is ours: a duplicate that finds the lease held asks LINE
+        // nothing.
+        if let Some((remaining, limit)) = self.quota_left(&run.token, &run.municipality).await {
+            run.quota = Some(AtomicU64::new(remaining));
+            run.quota_limit = Some(limit);
+        }
         let started = run_update(RunStatus::Started, Tally::default(), None);
         self.ports
             .runs
@@ -445,7 +451,6 @@ impl Sender {
             Err(LineError::Unauthorized) => return Err(SendError::Unauthorized),
             Err(e) => return Err(SendError::Line(e)),
         };
-        let quota = self.quota_left(&token, &municipality).await;
         Ok(JobRun {
             job,
             key: key.clone(),
@@ -454,8 +459,8 @@ impl Sender {
             credentials,
             token,
             library,
-            quota: quota.map(|(remaining, _)| AtomicU64::new(remaining)),
-            quota_limit: quota.map(|(_, limit)| limit),
+            quota: None,
+            quota_limit: None,
             stop: StopFlag::default(),
             retried: AtomicU64::new(0),
             deadline,
