@@ -12,6 +12,7 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod pacing;
+pub mod paging;
 pub mod ports;
 pub mod retention;
 pub mod schedule;

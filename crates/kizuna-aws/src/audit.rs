@@ -5,7 +5,8 @@
 //! town must be able to show how a resident's request was handled.
 
 use crate::error::store_error;
-use crate::item::{opt_s, s, Item};
+use crate::item::{opt_s, s};
+use crate::paging::{query_all, Keep};
 use crate::schema::audit::{
     ACTION, AT, MUNICIPALITY, OPERATOR, OUTCOME, PK_PREFIX, USER_FINGERPRINT,
 };
@@ -98,39 +99,28 @@ impl DynamoAuditLog {
 
     /// Every record of `municipality`, oldest first.
     pub async fn list(&self, municipality: &MunicipalityId) -> StoreResult<Vec<AuditRecord>> {
-        let mut all = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(audit_pk(municipality)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query audit records", e))?;
-            for item in out.items.unwrap_or_default() {
-                let text = |name| opt_s(&item, name).unwrap_or_default();
-                let at = DateTime::parse_from_rfc3339(&text(AT))
-                    .map_err(|_| StoreError::Corrupt("audit record time".into()))?
-                    .with_timezone(&Utc);
-                all.push(AuditRecord {
-                    at,
-                    operator: text(OPERATOR),
-                    action: text(ACTION),
-                    municipality: municipality.clone(),
-                    user_fingerprint: text(USER_FINGERPRINT),
-                    outcome: text(OUTCOME),
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(audit_pk(municipality)));
+        query_all(query, "Query audit records", |item| {
+            let text = |name| opt_s(&item, name).unwrap_or_default();
+            let at = DateTime::parse_from_rfc3339(&text(AT))
+                .map_err(|_| StoreError::Corrupt("audit record time".into()))?
+                .with_timezone(&Utc);
+            Ok(Keep::Value(AuditRecord {
+                at,
+                operator: text(OPERATOR),
+                action: text(ACTION),
+                municipality: municipality.clone(),
+                user_fingerprint: text(USER_FINGERPRINT),
+                outcome: text(OUTCOME),
+            }))
+        })
+        .await
     }
 }
 

@@ -11,6 +11,23 @@ pub const DEFAULT_SECRET_PREFIX: &str = "kizuna/prod/";
 /// Default of `KIZUNA_WARM_UP_AT_INIT` (see [`Config::warm_up_at_init`]).
 pub const DEFAULT_WARM_UP_AT_INIT: bool = true;
 
+/// The names of the environment variables [`Config`] reads — the contract with
+/// `infra/template.yaml` (checked by infra/checks) and with every harness that starts a
+/// function or the CLI as its own process (they call [`Config::to_env`]).
+pub mod env_var {
+    pub const LINE_API_BASE: &str = "KIZUNA_LINE_API_BASE";
+    pub const TABLE_MUNICIPALITIES: &str = "KIZUNA_TABLE_MUNICIPALITIES";
+    pub const TABLE_HOUSEHOLDS: &str = "KIZUNA_TABLE_HOUSEHOLDS";
+    pub const TABLE_EVENTS: &str = "KIZUNA_TABLE_EVENTS";
+    pub const TABLE_DELIVERIES: &str = "KIZUNA_TABLE_DELIVERIES";
+    pub const CONTENT_BUCKET: &str = "KIZUNA_CONTENT_BUCKET";
+    pub const SEND_QUEUE_URL: &str = "KIZUNA_SEND_QUEUE_URL";
+    pub const SECRET_PREFIX: &str = "KIZUNA_SECRET_PREFIX";
+    pub const WARM_UP_AT_INIT: &str = "KIZUNA_WARM_UP_AT_INIT";
+    /// The AWS SDKs' own variable; Kizuna reads it too (see [`super::Config::aws_endpoint_url`]).
+    pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+}
+
 /// Names of Kizuna's DynamoDB tables (one per concern, so IAM can be least-privilege).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
@@ -65,38 +82,38 @@ impl Config {
             })
         };
         let tables = TableNames {
-            municipalities: required("KIZUNA_TABLE_MUNICIPALITIES"),
-            households: required("KIZUNA_TABLE_HOUSEHOLDS"),
-            events: required("KIZUNA_TABLE_EVENTS"),
-            deliveries: required("KIZUNA_TABLE_DELIVERIES"),
+            municipalities: required(env_var::TABLE_MUNICIPALITIES),
+            households: required(env_var::TABLE_HOUSEHOLDS),
+            events: required(env_var::TABLE_EVENTS),
+            deliveries: required(env_var::TABLE_DELIVERIES),
         };
-        let content_bucket = required("KIZUNA_CONTENT_BUCKET");
-        let send_queue_url = required("KIZUNA_SEND_QUEUE_URL");
+        let content_bucket = required(env_var::CONTENT_BUCKET);
+        let send_queue_url = required(env_var::SEND_QUEUE_URL);
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
         }
 
-        let line_api_base = get("KIZUNA_LINE_API_BASE")
+        let line_api_base = get(env_var::LINE_API_BASE)
             .unwrap_or_else(|| DEFAULT_LINE_API_BASE.to_owned())
             .trim_end_matches('/')
             .to_owned();
         if !is_http_url(&line_api_base) {
             return Err(ConfigError::Invalid {
-                var: "KIZUNA_LINE_API_BASE",
+                var: env_var::LINE_API_BASE,
                 reason: "must start with https:// or http://".into(),
             });
         }
         if !is_http_url(&send_queue_url) {
             return Err(ConfigError::Invalid {
-                var: "KIZUNA_SEND_QUEUE_URL",
+                var: env_var::SEND_QUEUE_URL,
                 reason: "must be the queue URL (https://sqs.…/account/name), not its name or ARN"
                     .into(),
             });
         }
-        let warm_up_at_init = match get("KIZUNA_WARM_UP_AT_INIT") {
+        let warm_up_at_init = match get(env_var::WARM_UP_AT_INIT) {
             None => DEFAULT_WARM_UP_AT_INIT,
             Some(v) => parse_bool(&v).ok_or(ConfigError::Invalid {
-                var: "KIZUNA_WARM_UP_AT_INIT",
+                var: env_var::WARM_UP_AT_INIT,
                 reason: format!("must be true or false, not {v:?}"),
             })?,
         };
@@ -105,9 +122,9 @@ impl Config {
             tables,
             content_bucket,
             send_queue_url,
-            secret_prefix: get("KIZUNA_SECRET_PREFIX")
+            secret_prefix: get(env_var::SECRET_PREFIX)
                 .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_owned()),
-            aws_endpoint_url: get("AWS_ENDPOINT_URL"),
+            aws_endpoint_url: get(env_var::AWS_ENDPOINT_URL),
             warm_up_at_init,
         })
     }
@@ -135,6 +152,31 @@ impl Config {
             aws_endpoint_url,
             warm_up_at_init: DEFAULT_WARM_UP_AT_INIT,
         }
+    }
+
+    /// The environment that [`Config::from_env`] reads back as this configuration: what a
+    /// harness gives a function or the CLI it starts as its own process (the local Lambda
+    /// emulator, the chaos suite's send workers, the CLI tests). `AWS_ENDPOINT_URL` is
+    /// included when set.
+    pub fn to_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            (env_var::LINE_API_BASE, self.line_api_base.clone()),
+            (
+                env_var::TABLE_MUNICIPALITIES,
+                self.tables.municipalities.clone(),
+            ),
+            (env_var::TABLE_HOUSEHOLDS, self.tables.households.clone()),
+            (env_var::TABLE_EVENTS, self.tables.events.clone()),
+            (env_var::TABLE_DELIVERIES, self.tables.deliveries.clone()),
+            (env_var::CONTENT_BUCKET, self.content_bucket.clone()),
+            (env_var::SEND_QUEUE_URL, self.send_queue_url.clone()),
+            (env_var::SECRET_PREFIX, self.secret_prefix.clone()),
+            (env_var::WARM_UP_AT_INIT, self.warm_up_at_init.to_string()),
+        ];
+        if let Some(url) = &self.aws_endpoint_url {
+            env.push((env_var::AWS_ENDPOINT_URL, url.clone()));
+        }
+        env
     }
 
     /// The SQS queue name, the last segment of [`Config::send_queue_url`].
@@ -285,6 +327,31 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn to_env_reads_back_as_the_same_configuration() {
+        let mut config = Config::for_namespace(
+            "kz1",
+            Some("http://127.0.0.1:5000".into()),
+            "http://127.0.0.1:5000/123456789012",
+            "http://127.0.0.1:9/",
+        );
+        config.warm_up_at_init = !DEFAULT_WARM_UP_AT_INIT;
+        config.secret_prefix = "elsewhere/".into();
+        let env: HashMap<String, String> = config
+            .to_env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let read_back = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
+        assert_eq!(read_back, config);
+
+        config.aws_endpoint_url = None;
+        assert!(config
+            .to_env()
+            .iter()
+            .all(|(name, _)| *name != env_var::AWS_ENDPOINT_URL));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use crate::error::{corrupt, store_error};
+use crate::paging::object_etags;
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
 use kizuna_app::model::{ContentFile, ContentSnapshot};
@@ -23,34 +24,11 @@ impl S3ContentStore {
 
     /// (key, ETag) of every object under `prefix`, sorted by key.
     async fn listing(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
-        let mut objects = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(prefix)
-                .set_continuation_token(token)
-                .send()
-                .await
-                .map_err(|e| store_error("ListObjectsV2 content", e))?;
-            for object in out.contents() {
-                if let Some(key) = object.key() {
-                    objects.push((
-                        key.to_owned(),
-                        object.e_tag().unwrap_or_default().to_owned(),
-                    ));
-                }
-            }
-            token = out
-                .next_continuation_token
-                .filter(|_| out.is_truncated == Some(true));
-            if token.is_none() {
-                objects.sort();
-                return Ok(objects);
-            }
-        }
+        // In key order already (a BTreeMap).
+        Ok(object_etags(&self.client, &self.bucket, prefix)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 

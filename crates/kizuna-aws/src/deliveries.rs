@@ -1,6 +1,7 @@
 use crate::batch::existing_items;
 use crate::error::store_error;
 use crate::item::{get_n, get_s, millis_to_utc, n, opt_bool, opt_n, opt_s, s, ttl_after, Item};
+use crate::paging::{query_all, Keep};
 use crate::runs::run_record_update;
 use crate::schema::deliveries::{
     ATTEMPT, CLAIMED, EXPIRES_AT, FAILED, FAILURE_REASON, LEASE_EXPIRES_AT, MESSAGE_COUNT, PK,
@@ -373,31 +374,20 @@ impl DeliveryLedger for DynamoDeliveryLedger {
         municipality: &MunicipalityId,
         date: NaiveDate,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        let mut all = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(ledger_pk(municipality, date)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query deliveries", e))?;
-            for item in out.items.unwrap_or_default() {
-                if get_s(&item, SK)?.starts_with(LEASE_SK_PREFIX) {
-                    continue;
-                }
-                all.push(record(municipality, date, &item)?);
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(ledger_pk(municipality, date)));
+        query_all(query, "Query deliveries", |item| {
+            if get_s(&item, SK)?.starts_with(LEASE_SK_PREFIX) {
+                return Ok(Keep::Skip);
             }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
+            Ok(Keep::Value(record(municipality, date, &item)?))
+        })
+        .await
     }
 
     async fn records_among(

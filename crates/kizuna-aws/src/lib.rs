@@ -22,6 +22,7 @@ mod events;
 mod households;
 mod item;
 mod municipalities;
+mod paging;
 pub mod provision;
 mod queue;
 mod runs;
@@ -32,6 +33,7 @@ pub mod telemetry;
 pub mod warmup;
 
 pub use clients::AwsClients;
+pub use config::env_var;
 pub use config::{
     Config, ConfigError, TableNames, DEFAULT_LINE_API_BASE, DEFAULT_SECRET_PREFIX,
     DEFAULT_WARM_UP_AT_INIT,
@@ -41,6 +43,7 @@ pub use deliveries::DynamoDeliveryLedger;
 pub use events::DynamoWebhookEventLog;
 pub use households::DynamoHouseholdStore;
 pub use municipalities::DynamoMunicipalityDirectory;
+pub use paging::object_etags;
 pub use queue::SqsSendQueue;
 pub use runs::DynamoRunRecords;
 pub use secrets::SecretsManagerChannelSecrets;

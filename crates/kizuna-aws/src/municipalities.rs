@@ -1,5 +1,6 @@
 use crate::error::{corrupt, store_error};
 use crate::item::{s, Item};
+use crate::paging::{scan_all, Keep};
 use crate::schema::municipalities::PK;
 use async_trait::async_trait;
 use kizuna_app::model::Municipality;
@@ -57,24 +58,10 @@ impl MunicipalityDirectory for DynamoMunicipalityDirectory {
     /// The only Scan in Kizuna: the table holds one small item per municipality (at most
     /// the 1,741 of Japan), read by the scheduler once per run and by the CLI.
     async fn list(&self) -> StoreResult<Vec<Municipality>> {
-        let mut all = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Scan municipalities", e))?;
-            for item in out.items.unwrap_or_default() {
-                all.push(from_item(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
+        let scan = self.client.scan().table_name(&self.table);
+        scan_all(scan, "Scan municipalities", |item| {
+            Ok(Keep::Value(from_item(item)?))
+        })
+        .await
     }
 }

@@ -1,5 +1,6 @@
 use crate::error::store_error;
 use crate::item::{get_n, get_s, millis_to_utc, n, opt_n, opt_s, parse_date, s, ttl_after, Item};
+use crate::paging::{query_all, Keep};
 use crate::schema::deliveries::{
     EXPIRES_AT, GSI_RUNS_BY_DATE, PK, RUN_DATE, RUN_ID, RUN_PK_PREFIX, SK, STATUS,
 };
@@ -50,26 +51,20 @@ impl DynamoRunRecords {
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         max: Option<usize>,
     ) -> StoreResult<Vec<RunRecord>> {
-        let mut all = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = query
-                .clone()
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query run records", e))?;
-            for item in out.items.unwrap_or_default() {
-                all.push(run_record(&item)?);
-                if max.is_some_and(|m| all.len() >= m) {
-                    return Ok(all);
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
+        if max == Some(0) {
+            return Ok(Vec::new());
         }
+        let mut kept = 0;
+        query_all(query, "Query run records", |item| {
+            let record = run_record(&item)?;
+            kept += 1;
+            Ok(if max.is_some_and(|m| kept >= m) {
+                Keep::Last(record)
+            } else {
+                Keep::Value(record)
+            })
+        })
+        .await
     }
 }
 

@@ -850,17 +850,10 @@ async fn the_binary_reads_its_configuration_from_the_environment() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_kizuna"))
         .args(["municipality", "list"])
         .env_clear()
-        .env("AWS_ENDPOINT_URL", c.aws_endpoint_url.as_deref().unwrap())
         .env("AWS_REGION", kizuna_tests::REGION)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("KIZUNA_TABLE_MUNICIPALITIES", &c.tables.municipalities)
-        .env("KIZUNA_TABLE_HOUSEHOLDS", &c.tables.households)
-        .env("KIZUNA_TABLE_EVENTS", &c.tables.events)
-        .env("KIZUNA_TABLE_DELIVERIES", &c.tables.deliveries)
-        .env("KIZUNA_CONTENT_BUCKET", &c.content_bucket)
-        .env("KIZUNA_SEND_QUEUE_URL", &c.send_queue_url)
-        .env("KIZUNA_SECRET_PREFIX", &c.secret_prefix)
+        .envs(c.to_env())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -13,7 +13,7 @@
 //! Used by `crates/kizuna-local/tests/chaos.rs` (a short run in CI) and the `kizuna-chaos`
 //! binary (the long run: `bash scripts/chaos`). Findings and numbers: docs/reliability.md.
 
-use crate::{japan_time, LocalStack, StackOptions, Town};
+use crate::{japan_time, worker_env, LocalStack, StackOptions, Town};
 use anyhow::{bail, Context as _};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -21,7 +21,7 @@ use chrono::{Days, NaiveDate, Utc};
 use fake_line::FaultPlan;
 use kizuna_app::model::{RunStatus, SendJob};
 use kizuna_app::ports::{HouseholdStore, RunRecords, SendQueue};
-use kizuna_aws::compose;
+use kizuna_aws::{compose, env_var};
 use kizuna_core::content::ContentLibrary;
 use kizuna_core::plan::plan_household;
 use kizuna_core::{EndReason, Household, LineUserId, Registration, RegistrationStatus, Subject};
@@ -270,63 +270,44 @@ pub async fn run(
     }
 
     let proxy = FaultProxy::start(&aws_endpoint, plan, plan.seed ^ 0xa75).await?;
-    let mut env: Vec<(String, String)> = vec![
-        (
-            "KIZUNA_TABLE_MUNICIPALITIES".into(),
-            stack.config.tables.municipalities.clone(),
-        ),
-        (
-            "KIZUNA_TABLE_HOUSEHOLDS".into(),
-            stack.config.tables.households.clone(),
-        ),
-        (
-            "KIZUNA_TABLE_EVENTS".into(),
-            stack.config.tables.events.clone(),
-        ),
-        (
-            "KIZUNA_TABLE_DELIVERIES".into(),
-            stack.config.tables.deliveries.clone(),
-        ),
-        (
-            "KIZUNA_CONTENT_BUCKET".into(),
-            stack.config.content_bucket.clone(),
-        ),
-        (
-            "KIZUNA_SEND_QUEUE_URL".into(),
-            stack.config.send_queue_url.clone(),
-        ),
-        (
-            "KIZUNA_SECRET_PREFIX".into(),
-            stack.config.secret_prefix.clone(),
-        ),
-        ("KIZUNA_LINE_API_BASE".into(), stack.line.base_url.clone()),
-        ("AWS_ENDPOINT_URL".into(), proxy.url.clone()),
-        ("AWS_REGION".into(), "ap-northeast-1".into()),
-        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-        (
-            "KIZUNA_CLOCK_OFFSET_MS".into(),
-            offset.num_milliseconds().to_string(),
-        ),
-        (
-            "KIZUNA_SENDER_LEASE_SECS".into(),
-            plan.lease_secs.to_string(),
-        ),
-        (
-            "KIZUNA_VISIBILITY_SECS".into(),
-            plan.visibility_secs.to_string(),
-        ),
-        (
-            "KIZUNA_JOB_TIMEOUT_SECS".into(),
-            plan.job_timeout_secs.to_string(),
-        ),
-        ("KIZUNA_DEADLINE_MARGIN_SECS".into(), "3".into()),
-        (
-            "KIZUNA_LINE_TIMEOUT_MS".into(),
-            plan.line_timeout_ms.to_string(),
-        ),
-        ("RUST_LOG".into(), "info".into()),
-    ];
+    // The stack's configuration (LINE at the fake, AWS through the fault proxy), then the
+    // worker's own knobs (crate::worker_env).
+    let mut env: Vec<(String, String)> = stack
+        .config
+        .to_env()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    env.extend(
+        [
+            (env_var::LINE_API_BASE, stack.line.base_url.clone()),
+            (env_var::AWS_ENDPOINT_URL, proxy.url.clone()),
+            ("AWS_REGION", "ap-northeast-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            (
+                worker_env::CLOCK_OFFSET_MS,
+                offset.num_milliseconds().to_string(),
+            ),
+            (worker_env::SENDER_LEASE_SECS, plan.lease_secs.to_string()),
+            (
+                worker_env::VISIBILITY_SECS,
+                plan.visibility_secs.to_string(),
+            ),
+            (
+                worker_env::JOB_TIMEOUT_SECS,
+                plan.job_timeout_secs.to_string(),
+            ),
+            (worker_env::DEADLINE_MARGIN_SECS, "3".into()),
+            (
+                worker_env::LINE_TIMEOUT_MS,
+                plan.line_timeout_ms.to_string(),
+            ),
+            ("RUST_LOG", "info".into()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value)),
+    );
     env.push(("AWS_EC2_METADATA_DISABLED".into(), "true".into()));
     std::fs::create_dir_all(log_dir)?;
     let mut workers = Workers {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
+use kizuna_aws::env_var;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -260,17 +261,12 @@ pub fn command(
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_SESSION_TOKEN", "testing")
-        .env("AWS_ENDPOINT_URL", aws_endpoint)
         .env("RUST_LOG", "info")
-        .env("KIZUNA_LINE_API_BASE", line_base)
-        .env("KIZUNA_SECRET_PREFIX", &c.secret_prefix)
-        .env("KIZUNA_TABLE_MUNICIPALITIES", &c.tables.municipalities)
-        .env("KIZUNA_TABLE_HOUSEHOLDS", &c.tables.households)
-        .env("KIZUNA_TABLE_EVENTS", &c.tables.events)
-        .env("KIZUNA_TABLE_DELIVERIES", &c.tables.deliveries)
-        .env("KIZUNA_CONTENT_BUCKET", &c.content_bucket)
-        .env("KIZUNA_SEND_QUEUE_URL", &c.send_queue_url)
-        .env("KIZUNA_WARM_UP_AT_INIT", warm_up.to_string())
+        // The stack's configuration, then what this run points elsewhere (proxies).
+        .envs(c.to_env())
+        .env(env_var::AWS_ENDPOINT_URL, aws_endpoint)
+        .env(env_var::LINE_API_BASE, line_base)
+        .env(env_var::WARM_UP_AT_INIT, warm_up.to_string())
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::inherit())

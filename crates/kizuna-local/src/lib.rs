@@ -11,6 +11,18 @@ pub mod lambda;
 pub mod moto;
 pub mod relay;
 
+/// The variables `kizuna-send-worker` reads besides the Lambda's configuration
+/// (`kizuna_aws::env_var`): the local stand-ins for what Lambda and SQS decide in AWS. Its
+/// module doc has their meanings and defaults; the chaos suite sets them.
+pub mod worker_env {
+    pub const CLOCK_OFFSET_MS: &str = "KIZUNA_CLOCK_OFFSET_MS";
+    pub const SENDER_LEASE_SECS: &str = "KIZUNA_SENDER_LEASE_SECS";
+    pub const LINE_TIMEOUT_MS: &str = "KIZUNA_LINE_TIMEOUT_MS";
+    pub const VISIBILITY_SECS: &str = "KIZUNA_VISIBILITY_SECS";
+    pub const JOB_TIMEOUT_SECS: &str = "KIZUNA_JOB_TIMEOUT_SECS";
+    pub const DEADLINE_MARGIN_SECS: &str = "KIZUNA_DEADLINE_MARGIN_SECS";
+}
+
 use anyhow::{anyhow, Context as _};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use fake_line::{FakeChannel, FakeLineBuilder, RunningFakeLine};

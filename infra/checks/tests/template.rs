@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use common::{expected_alarms, expected_role_resources, ids, template, TOPIC};
 use kizuna_app::metrics;
-use kizuna_aws::schema;
+use kizuna_aws::{env_var, schema};
 use kizuna_infra_checks::{
     alarm_drift, custom_metric_drift, event_source_drift, function_role_drift,
     iam_scope_violations, referenced_ids, repo_root, table_protection_drift, Template, Value,
@@ -235,7 +235,7 @@ fn secrets_are_readable_only_under_the_stages_prefix() {
     let prefix = t
         .function_property("WebhookFunction", "Environment")
         .and_then(|e| e.get("Variables"))
-        .and_then(|v| v.get("KIZUNA_SECRET_PREFIX"))
+        .and_then(|v| v.get(env_var::SECRET_PREFIX))
         .unwrap();
     assert_eq!(
         format!("{prefix:?}"),
@@ -368,16 +368,26 @@ fn every_function_gets_the_configuration_kizuna_aws_reads() {
     // docs/architecture.md, "Configuration": the contract with kizuna_aws::Config.
     let t = template();
     let expected = [
-        ("KIZUNA_LINE_API_BASE", "LineApiBase"),
-        ("KIZUNA_TABLE_MUNICIPALITIES", "MunicipalitiesTable"),
-        ("KIZUNA_TABLE_HOUSEHOLDS", "HouseholdsTable"),
-        ("KIZUNA_TABLE_EVENTS", "WebhookEventsTable"),
-        ("KIZUNA_TABLE_DELIVERIES", "DeliveriesTable"),
-        ("KIZUNA_CONTENT_BUCKET", "ContentBucket"),
-        ("KIZUNA_SEND_QUEUE_URL", "SendQueue"),
-        ("KIZUNA_SECRET_PREFIX", "Stage"),
-        ("KIZUNA_WARM_UP_AT_INIT", "WarmUpAtInit"),
+        (env_var::LINE_API_BASE, "LineApiBase"),
+        (env_var::TABLE_MUNICIPALITIES, "MunicipalitiesTable"),
+        (env_var::TABLE_HOUSEHOLDS, "HouseholdsTable"),
+        (env_var::TABLE_EVENTS, "WebhookEventsTable"),
+        (env_var::TABLE_DELIVERIES, "DeliveriesTable"),
+        (env_var::CONTENT_BUCKET, "ContentBucket"),
+        (env_var::SEND_QUEUE_URL, "SendQueue"),
+        (env_var::SECRET_PREFIX, "Stage"),
+        (env_var::WARM_UP_AT_INIT, "WarmUpAtInit"),
     ];
+    // Every variable Config reads (as `to_env` lists them) is in the list above, so a new
+    // setting cannot reach the code without reaching the template. AWS_ENDPOINT_URL is for
+    // emulators only; Lambda must not have it.
+    let config = kizuna_aws::Config::for_namespace("t", None, "http://q/1", "http://l");
+    let read: BTreeSet<&str> = config.to_env().into_iter().map(|(name, _)| name).collect();
+    let listed: BTreeSet<&str> = expected.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        read, listed,
+        "Config::to_env and the template's list differ"
+    );
     for function in FUNCTIONS {
         let own = t.property(function, &["Environment", "Variables"]);
         let global = t

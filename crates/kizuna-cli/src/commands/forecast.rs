@@ -9,9 +9,11 @@
 use crate::commands::ops::{block_on, parse_municipality, Month, Ops};
 use crate::suppression::{suppress, Relation, Shown};
 use clap::Args;
+use futures::TryStreamExt as _;
 use kizuna_app::clock::SystemClock;
 use kizuna_app::model::Shard;
-use kizuna_app::ports::{HouseholdStore, MunicipalityDirectory};
+use kizuna_app::paging::deliverable_pages;
+use kizuna_app::ports::MunicipalityDirectory;
 use kizuna_app::sender::SenderSettings;
 use kizuna_aws::compose;
 use kizuna_core::content::MunicipalityContent;
@@ -129,18 +131,9 @@ pub async fn forecast(
     let store = compose::households(&ops.config, &ops.clients);
     let mut forecasts = Vec::new();
     for m in municipalities {
-        let mut households = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = store
-                .deliverable_page(&m.id, Shard::ALL, cursor, 1000)
-                .await?;
-            households.extend(page.items);
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
+        let households: Vec<_> = deliverable_pages(store.as_ref(), &m.id, Shard::ALL, 1000)
+            .try_concat()
+            .await?;
         let content = library.for_municipality(&m.id);
         let (messages, peak_day) = if m.enabled {
             count_month(&households, &content, month)

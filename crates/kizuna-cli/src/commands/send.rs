@@ -10,15 +10,18 @@ use crate::commands::ops::{block_on, parse_municipality, Ops};
 use anyhow::{bail, Context as _};
 use chrono::NaiveDate;
 use clap::Args;
+use futures::TryStreamExt as _;
 use kizuna_app::clock::SystemClock;
 use kizuna_app::model::{DeliveryState, Municipality, SendJob, Shard};
-use kizuna_app::ports::{DeliveryLedger, HouseholdStore, MunicipalityDirectory};
+use kizuna_app::paging::deliverable_pages;
+use kizuna_app::ports::{DeliveryLedger, MunicipalityDirectory};
 use kizuna_app::schedule::may_send_now;
 use kizuna_app::sender::{Sender, SenderSettings};
 use kizuna_aws::compose;
 use kizuna_core::plan::plan_household;
 use kizuna_core::MunicipalityId;
 use std::io::Write;
+use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -126,10 +129,9 @@ pub async fn dry_run(
         "HOUSEHOLD", "STATE", "OBJECTS"
     )?;
     let mut summary = DryRunSummary::default();
-    let mut cursor = None;
-    loop {
-        let page = households.deliverable_page(id, shard, cursor, 500).await?;
-        for household in &page.items {
+    let mut pages = pin!(deliverable_pages(households.as_ref(), id, shard, 500));
+    while let Some(page) = pages.try_next().await? {
+        for household in &page {
             let plan = plan_household(household, date, &content);
             if !plan.missing.is_empty() {
                 summary.missing_content += 1;
@@ -175,10 +177,6 @@ pub async fn dry_run(
                 plan.messages.len(),
                 keys.join(", ")
             )?;
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
         }
     }
     writeln!(

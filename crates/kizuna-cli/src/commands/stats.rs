@@ -12,8 +12,10 @@ use crate::suppression::{suppress, Relation, Shown};
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
+use futures::TryStreamExt as _;
 use kizuna_app::model::RunCounts;
-use kizuna_app::ports::{HouseholdStore, MunicipalityDirectory, RunRecords};
+use kizuna_app::paging::municipality_pages;
+use kizuna_app::ports::{MunicipalityDirectory, RunRecords};
 use kizuna_aws::compose;
 use kizuna_core::plan::age_in_months;
 use kizuna_core::programme::gestational_day;
@@ -22,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
+use std::pin::pin;
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,17 +215,10 @@ pub async fn collect(
             display_name: m.display_name.clone(),
             ..Default::default()
         };
-        let mut cursor = None;
-        loop {
-            let page = households
-                .all_in_municipality_page(&m.id, cursor, 1000)
-                .await?;
-            for h in &page.items {
+        let mut pages = pin!(municipality_pages(households.as_ref(), &m.id, 1000));
+        while let Some(page) = pages.try_next().await? {
+            for h in &page {
                 s.count_household(h, today);
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
             }
         }
         stats.push(s);

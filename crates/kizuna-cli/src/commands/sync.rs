@@ -170,39 +170,10 @@ pub fn artifact_change(artifact: &[u8], remote: &BTreeMap<String, String>) -> Ar
 
 /// key → ETag of every object under `content/`.
 pub async fn remote_listing(ops: &Ops) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut objects = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let out = ops
-            .clients
-            .s3
-            .list_objects_v2()
-            .bucket(&ops.config.content_bucket)
-            .prefix(CONTENT_PREFIX)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .with_context(|| {
-                format!(
-                    "listing s3://{}/{CONTENT_PREFIX}",
-                    ops.config.content_bucket
-                )
-            })?;
-        for object in out.contents() {
-            if let Some(key) = object.key() {
-                objects.insert(
-                    key.to_owned(),
-                    object.e_tag().unwrap_or_default().to_owned(),
-                );
-            }
-        }
-        token = out
-            .next_continuation_token
-            .filter(|_| out.is_truncated == Some(true));
-        if token.is_none() {
-            return Ok(objects);
-        }
-    }
+    let bucket = &ops.config.content_bucket;
+    kizuna_aws::object_etags(&ops.clients.s3, bucket, CONTENT_PREFIX)
+        .await
+        .with_context(|| format!("listing s3://{bucket}/{CONTENT_PREFIX}"))
 }
 
 /// Validates `dir`, prints the diff against the bucket and, unless `dry_run`, applies it.

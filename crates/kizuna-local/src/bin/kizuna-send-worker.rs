@@ -23,6 +23,7 @@ use kizuna_app::model::SendJob;
 use kizuna_app::sender::{Sender, SenderPorts, SenderSettings};
 use kizuna_aws::{compose, telemetry, AwsClients, Config};
 use kizuna_line::client::{LineClient, DEFAULT_CONNECT_TIMEOUT};
+use kizuna_local::worker_env;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,22 +41,22 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let config = Config::from_env()?;
     let clients = AwsClients::from_config(&config).await;
-    let offset_ms = std::env::var("KIZUNA_CLOCK_OFFSET_MS")
+    let offset_ms = std::env::var(worker_env::CLOCK_OFFSET_MS)
         .ok()
         .map(|v| v.parse::<i64>())
         .transpose()
-        .context("KIZUNA_CLOCK_OFFSET_MS")?
+        .context(worker_env::CLOCK_OFFSET_MS)?
         .unwrap_or(0);
     let clock: Arc<dyn Clock> =
         Arc::new(ShiftedClock::new(chrono::Duration::milliseconds(offset_ms)));
     let settings = SenderSettings {
-        lease: Duration::from_secs(env_u64("KIZUNA_SENDER_LEASE_SECS", 300)?),
-        deadline_margin: Duration::from_secs(env_u64("KIZUNA_DEADLINE_MARGIN_SECS", 60)?),
+        lease: Duration::from_secs(env_u64(worker_env::SENDER_LEASE_SECS, 300)?),
+        deadline_margin: Duration::from_secs(env_u64(worker_env::DEADLINE_MARGIN_SECS, 60)?),
         ..SenderSettings::default()
     };
     let line = LineClient::with_timeouts(
         &config.line_api_base,
-        Duration::from_millis(env_u64("KIZUNA_LINE_TIMEOUT_MS", 10_000)?),
+        Duration::from_millis(env_u64(worker_env::LINE_TIMEOUT_MS, 10_000)?),
         DEFAULT_CONNECT_TIMEOUT,
     )?;
     let ports = SenderPorts {
@@ -67,8 +68,8 @@ async fn main() -> anyhow::Result<()> {
         content: compose::content(&config, &clients),
     };
     let sender = Sender::new(ports, line, clock, settings);
-    let visibility = i32::try_from(env_u64("KIZUNA_VISIBILITY_SECS", 1800)?)?;
-    let job_timeout = Duration::from_secs(env_u64("KIZUNA_JOB_TIMEOUT_SECS", 300)?);
+    let visibility = i32::try_from(env_u64(worker_env::VISIBILITY_SECS, 1800)?)?;
+    let job_timeout = Duration::from_secs(env_u64(worker_env::JOB_TIMEOUT_SECS, 300)?);
 
     loop {
         let received = clients
