@@ -31,6 +31,7 @@ pub use compiled::{ArtifactError, ArtifactHeader, ARTIFACT_FORMAT_VERSION, ARTIF
 
 use crate::household::Language;
 use crate::ids::MunicipalityId;
+pub use crate::programme::CHILD_LAST_POSSIBLE_DAY;
 use crate::programme::{MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -42,10 +43,6 @@ pub use template::{
     LongestTown, Placeholder, Template, TemplateError, TextKind, Town, Values, FALLBACK_CENTER,
     FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME,
 };
-
-/// The last child day that can exist: a child's 3rd birthday is at most 1096 days after birth
-/// (one 29 February inside the three years), and the programme ends the day before.
-pub const CHILD_LAST_POSSIBLE_DAY: u16 = 1095;
 
 /// UTF-16 units the plan may add around a text: a registration label such as
 /// 【出産予定日 12月31日の赤ちゃん】 plus a line break. The length check reserves them.
