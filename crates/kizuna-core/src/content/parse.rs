@@ -1161,26 +1161,7 @@ fn read_programme_entries<'b, 'f>(
 ) {
     let raw = &file.raw;
     for m in &raw.maternity {
-        let origin = file.origin(m.stage.span());
-        let Some(day) = parse_stage_key(m.stage.get_ref()) else {
-            b.error(
-                file.path,
-                origin.line,
-                format!(
-                    "bad stage \"{}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\"",
-                    m.stage.get_ref()
-                ),
-            );
-            continue;
-        };
-        let what = format!("maternity stage {}", stage_key(day));
-        if b.unique(&mut t.seen_stage, day, origin, &what) {
-            let text = b.template(file, &m.text, TextKind::Maternity);
-            if text.is_some() && b.checks_editorial() {
-                written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
-            }
-            t.maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
-        }
+        read_maternity_entry(b, file, m, t, written);
     }
     if let Some(c) = &raw.closing {
         let origin = file.origin(c.span());
@@ -1194,47 +1175,85 @@ fn read_programme_entries<'b, 'f>(
         }
     }
     for c in &raw.child {
-        let origin = file.origin(c.day.span());
-        let day = *c.day.get_ref();
-        if day > CHILD_LAST_POSSIBLE_DAY {
+        read_child_entry(b, file, c, scheduled, schedule_known, t, written);
+    }
+    for bd in &raw.birthday {
+        let Some(i) = birthday_index(b, file, bd) else {
+            continue;
+        };
+        let origin = file.origin(bd.age.span());
+        let what = format!("birthday age {}", i + 1);
+        if b.unique(&mut t.seen_birthday, i, origin, &what) {
+            t.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
+            if t.birthdays[i].is_some() && b.checks_editorial() {
+                let age = i as u16 + 1;
+                written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
+            }
+        }
+    }
+}
+
+/// One `[[maternity]]` entry: a valid, unique stage key and its text.
+fn read_maternity_entry<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    m: &'b RawMaternity,
+    t: &mut ProgrammeTexts,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let origin = file.origin(m.stage.span());
+    let Some(day) = stage_day(b, file, m.stage.get_ref(), m.stage.span()) else {
+        return;
+    };
+    let what = format!("maternity stage {}", stage_key(day));
+    if b.unique(&mut t.seen_stage, day, origin, &what) {
+        let text = b.template(file, &m.text, TextKind::Maternity);
+        if text.is_some() && b.checks_editorial() {
+            written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
+        }
+        t.maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
+    }
+}
+
+/// One `[[child]]` entry: a unique scheduled day within the programme, and its text.
+fn read_child_entry<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    c: &'b RawChild,
+    scheduled: &[bool; CHILD_DAYS],
+    schedule_known: bool,
+    t: &mut ProgrammeTexts,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let origin = file.origin(c.day.span());
+    let day = *c.day.get_ref();
+    if day > CHILD_LAST_POSSIBLE_DAY {
+        b.error(
+            file.path,
+            origin.line,
+            format!("child day {day} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
+        );
+        return;
+    }
+    if !scheduled[usize::from(day)] {
+        if schedule_known {
             b.error(
                 file.path,
                 origin.line,
-                format!("child day {day} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
+                format!(
+                    "child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"
+                ),
             );
-            continue;
         }
-        if !scheduled[usize::from(day)] {
-            if schedule_known {
-                b.error(
-                    file.path,
-                    origin.line,
-                    format!("child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"),
-                );
-            }
-            continue;
-        }
-        let what = format!("child day {day}");
-        if b.unique(&mut t.seen_day, day, origin, &what) {
-            let text = b.template(file, &c.text, TextKind::Child);
-            if text.is_some() && b.checks_editorial() {
-                written.push(Written::new(file, &c.text, TextKind::Child, day, what));
-            }
-            t.child[usize::from(day)] = text;
-        }
+        return;
     }
-    for bd in &raw.birthday {
-        if let Some(i) = birthday_index(b, file, bd) {
-            let origin = file.origin(bd.age.span());
-            let what = format!("birthday age {}", i + 1);
-            if b.unique(&mut t.seen_birthday, i, origin, &what) {
-                t.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
-                if t.birthdays[i].is_some() && b.checks_editorial() {
-                    let age = i as u16 + 1;
-                    written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
-                }
-            }
+    let what = format!("child day {day}");
+    if b.unique(&mut t.seen_day, day, origin, &what) {
+        let text = b.template(file, &c.text, TextKind::Child);
+        if text.is_some() && b.checks_editorial() {
+            written.push(Written::new(file, &c.text, TextKind::Child, day, what));
         }
+        t.child[usize::from(day)] = text;
     }
 }
 
@@ -1280,7 +1299,6 @@ fn note_target(
     n: &RawNote,
     scheduled: &[bool; CHILD_DAYS],
 ) -> Option<NoteTarget> {
-    let line = file.line(n.id.span().start);
     let given = [
         n.stage.is_some(),
         n.stages.is_some(),
@@ -1295,81 +1313,28 @@ fn note_target(
     if given != 1 {
         b.error(
             file.path,
-            line,
+            file.line(n.id.span().start),
             "a note needs exactly one of stage, stages, child_day, child_days, date, dates",
         );
         return None;
     }
-    let stage = |b: &mut Builder, s: &str, span: Range<usize>| {
-        let day = parse_stage_key(s);
-        if day.is_none() {
-            b.error(
-                file.path,
-                file.line(span.start),
-                format!("bad stage \"{s}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\""),
-            );
-        }
-        day
-    };
-    fn window_ok<T: PartialOrd>(
-        b: &mut Builder,
-        file: &Parsed<'_>,
-        first: T,
-        last: T,
-        span: Range<usize>,
-    ) -> bool {
-        if first > last {
-            b.error(
-                file.path,
-                file.line(span.start),
-                "the window ends before it starts",
-            );
-            false
-        } else {
-            true
-        }
-    }
-    let child_window = |b: &mut Builder, first: u16, last: u16, span: Range<usize>| {
-        if last > CHILD_LAST_POSSIBLE_DAY {
-            b.error(
-                file.path,
-                file.line(span.start),
-                format!("child day {last} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
-            );
-            return None;
-        }
-        if !window_ok(b, file, first, last, span.clone()) {
-            return None;
-        }
-        if !(first..=last).any(|d| scheduled[usize::from(d)]) {
-            let message = if first == last {
-                format!("child day {first} is not a scheduled day, so the note would never be sent (use child_days = [from, to])")
-            } else {
-                format!("no scheduled child day in {first}–{last}, so the note would never be sent")
-            };
-            b.error(file.path, file.line(span.start), message);
-            return None;
-        }
-        Some(NoteTarget::Child { first, last })
-    };
     if let Some(s) = &n.stage {
-        let d = stage(b, s.get_ref(), s.span())?;
+        let d = stage_day(b, file, s.get_ref(), s.span())?;
         return Some(NoteTarget::Maternity { first: d, last: d });
     }
     if let Some(s) = &n.stages {
         let [from, to] = s.get_ref();
-        let first = stage(b, from, s.span());
-        let last = stage(b, to, s.span());
+        let first = stage_day(b, file, from, s.span());
+        let last = stage_day(b, file, to, s.span());
         let (first, last) = (first?, last?);
         return window_ok(b, file, first, last, s.span())
             .then_some(NoteTarget::Maternity { first, last });
     }
     if let Some(d) = &n.child_day {
-        return child_window(b, *d.get_ref(), *d.get_ref(), d.span());
+        return child_window(b, file, scheduled, [*d.get_ref(); 2], d.span());
     }
     if let Some(d) = &n.child_days {
-        let [first, last] = *d.get_ref();
-        return child_window(b, first, last, d.span());
+        return child_window(b, file, scheduled, *d.get_ref(), d.span());
     }
     if let Some(d) = &n.date {
         let date = toml_date(b, file, d.span(), d.get_ref())?;
@@ -1387,6 +1352,72 @@ fn note_target(
             .then_some(NoteTarget::Dates { first, last });
     }
     None
+}
+
+/// A stage key (`12w3d`) as a gestational day (else reported).
+fn stage_day(b: &mut Builder, file: &Parsed<'_>, s: &str, span: Range<usize>) -> Option<u16> {
+    let day = parse_stage_key(s);
+    if day.is_none() {
+        b.error(
+            file.path,
+            file.line(span.start),
+            format!(
+                "bad stage \"{s}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\""
+            ),
+        );
+    }
+    day
+}
+
+/// Whether a note's window starts before it ends (else reported).
+fn window_ok<T: PartialOrd>(
+    b: &mut Builder,
+    file: &Parsed<'_>,
+    first: T,
+    last: T,
+    span: Range<usize>,
+) -> bool {
+    if first > last {
+        b.error(
+            file.path,
+            file.line(span.start),
+            "the window ends before it starts",
+        );
+        false
+    } else {
+        true
+    }
+}
+
+/// A note's child-day window: within the programme, in order, holding a scheduled day.
+fn child_window(
+    b: &mut Builder,
+    file: &Parsed<'_>,
+    scheduled: &[bool; CHILD_DAYS],
+    [first, last]: [u16; 2],
+    span: Range<usize>,
+) -> Option<NoteTarget> {
+    if last > CHILD_LAST_POSSIBLE_DAY {
+        b.error(
+            file.path,
+            file.line(span.start),
+            format!("child day {last} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
+        );
+        return None;
+    }
+    if !window_ok(b, file, first, last, span.clone()) {
+        return None;
+    }
+    if !(first..=last).any(|d| scheduled[usize::from(d)]) {
+        let message = if first == last {
+            format!("child day {first} is not a scheduled day, so the note would never be sent (use child_days = [from, to])")
+        } else {
+            format!("no scheduled child day in {first}–{last}, so the note would never be sent")
+        };
+        b.error(file.path, file.line(span.start), message);
+        return None;
+    }
+    Some(NoteTarget::Child { first, last })
 }
 
 fn check_length(b: &mut Builder, text: &Text, longest: &LongestTown, reserve: usize) {
