@@ -231,6 +231,11 @@ pub const PROGRAMMES: [ProgrammeSpec; 2] = [MATERNITY, CHILD];
 impl Programme {
     pub const ALL: [Programme; 2] = [Programme::Maternity, Programme::Child];
 
+    /// This programme's position in [`Programme::ALL`] and [`PROGRAMMES`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// This programme's row of [`PROGRAMMES`].
     pub const fn spec(self) -> &'static ProgrammeSpec {
         match self {
@@ -271,6 +276,18 @@ impl ProgrammeSpec {
             }
         };
         (first, last)
+    }
+
+    /// Rows of this programme's day tables (content texts, note indices): its first day to
+    /// [`ProgrammeSpec::last_possible_day`].
+    pub const fn day_count(&self) -> usize {
+        (self.last_possible_day() - self.first_day) as usize + 1
+    }
+
+    /// The row of programme day `day` in this programme's day tables (`None` before the first
+    /// day; a row past [`ProgrammeSpec::day_count`] is not in the tables).
+    pub fn day_index(&self, day: u16) -> Option<usize> {
+        day.checked_sub(self.first_day).map(usize::from)
     }
 
     /// The plausibility window for a given date on `today`: `(earliest, latest)`.
@@ -682,6 +699,7 @@ mod tests {
     #[test]
     fn every_programme_has_its_own_row() {
         for (i, programme) in Programme::ALL.into_iter().enumerate() {
+            assert_eq!(programme.index(), i);
             assert_eq!(programme.spec().programme, programme);
             assert_eq!(PROGRAMMES[i], *programme.spec());
         }

@@ -4,14 +4,14 @@ use super::editorial;
 use super::template::{LongestTown, Placeholder, Template, TextKind, Town, Values};
 use super::template::{FALLBACK_CENTER, FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME};
 use super::{
-    CheckReport, ContentLibrary, Diagnostic, Note, NoteTarget, Origin, Overlay, ScheduleRule,
-    SourceFile, Text, Translation, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
+    CheckReport, ContentLibrary, DayTables, Diagnostic, Note, NoteTarget, Origin, Overlay,
+    ScheduleRule, SourceFile, Text, Translation, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
 };
 use crate::content::{parse_stage_key, stage_key};
 use crate::household::Language;
 use crate::ids::MunicipalityId;
 use crate::message::MAX_TEXT_UTF16;
-use crate::programme::{CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+use crate::programme::{Programme, CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -21,7 +21,6 @@ use toml::Spanned;
 
 const PACK_FILE: &str = "pack.toml";
 const MUNICIPALITY_FILE: &str = "municipality.toml";
-const MATERNITY_DAYS: usize = (MATERNITY_LAST_DAY - MATERNITY_FIRST_DAY + 1) as usize;
 const CHILD_DAYS: usize = CHILD_LAST_POSSIBLE_DAY as usize + 1;
 
 #[derive(Deserialize)]
@@ -337,9 +336,10 @@ fn library(
 ) -> ContentLibrary {
     let bare = |t: Option<Text>| t.map(|t| t.template);
     ContentLibrary {
-        maternity: base_texts.maternity.into_iter().map(bare).collect(),
+        days: base_texts
+            .days
+            .map(|table| table.into_iter().map(bare).collect()),
         closing: bare(base_texts.closing),
-        child: base_texts.child.into_iter().map(bare).collect(),
         birthdays: base_texts.birthdays.map(bare),
         pack_id: pack.id,
         pack_version: pack.version,
@@ -733,8 +733,7 @@ fn build_overlay(
         contact: fields.contact.clone(),
         birthdays: [None, None, None],
         notes: Vec::new(),
-        maternity_notes: vec![Vec::new(); MATERNITY_DAYS],
-        child_notes: vec![Vec::new(); CHILD_DAYS],
+        day_notes: DayTables::filled(Vec::new()),
         calendar_notes: Vec::new(),
     };
     let mut seen = OverlaySeen::default();
@@ -865,12 +864,13 @@ fn read_overlay_note<'b, 'f>(
     match target {
         NoteTarget::Maternity { first, last } => {
             for d in first..=last {
-                overlay.maternity_notes[usize::from(d - MATERNITY_FIRST_DAY)].push(index);
+                overlay.day_notes[Programme::Maternity][usize::from(d - MATERNITY_FIRST_DAY)]
+                    .push(index);
             }
         }
         NoteTarget::Child { first, last } => {
             for d in first..=last {
-                overlay.child_notes[usize::from(d)].push(index);
+                overlay.day_notes[Programme::Child][usize::from(d)].push(index);
             }
         }
         NoteTarget::Dates { .. } => overlay.calendar_notes.push(index),
@@ -969,9 +969,8 @@ fn build_translations(
         translations.insert(
             language,
             Translation {
-                maternity: t.maternity.into_iter().map(bare).collect(),
+                days: t.days.map(|table| table.into_iter().map(bare).collect()),
                 closing: bare(t.closing),
-                child: t.child.into_iter().map(bare).collect(),
                 birthdays: t.birthdays.map(bare),
             },
         );
@@ -984,9 +983,9 @@ fn build_translations(
 fn check_programme_lengths(b: &mut Builder, t: &ProgrammeTexts, longest_town: &LongestTown) {
     let signature = longest_town.municipality + 5;
     for text in t
-        .maternity
-        .iter()
-        .chain(t.child.iter())
+        .days
+        .values()
+        .flatten()
         .chain(std::iter::once(&t.closing))
         .flatten()
     {
@@ -1089,8 +1088,7 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
 
 /// One set of programme texts (the base, or one language) while they are read.
 struct ProgrammeTexts {
-    maternity: Vec<Option<Text>>,
-    child: Vec<Option<Text>>,
+    days: DayTables<Option<Text>>,
     closing: Option<Text>,
     birthdays: [Option<Text>; 3],
     seen_stage: HashMap<u16, Origin>,
@@ -1102,8 +1100,7 @@ struct ProgrammeTexts {
 impl Default for ProgrammeTexts {
     fn default() -> Self {
         ProgrammeTexts {
-            maternity: vec![None; MATERNITY_DAYS],
-            child: vec![None; CHILD_DAYS],
+            days: DayTables::filled(None),
             closing: None,
             birthdays: [None, None, None],
             seen_stage: HashMap::new(),
@@ -1211,7 +1208,7 @@ fn read_maternity_entry<'b, 'f>(
         if text.is_some() && b.checks_editorial() {
             written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
         }
-        t.maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
+        t.days[Programme::Maternity][usize::from(day - MATERNITY_FIRST_DAY)] = text;
     }
 }
 
@@ -1253,7 +1250,7 @@ fn read_child_entry<'b, 'f>(
         if text.is_some() && b.checks_editorial() {
             written.push(Written::new(file, &c.text, TextKind::Child, day, what));
         }
-        t.child[usize::from(day)] = text;
+        t.days[Programme::Child][usize::from(day)] = text;
     }
 }
 
