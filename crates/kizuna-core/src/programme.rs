@@ -8,11 +8,15 @@
 //!   days the content pack schedules, until the day before the 3rd birthday.
 //! * Birthdays at ages 1, 2 and 3 (see [`crate::calendar::birthday_in_year`] for 29 February).
 //!
-//! Adding a programme: a [`Programme`] variant and its row ([`Programme::spec`]), a
-//! [`Subject`] variant (what is stored) with its arms in the `impl Subject` below, a
-//! [`ProgrammeDay`] variant, its content tables (`content/`), and its words in each language
-//! (`conversation/texts/`). The conversation, the day arithmetic, the date checks and the
-//! operator reports read everything else from the table.
+//! Adding a programme: a [`Programme`] variant and its row ([`Programme::spec`]); a
+//! [`Subject`] variant (what is stored) with its arms in the `impl Subject` below and a
+//! [`ProgrammeDay`] variant with its arms in `impl ProgrammeDay`; its entries in the content
+//! files (`content/parse.rs`, `content/mod.rs`: the library's day tables are already keyed
+//! by programme) and the plan's label and content key (`plan.rs`); its new-registration
+//! button (`conversation/mod.rs`, `conversation/postback.rs`) and words in each language
+//! (`conversation/texts/`); `kizuna preview`'s date flag and `kizuna household`'s line.
+//! The day arithmetic, the date checks and pickers, the artifact's table checks and the stage
+//! report bands read the table and need nothing.
 
 use crate::calendar::{age_in_months, nth_birthday};
 use crate::household::Subject;

@@ -158,8 +158,9 @@ impl<T> IndexMut<Programme> for ByProgramme<T> {
     }
 }
 
-/// Per programme, one row per day from its first day ([`crate::programme::ProgrammeSpec::
-/// day_index`]): maternity by gestational day − 28, child by child day.
+/// Per programme, one row per day from its first day (see
+/// [`crate::programme::ProgrammeSpec::day_index`]): maternity by gestational day − 28, child
+/// by child day.
 pub(crate) type DayTables<T> = ByProgramme<Vec<T>>;
 
 impl<T> DayTables<T> {

@@ -31,8 +31,9 @@ pub fn texts(language: Language) -> &'static dyn Texts {
 }
 
 impl Command {
-    /// The command `text` is, if any: see [`parse_command`]. Implemented here, beside the
-    /// words, so that `command.rs` does not depend on the texts.
+    /// The command `text` is, in any language (matched exactly after folding spaces, width
+    /// and case). Implemented here, beside the words, so that `command.rs` does not depend on
+    /// the texts.
     pub fn parse(text: &str) -> Option<Command> {
         parse_command(text)
     }
