@@ -17,7 +17,7 @@ use kizuna_cli::commands::runs::{self, RunsArgs};
 use kizuna_cli::commands::send;
 use kizuna_cli::commands::stats::{self, Format};
 use kizuna_cli::commands::sync;
-use kizuna_core::content::{ArtifactError, ContentLibrary};
+use kizuna_core::content::{ArtifactError, ContentLibrary, ARTIFACT_FORMAT_VERSION};
 use kizuna_core::{
     Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
 };
@@ -425,7 +425,10 @@ async fn content_sync_refuses_a_broken_pack_and_converges_after_an_interruption(
         .unwrap();
     let printed = text(out);
     assert!(printed.contains("0 new, 1 changed, 0 removed"), "{printed}");
-    assert!(printed.contains("format 1): changed"), "{printed}");
+    assert!(
+        printed.contains(&format!("format {ARTIFACT_FORMAT_VERSION}): changed")),
+        "{printed}"
+    );
     assert_ne!(store.version("content/").await.unwrap(), version_after);
 }
 

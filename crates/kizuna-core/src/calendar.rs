@@ -3,7 +3,7 @@
 //! Japan has not observed daylight saving time since 1951, so a fixed +09:00 offset is
 //! exactly Asia/Tokyo for every date this product deals with; it avoids shipping a tz database.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
 
 /// Asia/Tokyo (UTC+9, no DST).
 pub const JAPAN: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
@@ -31,6 +31,18 @@ pub fn birthday_in_year(birth: NaiveDate, year: i32) -> NaiveDate {
 /// The `age`-th birthday of someone born on `birth` (age 0 is the birth date itself).
 pub fn nth_birthday(birth: NaiveDate, age: u32) -> NaiveDate {
     birthday_in_year(birth, birth.year() + age as i32)
+}
+
+/// Completed months from `birth` to `date`. A month is complete on the same day of the month,
+/// or on the month's last day when it is shorter (born 31 January → 1 month on 28 February),
+/// the same rule as birthdays on 29 February.
+pub fn age_in_months(birth: NaiveDate, date: NaiveDate) -> u32 {
+    let months = (date.year() - birth.year()) * 12 + date.month() as i32 - birth.month() as i32;
+    let last_day_of_month = date
+        .checked_add_days(Days::new(1))
+        .is_none_or(|next| next.month() != date.month());
+    let complete = date.day() >= birth.day() || last_day_of_month;
+    (months - i32::from(!complete)).max(0) as u32
 }
 
 #[cfg(test)]

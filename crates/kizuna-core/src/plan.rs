@@ -16,6 +16,7 @@
 //! the household) receives a programme message on or after the day it registered. Planning is
 //! stateless — a note whose day fell while the household was paused is not sent later.
 
+pub use crate::calendar::age_in_months;
 use crate::content::template::push_decimal;
 use crate::content::{MunicipalityContent, Note, NoteTarget, Template, TextSource, Values};
 use crate::household::{Household, Registration, Subject};
@@ -328,18 +329,6 @@ fn push_label(out: &mut String, reg: &Registration, date: NaiveDate) {
         }
     }
     out.push_str("】\n");
-}
-
-/// Completed months from `birth` to `date`. A month is complete on the same day of the month,
-/// or on the month's last day when it is shorter (born 31 January → 1 month on 28 February),
-/// the same rule as birthdays on 29 February.
-pub fn age_in_months(birth: NaiveDate, date: NaiveDate) -> u32 {
-    let months = (date.year() - birth.year()) * 12 + date.month() as i32 - birth.month() as i32;
-    let last_day_of_month = date
-        .checked_add_days(Days::new(1))
-        .is_none_or(|next| next.month() != date.month());
-    let complete = date.day() >= birth.day() || last_day_of_month;
-    (months - i32::from(!complete)).max(0) as u32
 }
 
 /// Whether a stage/child-day note is due on `day` for `reg` (its window contains `day`).

@@ -19,7 +19,8 @@
 //! Parsing only reads the calendar; whether a date makes sense for a registration is the
 //! separate question answered by [`check_plausible`].
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use crate::programme::{GivenDate, GivenDateRange, Programme};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// What the parent is answering, which decides the year of a date typed without one and which
@@ -190,43 +191,61 @@ pub enum ImplausibleDate {
     BirthTooOld { earliest: NaiveDate },
 }
 
-/// How far ahead a due date may be: a pregnancy is registered at the earliest around 4 weeks
-/// (due date 252 days ahead); 300 leaves room for an early registration and a typo-free margin,
-/// and matches the date picker.
-pub const DUE_DATE_HORIZON_DAYS: u64 = 300;
+/// How far ahead a due date may be (the maternity row of [`crate::programme::PROGRAMMES`]):
+/// a pregnancy is registered at the earliest around 4 weeks (due date 252 days ahead); 300
+/// leaves room for an early registration and a typo-free margin, and matches the date picker.
+pub const DUE_DATE_HORIZON_DAYS: u64 = match Programme::Maternity.spec().given_date_range {
+    GivenDateRange::Upcoming { horizon_days, .. } => horizon_days,
+    GivenDateRange::Past { .. } => panic!("a due date lies ahead"),
+};
 
 /// How far in the past a typed due date may be. Decision: a due date up to 13 days ago is still
 /// a pregnancy in its last window (the maternity programme runs to 41w6d = due date + 13 days),
 /// so a parent who is past the due date and still waiting can register and receive those last
 /// messages. The date picker keeps the simpler `today..` range of the issue; such a parent can
 /// type the date.
-pub const DUE_DATE_GRACE_DAYS: u64 = 13;
+pub const DUE_DATE_GRACE_DAYS: u64 = match Programme::Maternity.spec().given_date_range {
+    GivenDateRange::Upcoming { grace_days, .. } => grace_days,
+    GivenDateRange::Past { .. } => panic!("a due date lies ahead"),
+};
 
 /// Years of childhood the child programme covers.
-pub const CHILD_PROGRAMME_YEARS: u32 = 3;
+pub const CHILD_PROGRAMME_YEARS: u32 = match Programme::Child.spec().given_date_range {
+    GivenDateRange::Past { years } => years,
+    GivenDateRange::Upcoming { .. } => panic!("a birth date lies behind"),
+};
+
+impl DateExpectation {
+    /// What a parent answers when asked for `programme`'s date.
+    pub fn of(programme: Programme) -> DateExpectation {
+        match programme.spec().given_date {
+            GivenDate::DueDate => DateExpectation::Due,
+            GivenDate::BirthDate => DateExpectation::Birth,
+        }
+    }
+
+    /// The programme a registration with `date` joins: with [`DateExpectation::Either`] a
+    /// future date is a due date, today or a past date a birth date.
+    pub fn programme(self, date: NaiveDate, today: NaiveDate) -> Programme {
+        match self {
+            DateExpectation::Due => Programme::Maternity,
+            DateExpectation::Birth => Programme::Child,
+            DateExpectation::Either if date > today => Programme::Maternity,
+            DateExpectation::Either => Programme::Child,
+        }
+    }
+}
 
 /// The date-picker and plausibility window for a due date: `(earliest, latest)`.
 pub fn due_date_window(today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (
-        today
-            .checked_sub_days(Days::new(DUE_DATE_GRACE_DAYS))
-            .unwrap_or(NaiveDate::MIN),
-        today
-            .checked_add_days(Days::new(DUE_DATE_HORIZON_DAYS))
-            .unwrap_or(NaiveDate::MAX),
-    )
+    Programme::Maternity.spec().given_date_window(today)
 }
 
 /// The date-picker and plausibility window for a birth date: `(earliest, latest)` = (the same
 /// day 3 years ago, today). A child born on the earliest day has its 3rd birthday today — the
 /// last message of the programme.
 pub fn birth_date_window(today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (
-        today
-            .checked_sub_months(Months::new(12 * CHILD_PROGRAMME_YEARS))
-            .unwrap_or(NaiveDate::MIN),
-        today,
-    )
+    Programme::Child.spec().given_date_window(today)
 }
 
 /// Whether `date` can be a registration's date. With [`DateExpectation::Either`] a future date is
@@ -236,29 +255,14 @@ pub fn check_plausible(
     expectation: DateExpectation,
     today: NaiveDate,
 ) -> Result<(), ImplausibleDate> {
-    let as_due = match expectation {
-        DateExpectation::Due => true,
-        DateExpectation::Birth => false,
-        DateExpectation::Either => date > today,
-    };
-    if as_due {
-        let (earliest, latest) = due_date_window(today);
-        if date < earliest {
-            Err(ImplausibleDate::DueInPast { earliest })
-        } else if date > latest {
-            Err(ImplausibleDate::DueTooFar { latest })
-        } else {
-            Ok(())
-        }
-    } else {
-        let (earliest, latest) = birth_date_window(today);
-        if date > latest {
-            Err(ImplausibleDate::BirthInFuture)
-        } else if date < earliest {
-            Err(ImplausibleDate::BirthTooOld { earliest })
-        } else {
-            Ok(())
-        }
+    let programme = expectation.programme(date, today);
+    let (earliest, latest) = programme.spec().given_date_window(today);
+    match programme.spec().given_date {
+        GivenDate::DueDate if date < earliest => Err(ImplausibleDate::DueInPast { earliest }),
+        GivenDate::DueDate if date > latest => Err(ImplausibleDate::DueTooFar { latest }),
+        GivenDate::BirthDate if date > latest => Err(ImplausibleDate::BirthInFuture),
+        GivenDate::BirthDate if date < earliest => Err(ImplausibleDate::BirthTooOld { earliest }),
+        GivenDate::DueDate | GivenDate::BirthDate => Ok(()),
     }
 }
 

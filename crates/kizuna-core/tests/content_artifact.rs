@@ -217,7 +217,7 @@ fn format_fingerprint() {
     );
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
-        "5d49ae100f3305ad20abbbe0d3267c1d37f7995e5ab5c312e85d150e950cd999",
+        "a6f0be7fb46a5327221971515e884fde5653d83a0d372a5a445b5948159bee4d",
         "the compiled format changed: bump ARTIFACT_FORMAT_VERSION, then update this value"
     );
 }

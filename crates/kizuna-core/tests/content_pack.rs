@@ -209,3 +209,40 @@ fn worst_case_length_counts_placeholders_and_labels() {
     assert_eq!(errs.len(), 1);
     assert!(errs[0].contains("text too long: up to 5002"), "{errs:?}");
 }
+
+#[test]
+fn schedule_rules_misplaced_keys_and_note_windows_are_reported_at_their_line() {
+    // Each message exactly as `kizuna content check` prints it, so that a refactoring of the
+    // parser that moves or rewords one fails here.
+    let mut files = minimal_base();
+    files[0].text.push_str(
+        "[[child_schedule]]\nfrom_day = 120\nto_day = 180\nevery_days = 0\n\
+         [[child_schedule]]\nfrom_day = 100\nto_day = 180\nevery_days = 30\n\
+         [[child_schedule]]\nfrom_day = 200\nto_day = 1096\nevery_days = 30\n\
+         [[child_schedule]]\nfrom_day = 300\nto_day = 330\nevery_days = 30\n",
+    );
+    files.push(file("base/extra.toml", "version = \"2\"\n"));
+    files.push(file(
+        "municipalities/ama-town/municipality.toml",
+        "display_name = \"海士町\"\n",
+    ));
+    files.push(file(
+        "municipalities/ama-town/notes.toml",
+        "[[note]]\nid = \" \"\nchild_day = 10\ntext = \"x\"\n\n\
+         [[note]]\nid = \"a\"\nchild_days = [301, 329]\ntext = \"x\"\n\n\
+         [[note]]\nid = \"b\"\nchild_day = 200\ntext = \"x\"\n",
+    ));
+    assert_eq!(
+        errors(files),
+        [
+            "base/child.toml:302: no child message for scheduled days 300–330 (day 100 is here; scheduled by base/pack.toml:15)",
+            "base/extra.toml:1: `version` belongs in base/pack.toml",
+            "base/pack.toml:3: every_days must be at least 1",
+            "base/pack.toml:7: from_day must be after day 100 (days 0–100 are daily)",
+            "base/pack.toml:11: to_day must be between from_day and 1095 (the last day before a 3rd birthday)",
+            "municipalities/ama-town/notes.toml:1: note id is empty",
+            "municipalities/ama-town/notes.toml:8: no scheduled child day in 301–329, so the note would never be sent",
+            "municipalities/ama-town/notes.toml:13: child day 200 is not a scheduled day, so the note would never be sent (use child_days = [from, to])",
+        ]
+    );
+}

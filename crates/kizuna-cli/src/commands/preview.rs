@@ -3,12 +3,9 @@
 use anyhow::Context;
 use chrono::{Datelike, Days, NaiveDate, Utc, Weekday};
 use clap::{ArgGroup, Args};
-use kizuna_core::calendar::nth_birthday;
 use kizuna_core::content::{ContentLibrary, MunicipalityContent};
 use kizuna_core::plan::{plan_household, registration_label, DailyPlan, PlannedKind};
-use kizuna_core::programme::{
-    programme_day, DUE_DATE_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY,
-};
+use kizuna_core::programme::{programme_day, Programme};
 use kizuna_core::{
     today_in_japan, Household, Language, LineUserId, Message, MunicipalityId, Registration,
     RegistrationStatus, Subject,
@@ -111,22 +108,15 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
     }
     let content = library.for_municipality(&municipality);
 
-    let (subject, first, last) = match (args.due, args.born) {
-        (Some(due_date), _) => (
-            Subject::Pregnancy { due_date },
-            due_date - Days::new((DUE_DATE_DAY - i64::from(MATERNITY_FIRST_DAY)) as u64),
-            due_date + Days::new((i64::from(MATERNITY_LAST_DAY) + 1 - DUE_DATE_DAY) as u64),
-        ),
-        (None, Some(birth_date)) => (
-            Subject::Child {
-                birth_date,
-                due_date: None,
-            },
-            birth_date,
-            nth_birthday(birth_date, 3),
-        ),
+    let subject = match (args.due, args.born) {
+        (Some(due_date), _) => Subject::new(Programme::Maternity, due_date),
+        (None, Some(birth_date)) => Subject::new(Programme::Child, birth_date),
         (None, None) => unreachable!("clap requires --due or --born"),
     };
+    let (first, last) = subject
+        .programme()
+        .spec()
+        .message_dates(subject.given_date());
     let from = args.from.unwrap_or_else(|| {
         if args.html.is_some() {
             first

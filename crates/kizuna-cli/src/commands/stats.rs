@@ -17,9 +17,8 @@ use kizuna_app::model::RunCounts;
 use kizuna_app::paging::municipality_pages;
 use kizuna_app::ports::{MunicipalityDirectory, RunRecords};
 use kizuna_aws::compose;
-use kizuna_core::plan::age_in_months;
-use kizuna_core::programme::gestational_day;
-use kizuna_core::{today_in_japan, Household, MunicipalityId, Subject};
+use kizuna_core::programme::{report_band, report_bands, REPORT_BAND_COUNT};
+use kizuna_core::{today_in_japan, Household, MunicipalityId};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -66,89 +65,6 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Stage bands: coarse enough to publish, fine enough for a clerk planning visits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Band {
-    PregnancyEarly,
-    PregnancyMid,
-    PregnancyLate,
-    Child0To2Months,
-    Child3To5Months,
-    Child6To11Months,
-    Child1Year,
-    Child2Years,
-    /// Past the programme (a pregnancy past 42 weeks with no birth reported, a child of 3+).
-    Finished,
-}
-
-impl Band {
-    pub const ALL: [Band; 9] = [
-        Band::PregnancyEarly,
-        Band::PregnancyMid,
-        Band::PregnancyLate,
-        Band::Child0To2Months,
-        Band::Child3To5Months,
-        Band::Child6To11Months,
-        Band::Child1Year,
-        Band::Child2Years,
-        Band::Finished,
-    ];
-
-    /// For an active registration's subject on `date`.
-    pub fn of(subject: &Subject, date: NaiveDate) -> Band {
-        match *subject {
-            Subject::Pregnancy { due_date } => match gestational_day(due_date, date) {
-                ..112 => Band::PregnancyEarly,
-                112..196 => Band::PregnancyMid,
-                196..=294 => Band::PregnancyLate,
-                _ => Band::Finished,
-            },
-            Subject::Child { birth_date, .. } => {
-                if date < birth_date {
-                    return Band::Child0To2Months;
-                }
-                match age_in_months(birth_date, date) {
-                    0..3 => Band::Child0To2Months,
-                    3..6 => Band::Child3To5Months,
-                    6..12 => Band::Child6To11Months,
-                    12..24 => Band::Child1Year,
-                    24..36 => Band::Child2Years,
-                    _ => Band::Finished,
-                }
-            }
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Band::PregnancyEarly => "pregnancy_early",
-            Band::PregnancyMid => "pregnancy_mid",
-            Band::PregnancyLate => "pregnancy_late",
-            Band::Child0To2Months => "child_0_2m",
-            Band::Child3To5Months => "child_3_5m",
-            Band::Child6To11Months => "child_6_11m",
-            Band::Child1Year => "child_1y",
-            Band::Child2Years => "child_2y",
-            Band::Finished => "finished",
-        }
-    }
-
-    /// The label a clerk reads.
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Band::PregnancyEarly => "妊娠初期（〜15週）",
-            Band::PregnancyMid => "妊娠中期（16〜27週）",
-            Band::PregnancyLate => "妊娠後期（28週〜）",
-            Band::Child0To2Months => "0〜2か月",
-            Band::Child3To5Months => "3〜5か月",
-            Band::Child6To11Months => "6〜11か月",
-            Band::Child1Year => "1歳",
-            Band::Child2Years => "2歳",
-            Band::Finished => "配信期間終了",
-        }
-    }
-}
-
 /// One municipality's figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MunicipalityStats {
@@ -159,8 +75,10 @@ pub struct MunicipalityStats {
     pub paused: u64,
     /// Unfollowed or blocked, kept until the retention limit.
     pub unfollowed: u64,
-    /// Active registrations of following households, per band (in [`Band::ALL`] order).
-    pub bands: [u64; 9],
+    /// Active registrations of following households, per stage band (in [`report_bands`]
+    /// order: each programme's bands from its row of the programme table, then past the
+    /// programme). Coarse enough to publish, fine enough for a clerk planning visits.
+    pub bands: [u64; REPORT_BAND_COUNT],
     /// The month's deliveries, summed over every run record (all shards and attempts).
     pub deliveries: RunCounts,
     pub run_days: u64,
@@ -180,8 +98,10 @@ impl MunicipalityStats {
             self.paused += 1;
         }
         for r in h.active_registrations() {
-            let band = Band::of(&r.subject, today);
-            let i = Band::ALL.iter().position(|b| *b == band).unwrap_or(8);
+            let band = report_band(&r.subject, today);
+            let i = report_bands()
+                .position(|b| b == band)
+                .unwrap_or(REPORT_BAND_COUNT - 1);
             self.bands[i] += 1;
         }
     }
@@ -275,8 +195,8 @@ fn rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, u64)> {
             s.registrations(),
         ),
     ];
-    for (i, band) in Band::ALL.iter().enumerate() {
-        rows.push((band.key(), band.label_ja(), s.bands[i]));
+    for (i, band) in report_bands().enumerate() {
+        rows.push((band.key, band.label_ja, s.bands[i]));
     }
     rows.extend([
         ("sent", "配信成功", s.deliveries.sent),
@@ -308,7 +228,7 @@ fn shown_notices(s: &MunicipalityStats) -> Vec<(String, Shown)> {
 fn shown_rows(s: &MunicipalityStats) -> Vec<(&'static str, &'static str, Shown)> {
     let rows = rows(s);
     let values: Vec<u64> = rows.iter().map(|r| r.2).collect();
-    let bands = (REGISTRATIONS_ROW + 1..REGISTRATIONS_ROW + 1 + Band::ALL.len()).collect();
+    let bands = (REGISTRATIONS_ROW + 1..REGISTRATIONS_ROW + 1 + REPORT_BAND_COUNT).collect();
     let shown = suppress(
         &values,
         &[Relation::Sum {
@@ -430,6 +350,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums;width:4em}}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kizuna_core::Subject;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -438,26 +359,43 @@ mod tests {
     #[test]
     fn bands() {
         let today = d(2027, 1, 10);
-        let preg = |due| Band::of(&Subject::Pregnancy { due_date: due }, today);
+        let preg = |due| report_band(&Subject::Pregnancy { due_date: due }, today).key;
         // Due in 280 - 100 = 180 days: 14w2d.
-        assert_eq!(preg(d(2027, 7, 9)), Band::PregnancyEarly);
-        assert_eq!(preg(today), Band::PregnancyLate);
+        assert_eq!(preg(d(2027, 7, 9)), "pregnancy_early");
+        assert_eq!(preg(today), "pregnancy_late");
         // Due in 111 days: gestational day 169 (24w1d).
-        assert_eq!(preg(d(2027, 5, 1)), Band::PregnancyMid);
-        assert_eq!(preg(d(2026, 12, 1)), Band::Finished);
+        assert_eq!(preg(d(2027, 5, 1)), "pregnancy_mid");
+        assert_eq!(preg(d(2026, 12, 1)), "finished");
         let child = |b| {
-            Band::of(
+            report_band(
                 &Subject::Child {
                     birth_date: b,
                     due_date: None,
                 },
                 today,
             )
+            .key
         };
-        assert_eq!(child(d(2026, 12, 1)), Band::Child0To2Months);
-        assert_eq!(child(d(2026, 10, 10)), Band::Child3To5Months);
-        assert_eq!(child(d(2025, 1, 10)), Band::Child2Years);
-        assert_eq!(child(d(2024, 1, 10)), Band::Finished);
+        assert_eq!(child(d(2026, 12, 1)), "child_0_2m");
+        assert_eq!(child(d(2026, 10, 10)), "child_3_5m");
+        assert_eq!(child(d(2025, 1, 10)), "child_2y");
+        assert_eq!(child(d(2024, 1, 10)), "finished");
+        // Every band in report order, as the published reports have always listed them.
+        let keys: Vec<&str> = report_bands().map(|b| b.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "pregnancy_early",
+                "pregnancy_mid",
+                "pregnancy_late",
+                "child_0_2m",
+                "child_3_5m",
+                "child_6_11m",
+                "child_1y",
+                "child_2y",
+                "finished"
+            ]
+        );
     }
 
     #[test]

@@ -25,8 +25,8 @@
 //! any change to the library's types must bump [`ARTIFACT_FORMAT_VERSION`], after which an
 //! older artifact is refused as stale (and the files are parsed) until the next sync.
 
-use super::{ContentLibrary, CHILD_LAST_POSSIBLE_DAY};
-use crate::programme::{MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+use super::ContentLibrary;
+use crate::programme::Programme;
 use sha2::{Digest, Sha256};
 
 /// The first bytes of every artifact.
@@ -34,7 +34,9 @@ pub const ARTIFACT_MAGIC: [u8; 8] = *b"KIZUNACL";
 
 /// Bump whenever a type inside [`ContentLibrary`] changes (fields, order, enum variants): an
 /// artifact written by another format version is refused as stale.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+///
+/// 2: the day tables keyed by programme (one array of tables instead of a field each).
+pub const ARTIFACT_FORMAT_VERSION: u32 = 2;
 
 const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 32;
 
@@ -112,21 +114,13 @@ impl ContentLibrary {
     }
 
     fn check_table_sizes(&self) -> Result<(), ArtifactError> {
-        let maternity_days = usize::from(MATERNITY_LAST_DAY - MATERNITY_FIRST_DAY) + 1;
-        let child_days = usize::from(CHILD_LAST_POSSIBLE_DAY) + 1;
-        let base_ok = self.maternity.len() == maternity_days
-            && self.child.len() == child_days
-            && self.next_child_day.len() == child_days;
-        let translations_ok = self
-            .translations
-            .values()
-            .all(|t| t.maternity.len() == maternity_days && t.child.len() == child_days);
+        let base_ok = self.days.sizes_match()
+            && self.next_child_day.len() == Programme::Child.spec().day_count();
+        let translations_ok = self.translations.values().all(|t| t.days.sizes_match());
         let overlays_ok = self.municipalities.values().all(|o| {
             let in_range = |ids: &Vec<u16>| ids.iter().all(|&i| usize::from(i) < o.notes.len());
-            o.maternity_notes.len() == maternity_days
-                && o.child_notes.len() == child_days
-                && o.maternity_notes.iter().all(in_range)
-                && o.child_notes.iter().all(in_range)
+            o.day_notes.sizes_match()
+                && o.day_notes.values().flatten().all(in_range)
                 && in_range(&o.calendar_notes)
         });
         if base_ok && translations_ok && overlays_ok {

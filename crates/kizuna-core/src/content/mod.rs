@@ -31,21 +31,19 @@ pub use compiled::{ArtifactError, ArtifactHeader, ARTIFACT_FORMAT_VERSION, ARTIF
 
 use crate::household::Language;
 use crate::ids::MunicipalityId;
-use crate::programme::{MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+pub use crate::programme::CHILD_LAST_POSSIBLE_DAY;
+use crate::programme::{Programme, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::{Index, IndexMut};
 use std::path::Path;
 
 pub use template::{
     LongestTown, Placeholder, Template, TemplateError, TextKind, Town, Values, FALLBACK_CENTER,
     FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME,
 };
-
-/// The last child day that can exist: a child's 3rd birthday is at most 1096 days after birth
-/// (one 29 February inside the three years), and the programme ends the day before.
-pub const CHILD_LAST_POSSIBLE_DAY: u16 = 1095;
 
 /// UTF-16 units the plan may add around a text: a registration label such as
 /// 【出産予定日 12月31日の赤ちゃん】 plus a line break. The length check reserves them.
@@ -126,6 +124,67 @@ pub struct Origin {
     pub line: u32,
 }
 
+/// One value per programme, in [`Programme::ALL`] order: the day tables are keyed by
+/// programme, so a new programme adds a row here rather than a field to every table's type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ByProgramme<T>([T; Programme::ALL.len()]);
+
+impl<T> ByProgramme<T> {
+    pub fn from_fn(f: impl FnMut(Programme) -> T) -> Self {
+        ByProgramme(Programme::ALL.map(f))
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> ByProgramme<U> {
+        ByProgramme(self.0.map(f))
+    }
+
+    /// The values in [`Programme::ALL`] order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.0.iter()
+    }
+}
+
+impl<T> Index<Programme> for ByProgramme<T> {
+    type Output = T;
+
+    fn index(&self, programme: Programme) -> &T {
+        &self.0[programme.index()]
+    }
+}
+
+impl<T> IndexMut<Programme> for ByProgramme<T> {
+    fn index_mut(&mut self, programme: Programme) -> &mut T {
+        &mut self.0[programme.index()]
+    }
+}
+
+/// Per programme, one row per day from its first day (see
+/// [`crate::programme::ProgrammeSpec::day_index`]): maternity by gestational day − 28, child
+/// by child day.
+pub(crate) type DayTables<T> = ByProgramme<Vec<T>>;
+
+impl<T> DayTables<T> {
+    /// Tables of `programme`'s [`crate::programme::ProgrammeSpec::day_count`] rows of `empty`.
+    pub fn filled(empty: T) -> Self
+    where
+        T: Clone,
+    {
+        ByProgramme::from_fn(|p| vec![empty.clone(); p.spec().day_count()])
+    }
+
+    /// The row of `programme`'s day `day`, if the table has it.
+    pub fn day(&self, programme: Programme, day: u16) -> Option<&T> {
+        self[programme].get(programme.spec().day_index(day)?)
+    }
+
+    /// Whether every programme's table has its programme's number of rows.
+    pub fn sizes_match(&self) -> bool {
+        Programme::ALL
+            .into_iter()
+            .all(|p| self[p].len() == p.spec().day_count())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Text {
     pub template: Template,
@@ -175,10 +234,8 @@ pub(crate) struct Overlay {
     pub contact: Option<String>,
     pub birthdays: [Option<Text>; 3],
     pub notes: Vec<Note>,
-    /// Indexed by gestational day − 28: indices into `notes` whose window contains that day.
-    pub maternity_notes: Vec<Vec<u16>>,
-    /// Indexed by child day.
-    pub child_notes: Vec<Vec<u16>>,
+    /// Per programme day: indices into `notes` whose window contains that day.
+    pub day_notes: DayTables<Vec<u16>>,
     pub calendar_notes: Vec<u16>,
 }
 
@@ -200,11 +257,9 @@ pub struct ContentLibrary {
     pub(crate) next_child_day: Vec<u16>,
     // The day tables hold bare templates (24 bytes each, origins dropped after validation):
     // the plan reads them for every registration, and dense tables stay in cache.
-    /// Indexed by gestational day − 28.
-    pub(crate) maternity: Vec<Option<Template>>,
+    /// Per programme day; `None` on child days that are not scheduled.
+    pub(crate) days: DayTables<Option<Template>>,
     pub(crate) closing: Option<Template>,
-    /// Indexed by child day; `None` on days that are not scheduled.
-    pub(crate) child: Vec<Option<Template>>,
     pub(crate) birthdays: [Option<Template>; 3],
     pub(crate) municipalities: BTreeMap<MunicipalityId, Overlay>,
     /// `lang/<code>/`: texts in other languages, by day like the base tables; `None` where
@@ -215,11 +270,9 @@ pub struct ContentLibrary {
 /// One language's texts (a subset of the base's days).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Translation {
-    /// Indexed by gestational day − 28.
-    pub maternity: Vec<Option<Template>>,
+    /// Per programme day, like the base's.
+    pub days: DayTables<Option<Template>>,
     pub closing: Option<Template>,
-    /// Indexed by child day.
-    pub child: Vec<Option<Template>>,
     pub birthdays: [Option<Template>; 3],
 }
 
@@ -355,11 +408,11 @@ impl ContentLibrary {
         let t = self.translations.get(&language)?;
         let child_total = self.scheduled_child_days().count();
         Some(Coverage {
-            maternity_days: t.maternity.iter().flatten().count(),
-            maternity_total: self.maternity.len(),
+            maternity_days: t.days[Programme::Maternity].iter().flatten().count(),
+            maternity_total: self.days[Programme::Maternity].len(),
             child_days: self
                 .scheduled_child_days()
-                .filter(|&d| t.child[usize::from(d)].is_some())
+                .filter(|&d| t.days.day(Programme::Child, d).is_some_and(Option::is_some))
                 .count(),
             child_total,
             closing: t.closing.is_some(),
@@ -414,10 +467,10 @@ impl<'a> MunicipalityContent<'a> {
         let day = |s: &str| s.parse::<u16>().ok();
         match key.split_once('/') {
             Some(("maternity", stage)) => parse_stage_key(stage)
-                .and_then(|d| t.maternity.get(usize::from(d - MATERNITY_FIRST_DAY)))
+                .and_then(|d| t.days.day(Programme::Maternity, d))
                 .is_some_and(Option::is_some),
             Some(("child", n)) => day(n)
-                .and_then(|d| t.child.get(usize::from(d)))
+                .and_then(|d| t.days.day(Programme::Child, d))
                 .is_some_and(Option::is_some),
             Some(("birthday", n)) => day(n)
                 .and_then(|a| t.birthdays.get(usize::from(a).checked_sub(1)?))
@@ -452,11 +505,15 @@ impl<'a> MunicipalityContent<'a> {
         }
     }
 
-    pub fn maternity(&self, gestational_day: u16) -> Option<&'a Template> {
-        let i = usize::from(gestational_day.checked_sub(MATERNITY_FIRST_DAY)?);
+    /// The text of `programme`'s day `day`: the household's language's, else the base's.
+    pub fn day_text(&self, programme: Programme, day: u16) -> Option<&'a Template> {
         self.translation
-            .and_then(|t| t.maternity.get(i)?.as_ref())
-            .or_else(|| self.library.maternity.get(i)?.as_ref())
+            .and_then(|t| t.days.day(programme, day)?.as_ref())
+            .or_else(|| self.library.days.day(programme, day)?.as_ref())
+    }
+
+    pub fn maternity(&self, gestational_day: u16) -> Option<&'a Template> {
+        self.day_text(Programme::Maternity, gestational_day)
     }
 
     pub fn closing(&self) -> Option<&'a Template> {
@@ -479,10 +536,7 @@ impl<'a> MunicipalityContent<'a> {
     }
 
     pub fn child(&self, day: u16) -> Option<&'a Template> {
-        let i = usize::from(day);
-        self.translation
-            .and_then(|t| t.child.get(i)?.as_ref())
-            .or_else(|| self.library.child.get(i)?.as_ref())
+        self.day_text(Programme::Child, day)
     }
 
     /// The birthday text for `age` (1..=3): the language pack's if the household reads another
@@ -507,21 +561,21 @@ impl<'a> MunicipalityContent<'a> {
         self.overlay.map_or(&[], |o| o.notes.as_slice())
     }
 
+    /// Notes whose window in `programme` contains its day `day`.
+    pub(crate) fn day_notes(&self, programme: Programme, day: u16) -> &'a [u16] {
+        self.overlay
+            .and_then(|o| o.day_notes.day(programme, day))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Notes whose maternity window contains `gestational_day`.
     pub(crate) fn maternity_notes(&self, gestational_day: u16) -> &'a [u16] {
-        let Some(o) = self.overlay else { return &[] };
-        gestational_day
-            .checked_sub(MATERNITY_FIRST_DAY)
-            .and_then(|i| o.maternity_notes.get(usize::from(i)))
-            .map_or(&[], Vec::as_slice)
+        self.day_notes(Programme::Maternity, gestational_day)
     }
 
     /// Notes whose child window contains `day`.
     pub(crate) fn child_notes(&self, day: u16) -> &'a [u16] {
-        let Some(o) = self.overlay else { return &[] };
-        o.child_notes
-            .get(usize::from(day))
-            .map_or(&[], Vec::as_slice)
+        self.day_notes(Programme::Child, day)
     }
 
     pub(crate) fn calendar_notes(&self) -> &'a [u16] {
@@ -621,5 +675,29 @@ mod tests {
         for day in MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY {
             assert_eq!(parse_stage_key(&stage_key(day)), Some(day));
         }
+    }
+
+    #[test]
+    fn day_tables_have_a_row_per_programme_day() {
+        // Rows as the separate maternity and child tables had them: 4w0d..=41w6d and 0..=1095.
+        let tables = DayTables::filled(0u16);
+        assert_eq!(tables[Programme::Maternity].len(), 266);
+        assert_eq!(tables[Programme::Child].len(), 1096);
+        assert!(tables.sizes_match());
+        let mut numbered = DayTables::filled(0u16);
+        for programme in Programme::ALL {
+            for (row, value) in numbered[programme].iter_mut().enumerate() {
+                *value = row as u16;
+            }
+        }
+        assert_eq!(numbered.day(Programme::Maternity, 27), None);
+        assert_eq!(numbered.day(Programme::Maternity, 28), Some(&0));
+        assert_eq!(numbered.day(Programme::Maternity, 293), Some(&265));
+        assert_eq!(numbered.day(Programme::Maternity, 294), None);
+        assert_eq!(numbered.day(Programme::Child, 0), Some(&0));
+        assert_eq!(numbered.day(Programme::Child, 1095), Some(&1095));
+        assert_eq!(numbered.day(Programme::Child, 1096), None);
+        numbered[Programme::Child].pop();
+        assert!(!numbered.sizes_match());
     }
 }

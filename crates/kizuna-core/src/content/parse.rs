@@ -4,14 +4,14 @@ use super::editorial;
 use super::template::{LongestTown, Placeholder, Template, TextKind, Town, Values};
 use super::template::{FALLBACK_CENTER, FALLBACK_CONTACT, FALLBACK_MUNICIPALITY_NAME};
 use super::{
-    CheckReport, ContentLibrary, Diagnostic, Note, NoteTarget, Origin, Overlay, ScheduleRule,
-    SourceFile, Text, Translation, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
+    CheckReport, ContentLibrary, DayTables, Diagnostic, Note, NoteTarget, Origin, Overlay,
+    ScheduleRule, SourceFile, Text, Translation, CHILD_LAST_POSSIBLE_DAY, LABEL_RESERVE_UTF16,
 };
 use crate::content::{parse_stage_key, stage_key};
 use crate::household::Language;
 use crate::ids::MunicipalityId;
 use crate::message::MAX_TEXT_UTF16;
-use crate::programme::{CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+use crate::programme::{Programme, CHILD_DAILY_LAST_DAY, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -21,7 +21,6 @@ use toml::Spanned;
 
 const PACK_FILE: &str = "pack.toml";
 const MUNICIPALITY_FILE: &str = "municipality.toml";
-const MATERNITY_DAYS: usize = (MATERNITY_LAST_DAY - MATERNITY_FIRST_DAY + 1) as usize;
 const CHILD_DAYS: usize = CHILD_LAST_POSSIBLE_DAY as usize + 1;
 
 #[derive(Deserialize)]
@@ -264,6 +263,11 @@ impl Builder {
 }
 
 /// `display_prefix` is prepended to paths in diagnostics only (e.g. `content/`).
+///
+/// The phases run in this order (later ones read what earlier ones found): read the files,
+/// the pack header and schedule, the town fields (base texts must fit with the longest
+/// values), the base texts and their completeness, the overlays, the language packs, the
+/// lengths and editorial checks of the base, and the library.
 pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode) -> Outcome {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let digest = digest(&files);
@@ -273,17 +277,103 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         mode,
         prefix: display_prefix.to_owned(),
     };
+    let sources = read_sources(&mut b, &files);
+    let pack = read_pack(&mut b, &sources.base);
+    let schedule = ChildSchedule::new(&pack.schedule, &pack.schedule_lines);
+    let towns = read_towns(&mut b, &sources);
+    let longest_town = towns
+        .values()
+        .map(|t| t.town().lengths_utf16())
+        .fold(Town::FALLBACK.lengths_utf16(), LongestTown::max);
+    let (base_texts, written) = read_base_texts(&mut b, &sources, &schedule);
+    let closing_origin = base_texts.seen_closing.get(&()).cloned();
+    let pack_path = pack.path.unwrap_or("base/pack.toml").to_owned();
+    let base = Base {
+        texts: &base_texts,
+        written: &written,
+        unread: sources.unread_base,
+        schedule: &schedule,
+        pack_path: &pack_path,
+    };
+    check_base_complete(&mut b, &base, closing_origin.is_some());
+    let municipalities = build_overlays(&mut b, &sources, &towns, &base);
+    if sources.overlays.is_empty() && !base.unread.birthday {
+        check_base_birthdays(&mut b, &base, closing_origin.as_ref());
+    }
+    let translations = build_translations(&mut b, &sources, &towns, &schedule, &longest_town);
+    check_programme_lengths(&mut b, &base_texts, &longest_town);
+    if b.checks_editorial() {
+        // The base, rendered with the longest value of each town field.
+        let [municipality, center, contact] = longest_values(&towns);
+        let longest = Town {
+            municipality: &municipality,
+            center: &center,
+            contact: &contact,
+        };
+        editorial_checks(&mut b, &written, longest);
+    }
+    finish(b, move || {
+        library(
+            pack,
+            schedule,
+            base_texts,
+            digest,
+            municipalities,
+            translations,
+        )
+    })
+}
 
-    // 1. Classify and parse every file. A file that cannot be read is reported once, and the
-    // checks that would only repeat it ("no text for days 0–1092") are skipped for what it
-    // seems to hold (see `Unread`).
-    let mut base: Vec<Parsed<'_>> = Vec::new();
-    let mut overlays: BTreeMap<String, Vec<Parsed<'_>>> = BTreeMap::new();
-    let mut unread_base = Unread::default();
-    let mut unread_overlays: BTreeMap<String, Unread> = BTreeMap::new();
-    let mut langs: BTreeMap<Language, Vec<Parsed<'_>>> = BTreeMap::new();
-    for file in &files {
-        let Some(place) = classify(&file.path, &mut b) else {
+/// The library from what was read, once nothing is an error: the day tables hold bare
+/// templates (origins are dropped after validation).
+fn library(
+    pack: PackHeader<'_>,
+    schedule: ChildSchedule,
+    base_texts: ProgrammeTexts,
+    digest: String,
+    municipalities: BTreeMap<MunicipalityId, Overlay>,
+    translations: BTreeMap<Language, Translation>,
+) -> ContentLibrary {
+    let bare = |t: Option<Text>| t.map(|t| t.template);
+    ContentLibrary {
+        days: base_texts
+            .days
+            .map(|table| table.into_iter().map(bare).collect()),
+        closing: bare(base_texts.closing),
+        birthdays: base_texts.birthdays.map(bare),
+        pack_id: pack.id,
+        pack_version: pack.version,
+        sample: pack.sample,
+        digest,
+        schedule: pack.schedule,
+        next_child_day: schedule.next_child_day,
+        municipalities,
+        translations,
+    }
+}
+
+/// Every file, classified and parsed.
+struct Sources<'f> {
+    base: Vec<Parsed<'f>>,
+    overlays: BTreeMap<String, Vec<Parsed<'f>>>,
+    langs: BTreeMap<Language, Vec<Parsed<'f>>>,
+    unread_base: Unread,
+    unread_overlays: BTreeMap<String, Unread>,
+}
+
+/// Classifies and parses every file. A file that cannot be read is reported once, and the
+/// checks that would only repeat it ("no text for days 0–1092") are skipped for what it seems
+/// to hold (see `Unread`).
+fn read_sources<'f>(b: &mut Builder, files: &'f [SourceFile]) -> Sources<'f> {
+    let mut sources = Sources {
+        base: Vec::new(),
+        overlays: BTreeMap::new(),
+        langs: BTreeMap::new(),
+        unread_base: Unread::default(),
+        unread_overlays: BTreeMap::new(),
+    };
+    for file in files {
+        let Some(place) = classify(&file.path, b) else {
             continue;
         };
         let raw = match toml::from_str::<RawFile>(&file.text) {
@@ -291,16 +381,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             Err(e) => {
                 let (line, message) = toml_error(&file.text, &e);
                 b.error(&file.path, line, message);
-                let unread = Unread::guess(&file.path, &file.text);
-                match &place {
-                    Place::Base => unread_base.add(unread),
-                    Place::Municipality(id) => {
-                        unread_overlays.entry(id.clone()).or_default().add(unread);
-                        overlays.entry(id.clone()).or_default();
-                    }
-                    // Nothing of a language pack is required, so nothing follows from it.
-                    Place::Lang(_) => {}
-                }
+                sources.add_unread(place, Unread::guess(&file.path, &file.text));
                 continue;
             }
         };
@@ -311,475 +392,613 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             raw,
         };
         match place {
-            Place::Base => base.push(parsed),
-            Place::Municipality(id) => overlays.entry(id).or_default().push(parsed),
-            Place::Lang(language) => langs.entry(language).or_default().push(parsed),
+            Place::Base => sources.base.push(parsed),
+            Place::Municipality(id) => sources.overlays.entry(id).or_default().push(parsed),
+            Place::Lang(language) => sources.langs.entry(language).or_default().push(parsed),
+        }
+    }
+    sources
+}
+
+impl Sources<'_> {
+    fn add_unread(&mut self, place: Place, unread: Unread) {
+        match place {
+            Place::Base => self.unread_base.add(unread),
+            Place::Municipality(id) => {
+                self.unread_overlays
+                    .entry(id.clone())
+                    .or_default()
+                    .add(unread);
+                self.overlays.entry(id).or_default();
+            }
+            // Nothing of a language pack is required, so nothing follows from it.
+            Place::Lang(_) => {}
         }
     }
 
-    // 2. The pack header and schedule.
-    let mut pack_id = String::new();
-    let mut pack_version = String::new();
-    let mut sample = false;
-    let mut schedule = Vec::new();
-    let mut schedule_lines = Vec::new();
-    let pack = base
+    fn unread_overlay(&self, id: &str) -> Unread {
+        self.unread_overlays.get(id).copied().unwrap_or_default()
+    }
+}
+
+/// base/pack.toml as read (empty values where it is missing or wrong, which is reported).
+#[derive(Default)]
+struct PackHeader<'f> {
+    path: Option<&'f str>,
+    id: String,
+    version: String,
+    sample: bool,
+    schedule: Vec<ScheduleRule>,
+    /// The pack.toml line of each rule in `schedule`.
+    schedule_lines: Vec<u32>,
+}
+
+/// The pack header and the child schedule after day 100.
+fn read_pack<'f>(b: &mut Builder, base: &[Parsed<'f>]) -> PackHeader<'f> {
+    let mut header = PackHeader::default();
+    let Some(pack) = base
         .iter()
-        .find(|p| p.path.rsplit('/').next() == Some(PACK_FILE));
-    match pack {
-        None => b.error(
+        .find(|p| p.path.rsplit('/').next() == Some(PACK_FILE))
+    else {
+        b.error(
             "base/pack.toml",
             1,
             "missing: the base pack needs a pack.toml",
-        ),
-        Some(pack) => {
-            let raw = &pack.raw;
-            match &raw.id {
-                Some(id) if !id.get_ref().trim().is_empty() => pack_id = id.get_ref().clone(),
-                _ => b.error(pack.path, 1, "missing `id = \"...\"`"),
-            }
-            match &raw.version {
-                Some(v) if !v.get_ref().trim().is_empty() => pack_version = v.get_ref().clone(),
-                _ => b.error(pack.path, 1, "missing `version = \"...\"`"),
-            }
-            sample = raw.sample.as_ref().is_some_and(|s| *s.get_ref());
-            for rule in &raw.child_schedule {
-                let line = pack.line(rule.span().start);
-                let r = rule.get_ref();
-                if r.every_days == 0 {
-                    b.error(pack.path, line, "every_days must be at least 1");
-                } else if r.from_day <= CHILD_DAILY_LAST_DAY {
-                    b.error(
-                        pack.path,
-                        line,
-                        format!("from_day must be after day {CHILD_DAILY_LAST_DAY} (days 0–{CHILD_DAILY_LAST_DAY} are daily)"),
-                    );
-                } else if r.to_day > CHILD_LAST_POSSIBLE_DAY || r.to_day < r.from_day {
-                    b.error(
-                        pack.path,
-                        line,
-                        format!("to_day must be between from_day and {CHILD_LAST_POSSIBLE_DAY} (the last day before a 3rd birthday)"),
-                    );
-                } else {
-                    schedule_lines.push(line);
-                    schedule.push(ScheduleRule {
-                        from_day: r.from_day,
-                        to_day: r.to_day,
-                        every_days: r.every_days,
-                    });
-                }
-            }
+        );
+        return header;
+    };
+    header.path = Some(pack.path);
+    let raw = &pack.raw;
+    match &raw.id {
+        Some(id) if !id.get_ref().trim().is_empty() => header.id = id.get_ref().clone(),
+        _ => b.error(pack.path, 1, "missing `id = \"...\"`"),
+    }
+    match &raw.version {
+        Some(v) if !v.get_ref().trim().is_empty() => header.version = v.get_ref().clone(),
+        _ => b.error(pack.path, 1, "missing `version = \"...\"`"),
+    }
+    header.sample = raw.sample.as_ref().is_some_and(|s| *s.get_ref());
+    for rule in &raw.child_schedule {
+        let line = pack.line(rule.span().start);
+        if let Some(rule) = schedule_rule(b, pack.path, line, rule.get_ref()) {
+            header.schedule_lines.push(line);
+            header.schedule.push(rule);
         }
     }
-    let mut scheduled = [false; CHILD_DAYS];
-    // The pack.toml line that scheduled each day, to point at when its message is missing.
-    let mut scheduled_by = [1u32; CHILD_DAYS];
-    scheduled[..=usize::from(CHILD_DAILY_LAST_DAY)].fill(true);
-    for (r, &line) in schedule.iter().zip(&schedule_lines).rev() {
-        for day in (r.from_day..=r.to_day).step_by(usize::from(r.every_days)) {
-            scheduled[usize::from(day)] = true;
-            scheduled_by[usize::from(day)] = line;
-        }
-    }
-    let mut next_child_day = vec![u16::MAX; CHILD_DAYS];
-    let mut next = u16::MAX;
-    for day in (0..CHILD_DAYS).rev() {
-        if scheduled[day] {
-            next = day as u16;
-        }
-        next_child_day[day] = next;
-    }
+    header
+}
 
-    // 3. The town fields first: base texts must fit with the longest values.
-    let mut towns: BTreeMap<String, TownFields> = BTreeMap::new();
-    for (id, files) in &overlays {
-        let unread = unread_overlays.get(id).copied().unwrap_or_default();
-        towns.insert(id.clone(), town_fields(&mut b, id, files, unread));
+/// One `[[child_schedule]]` rule, if it is valid (else reported).
+fn schedule_rule(b: &mut Builder, path: &str, line: u32, r: &RawRule) -> Option<ScheduleRule> {
+    if r.every_days == 0 {
+        b.error(path, line, "every_days must be at least 1");
+    } else if r.from_day <= CHILD_DAILY_LAST_DAY {
+        b.error(
+            path,
+            line,
+            format!("from_day must be after day {CHILD_DAILY_LAST_DAY} (days 0–{CHILD_DAILY_LAST_DAY} are daily)"),
+        );
+    } else if r.to_day > CHILD_LAST_POSSIBLE_DAY || r.to_day < r.from_day {
+        b.error(
+            path,
+            line,
+            format!("to_day must be between from_day and {CHILD_LAST_POSSIBLE_DAY} (the last day before a 3rd birthday)"),
+        );
+    } else {
+        return Some(ScheduleRule {
+            from_day: r.from_day,
+            to_day: r.to_day,
+            every_days: r.every_days,
+        });
     }
-    let longest_town = towns
-        .values()
-        .map(|t| t.town().lengths_utf16())
-        .fold(Town::FALLBACK.lengths_utf16(), LongestTown::max);
+    None
+}
 
-    // 4. Base texts.
-    let mut base_texts = ProgrammeTexts::default();
-    // Every base text as written, for the editorial checks (collected in `Mode::Check` only:
-    // the sender loads the pack on every cold start and does not need them).
-    let mut written: Vec<Written<'_, '_>> = Vec::new();
-    for file in &base {
-        let raw = &file.raw;
-        let is_pack = file.path.rsplit('/').next() == Some(PACK_FILE);
-        if !is_pack {
-            for (present, key) in [
-                (raw.id.is_some(), "id"),
-                (raw.version.is_some(), "version"),
-                (raw.sample.is_some(), "sample"),
-                (!raw.child_schedule.is_empty(), "child_schedule"),
-            ] {
-                if present {
-                    b.error(file.path, 1, format!("`{key}` belongs in base/pack.toml"));
-                }
+/// Which child days have a message: every day to day 100, then the pack's schedule.
+struct ChildSchedule {
+    scheduled: [bool; CHILD_DAYS],
+    /// The pack.toml line that scheduled each day, to point at when its message is missing.
+    scheduled_by: [u32; CHILD_DAYS],
+    /// The smallest scheduled day ≥ each day (`u16::MAX` if none).
+    next_child_day: Vec<u16>,
+}
+
+impl ChildSchedule {
+    fn new(rules: &[ScheduleRule], lines: &[u32]) -> ChildSchedule {
+        let mut scheduled = [false; CHILD_DAYS];
+        let mut scheduled_by = [1u32; CHILD_DAYS];
+        scheduled[..=usize::from(CHILD_DAILY_LAST_DAY)].fill(true);
+        for (r, &line) in rules.iter().zip(lines).rev() {
+            for day in (r.from_day..=r.to_day).step_by(usize::from(r.every_days)) {
+                scheduled[usize::from(day)] = true;
+                scheduled_by[usize::from(day)] = line;
             }
         }
-        for (span, key) in [
-            (raw.display_name.as_ref().map(Spanned::span), "display_name"),
-            (
-                raw.kodomo_center.as_ref().map(Spanned::span),
-                "kodomo_center",
-            ),
-            (raw.contact.as_ref().map(Spanned::span), "[contact]"),
-        ] {
-            if let Some(span) = span {
-                b.error(
-                    file.path,
-                    file.line(span.start),
-                    format!("{key} belongs in municipalities/<id>/municipality.toml"),
-                );
+        let mut next_child_day = vec![u16::MAX; CHILD_DAYS];
+        let mut next = u16::MAX;
+        for day in (0..CHILD_DAYS).rev() {
+            if scheduled[day] {
+                next = day as u16;
             }
+            next_child_day[day] = next;
         }
-        for note in &raw.note {
-            b.error(
-                file.path,
-                file.line(note.span().start),
-                "notes belong in a municipality overlay (municipalities/<id>/)",
-            );
+        ChildSchedule {
+            scheduled,
+            scheduled_by,
+            next_child_day,
         }
+    }
+}
+
+/// Each overlay's town fields, read first: base texts must fit with the longest values.
+fn read_towns(b: &mut Builder, sources: &Sources<'_>) -> BTreeMap<String, TownFields> {
+    sources
+        .overlays
+        .iter()
+        .map(|(id, files)| {
+            let fields = town_fields(b, id, files, sources.unread_overlay(id));
+            (id.clone(), fields)
+        })
+        .collect()
+}
+
+/// The base texts, and each as written for the editorial checks (collected in `Mode::Check`
+/// only: the sender loads the pack on every cold start and does not need them).
+fn read_base_texts<'b, 'f>(
+    b: &mut Builder,
+    sources: &'b Sources<'f>,
+    schedule: &ChildSchedule,
+) -> (ProgrammeTexts, Vec<Written<'b, 'f>>) {
+    let mut texts = ProgrammeTexts::default();
+    let mut written = Vec::new();
+    for file in &sources.base {
+        check_base_file_keys(b, file);
         read_programme_entries(
-            &mut b,
+            b,
             file,
-            &scheduled,
-            !unread_base.pack,
-            &mut base_texts,
+            &schedule.scheduled,
+            !sources.unread_base.pack,
+            &mut texts,
             &mut written,
         );
     }
+    (texts, written)
+}
 
-    let ProgrammeTexts {
-        maternity,
-        child,
-        closing,
-        birthdays,
-        seen_stage,
-        seen_day,
-        seen_birthday,
-        mut seen_closing,
-    } = base_texts;
-    let closing_origin = seen_closing.remove(&());
-
-    // 5. Completeness of the base. A gap is reported at the text before it (or after it), in
-    // the file an editor will open to fill it; nothing is reported for what an unreadable file
-    // probably held.
-    let pack_path = pack.map_or("base/pack.toml", |p| p.path).to_owned();
-    if !unread_base.maternity {
-        let stages: Vec<u16> = (MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY).collect();
-        for run in missing_runs(&stages, |d| seen_stage.contains_key(&d)) {
-            let what = if run.0 == run.1 {
-                format!("stage {}", stage_key(run.0))
-            } else {
-                format!("stages {}–{}", stage_key(run.0), stage_key(run.1))
-            };
-            let (path, line, near) = match neighbour(&seen_stage, run) {
-                Some((day, origin)) => (
-                    origin.path.clone(),
-                    origin.line,
-                    format!(" ({} is here)", stage_key(day)),
-                ),
-                None => (pack_path.clone(), 1, String::new()),
-            };
-            b.gap(
-                &path,
-                line,
-                format!("no maternity message for {what}{near}"),
+/// Keys a base file other than pack.toml must not hold, and town keys no base file may hold.
+fn check_base_file_keys(b: &mut Builder, file: &Parsed<'_>) {
+    let raw = &file.raw;
+    if file.path.rsplit('/').next() != Some(PACK_FILE) {
+        for (present, key) in [
+            (raw.id.is_some(), "id"),
+            (raw.version.is_some(), "version"),
+            (raw.sample.is_some(), "sample"),
+            (!raw.child_schedule.is_empty(), "child_schedule"),
+        ] {
+            if present {
+                b.error(file.path, 1, format!("`{key}` belongs in base/pack.toml"));
+            }
+        }
+    }
+    for (span, key) in town_key_spans(raw) {
+        if let Some(span) = span {
+            b.error(
+                file.path,
+                file.line(span.start),
+                format!("{key} belongs in municipalities/<id>/municipality.toml"),
             );
         }
     }
-    if closing_origin.is_none() && !unread_base.closing {
-        let (path, line) = seen_stage
+    for note in &raw.note {
+        b.error(
+            file.path,
+            file.line(note.span().start),
+            "notes belong in a municipality overlay (municipalities/<id>/)",
+        );
+    }
+}
+
+/// Where a file sets each town field (municipality.toml's keys).
+fn town_key_spans(raw: &RawFile) -> [(Option<Range<usize>>, &'static str); 3] {
+    [
+        (raw.display_name.as_ref().map(Spanned::span), "display_name"),
+        (
+            raw.kodomo_center.as_ref().map(Spanned::span),
+            "kodomo_center",
+        ),
+        (raw.contact.as_ref().map(Spanned::span), "[contact]"),
+    ]
+}
+
+/// The base pack as read, which the overlays and the completeness checks look at.
+struct Base<'a, 'b, 'f> {
+    texts: &'a ProgrammeTexts,
+    written: &'a [Written<'b, 'f>],
+    unread: Unread,
+    schedule: &'a ChildSchedule,
+    /// Where a gap with no text near it is reported.
+    pack_path: &'a str,
+}
+
+/// Completeness of the base. A gap is reported at the text before it (or after it), in the
+/// file an editor will open to fill it; nothing is reported for what an unreadable file
+/// probably held.
+fn check_base_complete(b: &mut Builder, base: &Base<'_, '_, '_>, has_closing: bool) {
+    if !base.unread.maternity {
+        check_maternity_complete(b, base);
+    }
+    if !has_closing && !base.unread.closing {
+        let (path, line) = base
+            .texts
+            .seen_stage
             .get(&MATERNITY_LAST_DAY)
-            .map_or((pack_path.clone(), 1), |o| (o.path.clone(), o.line));
+            .map_or((base.pack_path.to_owned(), 1), |o| (o.path.clone(), o.line));
         b.gap(
             &path,
             line,
             "no maternity closing message ([closing], sent on day 294)",
         );
     }
-    if !unread_base.child && !unread_base.pack {
-        let scheduled_days: Vec<u16> = (0..=CHILD_LAST_POSSIBLE_DAY)
-            .filter(|&d| scheduled[usize::from(d)])
-            .collect();
-        for run in missing_runs(&scheduled_days, |d| seen_day.contains_key(&d)) {
-            let what = if run.0 == run.1 {
-                format!("day {}", run.0)
-            } else if run.0 > CHILD_DAILY_LAST_DAY {
-                format!("scheduled days {}–{}", run.0, run.1)
-            } else {
-                format!("days {}–{}", run.0, run.1)
-            };
-            let rule = scheduled_by[usize::from(run.0)];
-            let by = if run.0 > CHILD_DAILY_LAST_DAY {
-                format!("; scheduled by {}{pack_path}:{rule}", b.prefix)
-            } else {
-                String::new()
-            };
-            let (path, line, near) = match neighbour(&seen_day, run) {
-                Some((day, origin)) => (
-                    origin.path.clone(),
-                    origin.line,
-                    format!(" (day {day} is here{by})"),
-                ),
-                None => (pack_path.clone(), rule, String::new()),
-            };
-            b.gap(&path, line, format!("no child message for {what}{near}"));
-        }
+    if !base.unread.child && !base.unread.pack {
+        check_child_complete(b, base);
     }
+}
 
-    // 6. Overlays.
+fn check_maternity_complete(b: &mut Builder, base: &Base<'_, '_, '_>) {
+    let seen_stage = &base.texts.seen_stage;
+    let stages: Vec<u16> = (MATERNITY_FIRST_DAY..=MATERNITY_LAST_DAY).collect();
+    for run in missing_runs(&stages, |d| seen_stage.contains_key(&d)) {
+        let what = if run.0 == run.1 {
+            format!("stage {}", stage_key(run.0))
+        } else {
+            format!("stages {}–{}", stage_key(run.0), stage_key(run.1))
+        };
+        let (path, line, near) = match neighbour(seen_stage, run) {
+            Some((day, origin)) => (
+                origin.path.clone(),
+                origin.line,
+                format!(" ({} is here)", stage_key(day)),
+            ),
+            None => (base.pack_path.to_owned(), 1, String::new()),
+        };
+        b.gap(
+            &path,
+            line,
+            format!("no maternity message for {what}{near}"),
+        );
+    }
+}
+
+fn check_child_complete(b: &mut Builder, base: &Base<'_, '_, '_>) {
+    let seen_day = &base.texts.seen_day;
+    let scheduled_days: Vec<u16> = (0..=CHILD_LAST_POSSIBLE_DAY)
+        .filter(|&d| base.schedule.scheduled[usize::from(d)])
+        .collect();
+    for run in missing_runs(&scheduled_days, |d| seen_day.contains_key(&d)) {
+        let what = if run.0 == run.1 {
+            format!("day {}", run.0)
+        } else if run.0 > CHILD_DAILY_LAST_DAY {
+            format!("scheduled days {}–{}", run.0, run.1)
+        } else {
+            format!("days {}–{}", run.0, run.1)
+        };
+        let rule = base.schedule.scheduled_by[usize::from(run.0)];
+        let by = if run.0 > CHILD_DAILY_LAST_DAY {
+            format!("; scheduled by {}{}:{rule}", b.prefix, base.pack_path)
+        } else {
+            String::new()
+        };
+        let (path, line, near) = match neighbour(seen_day, run) {
+            Some((day, origin)) => (
+                origin.path.clone(),
+                origin.line,
+                format!(" (day {day} is here{by})"),
+            ),
+            None => (base.pack_path.to_owned(), rule, String::new()),
+        };
+        b.gap(&path, line, format!("no child message for {what}{near}"));
+    }
+}
+
+/// Every overlay with a valid municipality id (the others are reported by `classify`).
+fn build_overlays(
+    b: &mut Builder,
+    sources: &Sources<'_>,
+    towns: &BTreeMap<String, TownFields>,
+    base: &Base<'_, '_, '_>,
+) -> BTreeMap<MunicipalityId, Overlay> {
     let mut municipalities = BTreeMap::new();
-    for (id, files) in &overlays {
+    for (id, files) in &sources.overlays {
         let Ok(municipality) = MunicipalityId::parse(id) else {
-            continue; // reported by classify()
+            continue;
         };
-        let fields = &towns[id];
-        let unread = unread_overlays.get(id).copied().unwrap_or_default();
-        let town_lengths = fields.town().lengths_utf16();
-        let mut overlay = Overlay {
-            display_name: fields.name.clone(),
-            center: fields.center.clone(),
-            contact: fields.contact.clone(),
-            birthdays: [None, None, None],
-            notes: Vec::new(),
-            maternity_notes: vec![Vec::new(); MATERNITY_DAYS],
-            child_notes: vec![Vec::new(); CHILD_DAYS],
-            calendar_notes: Vec::new(),
-        };
-        let mut seen_birthday = HashMap::new();
-        let mut seen_note = HashMap::new();
-        // The overlay's texts as written, for the editorial checks.
-        let mut overlay_written: Vec<Written<'_, '_>> = Vec::new();
-        for file in files {
-            let raw = &file.raw;
-            let is_municipality_file = file.path.rsplit('/').next() == Some(MUNICIPALITY_FILE);
-            for (span, key) in [
-                (raw.display_name.as_ref().map(Spanned::span), "display_name"),
-                (
-                    raw.kodomo_center.as_ref().map(Spanned::span),
-                    "kodomo_center",
-                ),
-                (raw.contact.as_ref().map(Spanned::span), "[contact]"),
-            ] {
-                match span {
-                    Some(span) if !is_municipality_file => b.error(
-                        file.path,
-                        file.line(span.start),
-                        format!("{key} belongs in municipality.toml"),
-                    ),
-                    _ => {}
-                }
-            }
-            let base_only = [
-                (raw.id.is_some(), "id"),
-                (raw.version.is_some(), "version"),
-                (raw.sample.is_some(), "sample"),
-                (!raw.child_schedule.is_empty(), "child_schedule"),
-                (!raw.maternity.is_empty(), "[[maternity]]"),
-                (raw.closing.is_some(), "[closing]"),
-                (!raw.child.is_empty(), "[[child]]"),
-            ];
-            for (present, key) in base_only {
-                if present {
-                    b.error(
-                        file.path,
-                        1,
-                        format!("{key} belongs in the base pack; an overlay has display_name, kodomo_center, [contact], [[birthday]] and [[note]]"),
-                    );
-                }
-            }
-            for bd in &raw.birthday {
-                if let Some(i) = birthday_index(&mut b, file, bd) {
-                    let origin = file.origin(bd.age.span());
-                    let what = format!("birthday age {}", i + 1);
-                    if b.unique(&mut seen_birthday, i, origin, &what) {
-                        overlay.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
-                        if overlay.birthdays[i].is_some() && b.checks_editorial() {
-                            let age = i as u16 + 1;
-                            let written =
-                                Written::new(file, &bd.text, TextKind::Birthday, age, what);
-                            overlay_written.push(written);
-                        }
-                    }
-                }
-            }
-            for note in &raw.note {
-                let origin = file.origin(note.span());
-                let n = note.get_ref();
-                let note_id = n.id.get_ref().trim().to_owned();
-                if note_id.is_empty() {
-                    b.error(file.path, origin.line, "note id is empty");
-                    continue;
-                }
-                let Some(target) = note_target(&mut b, file, n, &scheduled) else {
-                    continue;
-                };
-                let what = format!("note id \"{note_id}\"");
-                if !b.unique(&mut seen_note, note_id.clone(), origin, &what) {
-                    continue;
-                }
-                let kind = match target {
-                    NoteTarget::Dates { .. } => TextKind::CalendarNote,
-                    _ => TextKind::RegistrationNote,
-                };
-                let Some(text) = b.template(file, &n.text, kind) else {
-                    continue;
-                };
-                if b.checks_editorial() {
-                    overlay_written.push(Written::new(file, &n.text, kind, 0, what));
-                }
-                let index = overlay.notes.len() as u16;
-                match target {
-                    NoteTarget::Maternity { first, last } => {
-                        for d in first..=last {
-                            overlay.maternity_notes[usize::from(d - MATERNITY_FIRST_DAY)]
-                                .push(index);
-                        }
-                    }
-                    NoteTarget::Child { first, last } => {
-                        for d in first..=last {
-                            overlay.child_notes[usize::from(d)].push(index);
-                        }
-                    }
-                    NoteTarget::Dates { .. } => overlay.calendar_notes.push(index),
-                }
-                overlay.notes.push(Note {
-                    id: note_id,
-                    target,
-                    text,
-                });
-            }
-        }
-        // Birthdays: the overlay's own, or the base's.
-        for age in 1..=3u8 {
-            let i = usize::from(age - 1);
-            if overlay.birthdays[i].is_none()
-                && birthdays[i].is_none()
-                && !seen_birthday.contains_key(&i)
-                && !unread.birthday
-                && !unread_base.birthday
-            {
-                b.error(
-                    &fields.path,
-                    1,
-                    format!(
-                        "no birthday message for age {age} (neither here nor in the base pack)"
-                    ),
-                );
-            }
-        }
-        // Length: municipal texts carry a label and the "（〇〇より）" signature.
-        let signature = town_lengths.municipality + 5;
-        let overlay_texts = overlay
-            .birthdays
-            .iter()
-            .flatten()
-            .chain(overlay.notes.iter().map(|n| &n.text));
-        for text in overlay_texts {
-            check_length(&mut b, text, &town_lengths, LABEL_RESERVE_UTF16 + signature);
-        }
-        if b.checks_editorial() {
-            // The base texts this town receives, and its own, must find the town fields they use.
-            let uses = |p: Placeholder| written.iter().chain(&overlay_written).any(|w| w.uses(p));
-            require_town_fields(
-                &mut b,
-                fields,
-                uses(Placeholder::Center),
-                uses(Placeholder::Contact),
-            );
-            editorial_checks(&mut b, &overlay_written, fields.town());
-        }
+        let overlay = build_overlay(b, files, &towns[id], sources.unread_overlay(id), base);
         municipalities.insert(municipality, overlay);
     }
-    if overlays.is_empty() && !unread_base.birthday {
-        // At the other birthdays (or the closing message), where the missing one belongs.
-        let (path, line) = seen_birthday
-            .values()
-            .min_by_key(|o| (&o.path, o.line))
-            .or(closing_origin.as_ref())
-            .map_or((pack_path.clone(), 1), |o| (o.path.clone(), o.line));
-        for (i, bd) in birthdays.iter().enumerate() {
-            if bd.is_none() && !seen_birthday.contains_key(&i) {
-                let message = format!("no birthday message for age {}", i + 1);
-                b.error(&path, line, message);
+    municipalities
+}
+
+/// One municipality's overlay: its fields, birthdays and notes, checked for completeness,
+/// length and (in `Mode::Check`) the editorial rules.
+fn build_overlay(
+    b: &mut Builder,
+    files: &[Parsed<'_>],
+    fields: &TownFields,
+    unread: Unread,
+    base: &Base<'_, '_, '_>,
+) -> Overlay {
+    let mut overlay = Overlay {
+        display_name: fields.name.clone(),
+        center: fields.center.clone(),
+        contact: fields.contact.clone(),
+        birthdays: [None, None, None],
+        notes: Vec::new(),
+        day_notes: DayTables::filled(Vec::new()),
+        calendar_notes: Vec::new(),
+    };
+    let mut seen = OverlaySeen::default();
+    // The overlay's texts as written, for the editorial checks.
+    let mut written: Vec<Written<'_, '_>> = Vec::new();
+    for file in files {
+        check_overlay_file_keys(b, file);
+        read_overlay_birthdays(b, file, &mut overlay, &mut seen, &mut written);
+        for note in &file.raw.note {
+            read_overlay_note(b, file, note, base, &mut overlay, &mut seen, &mut written);
+        }
+    }
+    check_overlay_birthdays(b, &overlay, &seen, fields, unread, base);
+    check_overlay_lengths(b, &overlay, fields);
+    if b.checks_editorial() {
+        // The base texts this town receives, and its own, must find the town fields they use.
+        let uses = |p: Placeholder| base.written.iter().chain(&written).any(|w| w.uses(p));
+        require_town_fields(
+            b,
+            fields,
+            uses(Placeholder::Center),
+            uses(Placeholder::Contact),
+        );
+        editorial_checks(b, &written, fields.town());
+    }
+    overlay
+}
+
+/// The keys an overlay's entries are unique by.
+#[derive(Default)]
+struct OverlaySeen {
+    birthday: HashMap<usize, Origin>,
+    note: HashMap<String, Origin>,
+}
+
+/// Town keys outside municipality.toml, and base-only keys anywhere in an overlay.
+fn check_overlay_file_keys(b: &mut Builder, file: &Parsed<'_>) {
+    let raw = &file.raw;
+    let is_municipality_file = file.path.rsplit('/').next() == Some(MUNICIPALITY_FILE);
+    for (span, key) in town_key_spans(raw) {
+        match span {
+            Some(span) if !is_municipality_file => b.error(
+                file.path,
+                file.line(span.start),
+                format!("{key} belongs in municipality.toml"),
+            ),
+            _ => {}
+        }
+    }
+    let base_only = [
+        (raw.id.is_some(), "id"),
+        (raw.version.is_some(), "version"),
+        (raw.sample.is_some(), "sample"),
+        (!raw.child_schedule.is_empty(), "child_schedule"),
+        (!raw.maternity.is_empty(), "[[maternity]]"),
+        (raw.closing.is_some(), "[closing]"),
+        (!raw.child.is_empty(), "[[child]]"),
+    ];
+    for (present, key) in base_only {
+        if present {
+            b.error(
+                file.path,
+                1,
+                format!("{key} belongs in the base pack; an overlay has display_name, kodomo_center, [contact], [[birthday]] and [[note]]"),
+            );
+        }
+    }
+}
+
+fn read_overlay_birthdays<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    overlay: &mut Overlay,
+    seen: &mut OverlaySeen,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    for bd in &file.raw.birthday {
+        let Some(i) = birthday_index(b, file, bd) else {
+            continue;
+        };
+        let origin = file.origin(bd.age.span());
+        let what = format!("birthday age {}", i + 1);
+        if b.unique(&mut seen.birthday, i, origin, &what) {
+            overlay.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
+            if overlay.birthdays[i].is_some() && b.checks_editorial() {
+                let age = i as u16 + 1;
+                written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
             }
         }
     }
+}
 
-    // 6b. Language packs: the same entries as the base, any subset of its days; a day without
-    // a text in the household's language falls back to the base (Japanese) text.
-    let mut translations: BTreeMap<Language, Translation> = BTreeMap::new();
-    for (&language, files) in &langs {
-        let mut t = ProgrammeTexts::default();
-        let mut lang_written: Vec<Written<'_, '_>> = Vec::new();
-        for file in files {
-            lang_file(&mut b, file, &scheduled, &mut t, &mut lang_written);
+/// One `[[note]]`: its id, target and text, indexed by the days it covers.
+fn read_overlay_note<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    note: &'b Spanned<RawNote>,
+    base: &Base<'_, '_, '_>,
+    overlay: &mut Overlay,
+    seen: &mut OverlaySeen,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let origin = file.origin(note.span());
+    let n = note.get_ref();
+    let note_id = n.id.get_ref().trim().to_owned();
+    if note_id.is_empty() {
+        b.error(file.path, origin.line, "note id is empty");
+        return;
+    }
+    let Some(target) = note_target(b, file, n, &base.schedule.scheduled) else {
+        return;
+    };
+    let what = format!("note id \"{note_id}\"");
+    if !b.unique(&mut seen.note, note_id.clone(), origin, &what) {
+        return;
+    }
+    let kind = match target {
+        NoteTarget::Dates { .. } => TextKind::CalendarNote,
+        _ => TextKind::RegistrationNote,
+    };
+    let Some(text) = b.template(file, &n.text, kind) else {
+        return;
+    };
+    if b.checks_editorial() {
+        written.push(Written::new(file, &n.text, kind, 0, what));
+    }
+    let index = overlay.notes.len() as u16;
+    match target {
+        NoteTarget::Maternity { first, last } => {
+            for d in first..=last {
+                overlay.day_notes[Programme::Maternity][usize::from(d - MATERNITY_FIRST_DAY)]
+                    .push(index);
+            }
         }
-        let signature = longest_town.municipality + 5;
-        for text in t
-            .maternity
-            .iter()
-            .chain(t.child.iter())
-            .chain(std::iter::once(&t.closing))
-            .flatten()
+        NoteTarget::Child { first, last } => {
+            for d in first..=last {
+                overlay.day_notes[Programme::Child][usize::from(d)].push(index);
+            }
+        }
+        NoteTarget::Dates { .. } => overlay.calendar_notes.push(index),
+    }
+    overlay.notes.push(Note {
+        id: note_id,
+        target,
+        text,
+    });
+}
+
+/// Birthdays: the overlay's own, or the base's.
+fn check_overlay_birthdays(
+    b: &mut Builder,
+    overlay: &Overlay,
+    seen: &OverlaySeen,
+    fields: &TownFields,
+    unread: Unread,
+    base: &Base<'_, '_, '_>,
+) {
+    for age in 1..=3u8 {
+        let i = usize::from(age - 1);
+        if overlay.birthdays[i].is_none()
+            && base.texts.birthdays[i].is_none()
+            && !seen.birthday.contains_key(&i)
+            && !unread.birthday
+            && !base.unread.birthday
         {
-            check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16);
+            b.error(
+                &fields.path,
+                1,
+                format!("no birthday message for age {age} (neither here nor in the base pack)"),
+            );
         }
-        for text in t.birthdays.iter().flatten() {
-            check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16 + signature);
+    }
+}
+
+/// Length: municipal texts carry a label and the "（〇〇より）" signature.
+fn check_overlay_lengths(b: &mut Builder, overlay: &Overlay, fields: &TownFields) {
+    let town_lengths = fields.town().lengths_utf16();
+    let signature = town_lengths.municipality + 5;
+    let overlay_texts = overlay
+        .birthdays
+        .iter()
+        .flatten()
+        .chain(overlay.notes.iter().map(|n| &n.text));
+    for text in overlay_texts {
+        check_length(b, text, &town_lengths, LABEL_RESERVE_UTF16 + signature);
+    }
+}
+
+/// Without any overlay, the base must hold every birthday itself: reported at the other
+/// birthdays (or the closing message), where the missing one belongs.
+fn check_base_birthdays(b: &mut Builder, base: &Base<'_, '_, '_>, closing_origin: Option<&Origin>) {
+    let seen_birthday = &base.texts.seen_birthday;
+    let (path, line) = seen_birthday
+        .values()
+        .min_by_key(|o| (&o.path, o.line))
+        .or(closing_origin)
+        .map_or((base.pack_path.to_owned(), 1), |o| (o.path.clone(), o.line));
+    for (i, bd) in base.texts.birthdays.iter().enumerate() {
+        if bd.is_none() && !seen_birthday.contains_key(&i) {
+            let message = format!("no birthday message for age {}", i + 1);
+            b.error(&path, line, message);
         }
+    }
+}
+
+/// Language packs: the same entries as the base, any subset of its days; a day without a text
+/// in the household's language falls back to the base (Japanese) text.
+fn build_translations(
+    b: &mut Builder,
+    sources: &Sources<'_>,
+    towns: &BTreeMap<String, TownFields>,
+    schedule: &ChildSchedule,
+    longest_town: &LongestTown,
+) -> BTreeMap<Language, Translation> {
+    let mut translations = BTreeMap::new();
+    for (&language, files) in &sources.langs {
+        let mut t = ProgrammeTexts::default();
+        let mut written: Vec<Written<'_, '_>> = Vec::new();
+        for file in files {
+            lang_file(b, file, &schedule.scheduled, &mut t, &mut written);
+        }
+        check_programme_lengths(b, &t, longest_town);
         if b.checks_editorial() {
-            let [municipality, center, contact] = longest_values(&towns);
+            let [municipality, center, contact] = longest_values(towns);
             let longest = Town {
                 municipality: &municipality,
                 center: &center,
                 contact: &contact,
             };
-            editorial_checks_in(&mut b, &lang_written, longest, language);
+            editorial_checks_in(b, &written, longest, language);
         }
         let bare = |t: Option<Text>| t.map(|t| t.template);
         translations.insert(
             language,
             Translation {
-                maternity: t.maternity.into_iter().map(bare).collect(),
+                days: t.days.map(|table| table.into_iter().map(bare).collect()),
                 closing: bare(t.closing),
-                child: t.child.into_iter().map(bare).collect(),
                 birthdays: t.birthdays.map(bare),
             },
         );
     }
+    translations
+}
 
-    // 7. Lengths of the base texts, with the longest town values anywhere.
+/// Lengths of a set of programme texts, with the longest town values anywhere: birthdays are
+/// signed "（〇〇より）".
+fn check_programme_lengths(b: &mut Builder, t: &ProgrammeTexts, longest_town: &LongestTown) {
     let signature = longest_town.municipality + 5;
-    for text in maternity
-        .iter()
-        .chain(child.iter())
-        .chain(std::iter::once(&closing))
+    for text in t
+        .days
+        .values()
+        .flatten()
+        .chain(std::iter::once(&t.closing))
         .flatten()
     {
-        check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16);
+        check_length(b, text, longest_town, LABEL_RESERVE_UTF16);
     }
-    for text in birthdays.iter().flatten() {
-        check_length(&mut b, text, &longest_town, LABEL_RESERVE_UTF16 + signature);
+    for text in t.birthdays.iter().flatten() {
+        check_length(b, text, longest_town, LABEL_RESERVE_UTF16 + signature);
     }
+}
 
-    // 8. Editorial checks of the base, rendered with the longest value of each town field.
-    if b.checks_editorial() {
-        let [municipality, center, contact] = longest_values(&towns);
-        let longest = Town {
-            municipality: &municipality,
-            center: &center,
-            contact: &contact,
-        };
-        editorial_checks(&mut b, &written, longest);
-    }
-
+/// The outcome: every error and warning sorted by place, and the library only if there was no
+/// error (`library` is built only then).
+fn finish(b: Builder, library: impl FnOnce() -> ContentLibrary) -> Outcome {
     let mut warnings = b.warnings;
     warnings.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
     warnings.dedup();
@@ -793,23 +1012,8 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             warnings,
         };
     }
-    let bare = |t: Option<Text>| t.map(|t| t.template);
-    let library = ContentLibrary {
-        maternity: maternity.into_iter().map(bare).collect(),
-        closing: bare(closing),
-        child: child.into_iter().map(bare).collect(),
-        birthdays: birthdays.map(bare),
-        pack_id,
-        pack_version,
-        sample,
-        digest,
-        schedule,
-        next_child_day,
-        municipalities,
-        translations,
-    };
     Outcome {
-        library: Some(library),
+        library: Some(library()),
         errors: Vec::new(),
         warnings,
     }
@@ -884,8 +1088,7 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
 
 /// One set of programme texts (the base, or one language) while they are read.
 struct ProgrammeTexts {
-    maternity: Vec<Option<Text>>,
-    child: Vec<Option<Text>>,
+    days: DayTables<Option<Text>>,
     closing: Option<Text>,
     birthdays: [Option<Text>; 3],
     seen_stage: HashMap<u16, Origin>,
@@ -897,8 +1100,7 @@ struct ProgrammeTexts {
 impl Default for ProgrammeTexts {
     fn default() -> Self {
         ProgrammeTexts {
-            maternity: vec![None; MATERNITY_DAYS],
-            child: vec![None; CHILD_DAYS],
+            days: DayTables::filled(None),
             closing: None,
             birthdays: [None, None, None],
             seen_stage: HashMap::new(),
@@ -956,26 +1158,7 @@ fn read_programme_entries<'b, 'f>(
 ) {
     let raw = &file.raw;
     for m in &raw.maternity {
-        let origin = file.origin(m.stage.span());
-        let Some(day) = parse_stage_key(m.stage.get_ref()) else {
-            b.error(
-                file.path,
-                origin.line,
-                format!(
-                    "bad stage \"{}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\"",
-                    m.stage.get_ref()
-                ),
-            );
-            continue;
-        };
-        let what = format!("maternity stage {}", stage_key(day));
-        if b.unique(&mut t.seen_stage, day, origin, &what) {
-            let text = b.template(file, &m.text, TextKind::Maternity);
-            if text.is_some() && b.checks_editorial() {
-                written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
-            }
-            t.maternity[usize::from(day - MATERNITY_FIRST_DAY)] = text;
-        }
+        read_maternity_entry(b, file, m, t, written);
     }
     if let Some(c) = &raw.closing {
         let origin = file.origin(c.span());
@@ -989,47 +1172,85 @@ fn read_programme_entries<'b, 'f>(
         }
     }
     for c in &raw.child {
-        let origin = file.origin(c.day.span());
-        let day = *c.day.get_ref();
-        if day > CHILD_LAST_POSSIBLE_DAY {
+        read_child_entry(b, file, c, scheduled, schedule_known, t, written);
+    }
+    for bd in &raw.birthday {
+        let Some(i) = birthday_index(b, file, bd) else {
+            continue;
+        };
+        let origin = file.origin(bd.age.span());
+        let what = format!("birthday age {}", i + 1);
+        if b.unique(&mut t.seen_birthday, i, origin, &what) {
+            t.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
+            if t.birthdays[i].is_some() && b.checks_editorial() {
+                let age = i as u16 + 1;
+                written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
+            }
+        }
+    }
+}
+
+/// One `[[maternity]]` entry: a valid, unique stage key and its text.
+fn read_maternity_entry<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    m: &'b RawMaternity,
+    t: &mut ProgrammeTexts,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let origin = file.origin(m.stage.span());
+    let Some(day) = stage_day(b, file, m.stage.get_ref(), m.stage.span()) else {
+        return;
+    };
+    let what = format!("maternity stage {}", stage_key(day));
+    if b.unique(&mut t.seen_stage, day, origin, &what) {
+        let text = b.template(file, &m.text, TextKind::Maternity);
+        if text.is_some() && b.checks_editorial() {
+            written.push(Written::new(file, &m.text, TextKind::Maternity, day, what));
+        }
+        t.days[Programme::Maternity][usize::from(day - MATERNITY_FIRST_DAY)] = text;
+    }
+}
+
+/// One `[[child]]` entry: a unique scheduled day within the programme, and its text.
+fn read_child_entry<'b, 'f>(
+    b: &mut Builder,
+    file: &'b Parsed<'f>,
+    c: &'b RawChild,
+    scheduled: &[bool; CHILD_DAYS],
+    schedule_known: bool,
+    t: &mut ProgrammeTexts,
+    written: &mut Vec<Written<'b, 'f>>,
+) {
+    let origin = file.origin(c.day.span());
+    let day = *c.day.get_ref();
+    if day > CHILD_LAST_POSSIBLE_DAY {
+        b.error(
+            file.path,
+            origin.line,
+            format!("child day {day} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
+        );
+        return;
+    }
+    if !scheduled[usize::from(day)] {
+        if schedule_known {
             b.error(
                 file.path,
                 origin.line,
-                format!("child day {day} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
+                format!(
+                    "child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"
+                ),
             );
-            continue;
         }
-        if !scheduled[usize::from(day)] {
-            if schedule_known {
-                b.error(
-                    file.path,
-                    origin.line,
-                    format!("child day {day} is not a scheduled day (see child_schedule in base/pack.toml)"),
-                );
-            }
-            continue;
-        }
-        let what = format!("child day {day}");
-        if b.unique(&mut t.seen_day, day, origin, &what) {
-            let text = b.template(file, &c.text, TextKind::Child);
-            if text.is_some() && b.checks_editorial() {
-                written.push(Written::new(file, &c.text, TextKind::Child, day, what));
-            }
-            t.child[usize::from(day)] = text;
-        }
+        return;
     }
-    for bd in &raw.birthday {
-        if let Some(i) = birthday_index(b, file, bd) {
-            let origin = file.origin(bd.age.span());
-            let what = format!("birthday age {}", i + 1);
-            if b.unique(&mut t.seen_birthday, i, origin, &what) {
-                t.birthdays[i] = b.template(file, &bd.text, TextKind::Birthday);
-                if t.birthdays[i].is_some() && b.checks_editorial() {
-                    let age = i as u16 + 1;
-                    written.push(Written::new(file, &bd.text, TextKind::Birthday, age, what));
-                }
-            }
+    let what = format!("child day {day}");
+    if b.unique(&mut t.seen_day, day, origin, &what) {
+        let text = b.template(file, &c.text, TextKind::Child);
+        if text.is_some() && b.checks_editorial() {
+            written.push(Written::new(file, &c.text, TextKind::Child, day, what));
         }
+        t.days[Programme::Child][usize::from(day)] = text;
     }
 }
 
@@ -1075,7 +1296,6 @@ fn note_target(
     n: &RawNote,
     scheduled: &[bool; CHILD_DAYS],
 ) -> Option<NoteTarget> {
-    let line = file.line(n.id.span().start);
     let given = [
         n.stage.is_some(),
         n.stages.is_some(),
@@ -1090,81 +1310,28 @@ fn note_target(
     if given != 1 {
         b.error(
             file.path,
-            line,
+            file.line(n.id.span().start),
             "a note needs exactly one of stage, stages, child_day, child_days, date, dates",
         );
         return None;
     }
-    let stage = |b: &mut Builder, s: &str, span: Range<usize>| {
-        let day = parse_stage_key(s);
-        if day.is_none() {
-            b.error(
-                file.path,
-                file.line(span.start),
-                format!("bad stage \"{s}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\""),
-            );
-        }
-        day
-    };
-    fn window_ok<T: PartialOrd>(
-        b: &mut Builder,
-        file: &Parsed<'_>,
-        first: T,
-        last: T,
-        span: Range<usize>,
-    ) -> bool {
-        if first > last {
-            b.error(
-                file.path,
-                file.line(span.start),
-                "the window ends before it starts",
-            );
-            false
-        } else {
-            true
-        }
-    }
-    let child_window = |b: &mut Builder, first: u16, last: u16, span: Range<usize>| {
-        if last > CHILD_LAST_POSSIBLE_DAY {
-            b.error(
-                file.path,
-                file.line(span.start),
-                format!("child day {last} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
-            );
-            return None;
-        }
-        if !window_ok(b, file, first, last, span.clone()) {
-            return None;
-        }
-        if !(first..=last).any(|d| scheduled[usize::from(d)]) {
-            let message = if first == last {
-                format!("child day {first} is not a scheduled day, so the note would never be sent (use child_days = [from, to])")
-            } else {
-                format!("no scheduled child day in {first}–{last}, so the note would never be sent")
-            };
-            b.error(file.path, file.line(span.start), message);
-            return None;
-        }
-        Some(NoteTarget::Child { first, last })
-    };
     if let Some(s) = &n.stage {
-        let d = stage(b, s.get_ref(), s.span())?;
+        let d = stage_day(b, file, s.get_ref(), s.span())?;
         return Some(NoteTarget::Maternity { first: d, last: d });
     }
     if let Some(s) = &n.stages {
         let [from, to] = s.get_ref();
-        let first = stage(b, from, s.span());
-        let last = stage(b, to, s.span());
+        let first = stage_day(b, file, from, s.span());
+        let last = stage_day(b, file, to, s.span());
         let (first, last) = (first?, last?);
         return window_ok(b, file, first, last, s.span())
             .then_some(NoteTarget::Maternity { first, last });
     }
     if let Some(d) = &n.child_day {
-        return child_window(b, *d.get_ref(), *d.get_ref(), d.span());
+        return child_window(b, file, scheduled, [*d.get_ref(); 2], d.span());
     }
     if let Some(d) = &n.child_days {
-        let [first, last] = *d.get_ref();
-        return child_window(b, first, last, d.span());
+        return child_window(b, file, scheduled, *d.get_ref(), d.span());
     }
     if let Some(d) = &n.date {
         let date = toml_date(b, file, d.span(), d.get_ref())?;
@@ -1182,6 +1349,72 @@ fn note_target(
             .then_some(NoteTarget::Dates { first, last });
     }
     None
+}
+
+/// A stage key (`12w3d`) as a gestational day (else reported).
+fn stage_day(b: &mut Builder, file: &Parsed<'_>, s: &str, span: Range<usize>) -> Option<u16> {
+    let day = parse_stage_key(s);
+    if day.is_none() {
+        b.error(
+            file.path,
+            file.line(span.start),
+            format!(
+                "bad stage \"{s}\": expected weeks and days between 4w0d and 41w6d, like \"12w3d\""
+            ),
+        );
+    }
+    day
+}
+
+/// Whether a note's window starts before it ends (else reported).
+fn window_ok<T: PartialOrd>(
+    b: &mut Builder,
+    file: &Parsed<'_>,
+    first: T,
+    last: T,
+    span: Range<usize>,
+) -> bool {
+    if first > last {
+        b.error(
+            file.path,
+            file.line(span.start),
+            "the window ends before it starts",
+        );
+        false
+    } else {
+        true
+    }
+}
+
+/// A note's child-day window: within the programme, in order, holding a scheduled day.
+fn child_window(
+    b: &mut Builder,
+    file: &Parsed<'_>,
+    scheduled: &[bool; CHILD_DAYS],
+    [first, last]: [u16; 2],
+    span: Range<usize>,
+) -> Option<NoteTarget> {
+    if last > CHILD_LAST_POSSIBLE_DAY {
+        b.error(
+            file.path,
+            file.line(span.start),
+            format!("child day {last} is after the programme (last possible day {CHILD_LAST_POSSIBLE_DAY})"),
+        );
+        return None;
+    }
+    if !window_ok(b, file, first, last, span.clone()) {
+        return None;
+    }
+    if !(first..=last).any(|d| scheduled[usize::from(d)]) {
+        let message = if first == last {
+            format!("child day {first} is not a scheduled day, so the note would never be sent (use child_days = [from, to])")
+        } else {
+            format!("no scheduled child day in {first}–{last}, so the note would never be sent")
+        };
+        b.error(file.path, file.line(span.start), message);
+        return None;
+    }
+    Some(NoteTarget::Child { first, last })
 }
 
 fn check_length(b: &mut Builder, text: &Text, longest: &LongestTown, reserve: usize) {

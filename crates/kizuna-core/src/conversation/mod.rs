@@ -41,9 +41,9 @@ use crate::ids::{LineUserId, MunicipalityId};
 use crate::message::{utf16_len, MAX_MESSAGES_PER_REQUEST, MAX_TEXT_UTF16};
 use crate::message::{Action, Message, QuickReplyItem};
 use crate::plan::plan_household;
+use crate::programme::Programme;
 use crate::typed_date::{
-    birth_date_window, check_plausible, due_date_window, parse_typed, DateExpectation, TypedDate,
-    TypedDateError,
+    birth_date_window, check_plausible, parse_typed, DateExpectation, TypedDate, TypedDateError,
 };
 use chrono::{Days, NaiveDate};
 use postback::Parsed;
@@ -979,16 +979,11 @@ impl Turn<'_> {
         self.set_pending(Some(PendingQuestion::ChangedDate {
             registration: reg.id,
         }));
-        let picker = match reg.subject {
-            Subject::Pregnancy { .. } => self.due_picker(
-                self.t().label_change_picker(),
-                Postback::Picker(DateTarget::Change(reg.id)),
-            ),
-            Subject::Child { .. } => self.birth_picker(
-                self.t().label_change_picker(),
-                Postback::Picker(DateTarget::Change(reg.id)),
-            ),
-        };
+        let picker = self.given_date_picker(
+            reg.subject.programme(),
+            self.t().label_change_picker(),
+            Postback::Picker(DateTarget::Change(reg.id)),
+        );
         self.reply_with(self.t().ask_changed_date(reg), vec![picker]);
     }
 
@@ -1037,8 +1032,7 @@ impl Turn<'_> {
         let expectation = match asking {
             Asking::New(expectation) => expectation,
             Asking::Change(id) => match self.active_registration(id).map(|r| r.subject) {
-                Some(Subject::Pregnancy { .. }) => DateExpectation::Due,
-                Some(Subject::Child { .. }) => DateExpectation::Birth,
+                Some(subject) => DateExpectation::of(subject.programme()),
                 None => {
                     // The registration ended or was replaced since the question was asked.
                     self.set_pending(None);
@@ -1081,19 +1075,7 @@ impl Turn<'_> {
         if let Err(refusal) = check_plausible(date, expectation, today) {
             return self.refuse_date(self.t().implausible(&refusal), Asking::New(expectation));
         }
-        let is_due = match expectation {
-            DateExpectation::Due => true,
-            DateExpectation::Birth => false,
-            DateExpectation::Either => date > today,
-        };
-        let subject = if is_due {
-            Subject::Pregnancy { due_date: date }
-        } else {
-            Subject::Child {
-                birth_date: date,
-                due_date: None,
-            }
-        };
+        let subject = Subject::new(expectation.programme(date, today), date);
         if let Some(same) = self.active().into_iter().find(|r| r.subject == subject) {
             self.set_pending(None);
             return self.reply(self.t().already_registered(&same, today));
@@ -1129,10 +1111,7 @@ impl Turn<'_> {
             self.set_pending(None);
             return self.stale();
         };
-        let expectation = match reg.subject {
-            Subject::Pregnancy { .. } => DateExpectation::Due,
-            Subject::Child { .. } => DateExpectation::Birth,
-        };
+        let expectation = DateExpectation::of(reg.subject.programme());
         if let Err(refusal) = check_plausible(date, expectation, today) {
             return self.refuse_date(self.t().implausible(&refusal), Asking::Change(id));
         }
@@ -1142,13 +1121,7 @@ impl Turn<'_> {
         let Some(stored) = household.registration_mut(id) else {
             return;
         };
-        stored.subject = match stored.subject {
-            Subject::Pregnancy { .. } => Subject::Pregnancy { due_date: date },
-            Subject::Child { due_date, .. } => Subject::Child {
-                birth_date: date,
-                due_date,
-            },
-        };
+        stored.subject = stored.subject.with_given_date(date);
         let updated = stored.clone();
         self.reply(self.t().changed(&updated, today, self.hour(), paused));
     }
@@ -1221,19 +1194,22 @@ impl Turn<'_> {
 
     /// Pickers offered with a question about a new registration.
     fn new_date_pickers(&self, expectation: DateExpectation) -> Vec<QuickReplyItem> {
-        let due = self.due_picker(
-            self.t().label_due_picker(),
-            Postback::Picker(DateTarget::NewDue),
-        );
-        let birth = self.birth_picker(
-            self.t().label_birth_picker(),
-            Postback::Picker(DateTarget::NewBirth),
-        );
-        match expectation {
-            DateExpectation::Due => vec![due],
-            DateExpectation::Birth => vec![birth],
-            DateExpectation::Either => vec![due, birth],
-        }
+        Programme::ALL
+            .into_iter()
+            .filter(|&programme| {
+                expectation == DateExpectation::Either
+                    || DateExpectation::of(programme) == expectation
+            })
+            .map(|programme| {
+                // The postback names the programme in its own stable words (old buttons stay
+                // in the chat), and each language labels the button.
+                let (label, target) = match programme {
+                    Programme::Maternity => (self.t().label_due_picker(), DateTarget::NewDue),
+                    Programme::Child => (self.t().label_birth_picker(), DateTarget::NewBirth),
+                };
+                self.given_date_picker(programme, label, Postback::Picker(target))
+            })
+            .collect()
     }
 
     /// Pickers offered again after a date was refused.
@@ -1241,16 +1217,11 @@ impl Turn<'_> {
         match asking {
             Asking::New(expectation) => self.new_date_pickers(expectation),
             Asking::Change(id) => match self.active_registration(id) {
-                Some(reg) => match reg.subject {
-                    Subject::Pregnancy { .. } => vec![self.due_picker(
-                        self.t().label_change_picker(),
-                        Postback::Picker(DateTarget::Change(id)),
-                    )],
-                    Subject::Child { .. } => vec![self.birth_picker(
-                        self.t().label_change_picker(),
-                        Postback::Picker(DateTarget::Change(id)),
-                    )],
-                },
+                Some(reg) => vec![self.given_date_picker(
+                    reg.subject.programme(),
+                    self.t().label_change_picker(),
+                    Postback::Picker(DateTarget::Change(id)),
+                )],
                 None => Vec::new(),
             },
             Asking::Born(id) => match self.active_registration(id) {
@@ -1260,15 +1231,16 @@ impl Turn<'_> {
         }
     }
 
-    /// Due dates: today to today + 300 days, as the issue specifies for the picker.
-    fn due_picker(&self, label: &str, postback: Postback) -> QuickReplyItem {
-        let (_, latest) = due_date_window(self.today());
-        date_picker(label, postback, self.today(), latest, None)
-    }
-
-    fn birth_picker(&self, label: &str, postback: Postback) -> QuickReplyItem {
-        let (earliest, latest) = birth_date_window(self.today());
-        date_picker(label, postback, earliest, latest, None)
+    /// A picker for `programme`'s given date, within its bounds (due dates: today to today +
+    /// 300 days, as the issue specifies for the picker; birth dates: 3 years back to today).
+    fn given_date_picker(
+        &self,
+        programme: Programme,
+        label: &str,
+        postback: Postback,
+    ) -> QuickReplyItem {
+        let (min, max) = programme.spec().picker_bounds(self.today());
+        date_picker(label, postback, min, max, None)
     }
 
     /// The real birth date of a pregnancy: around its due date, never after today.

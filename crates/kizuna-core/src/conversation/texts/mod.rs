@@ -30,6 +30,15 @@ pub fn texts(language: Language) -> &'static dyn Texts {
     }
 }
 
+impl Command {
+    /// The command `text` is, in any language (matched exactly after folding spaces, width
+    /// and case). Implemented here, beside the words, so that `command.rs` does not depend on
+    /// the texts.
+    pub fn parse(text: &str) -> Option<Command> {
+        parse_command(text)
+    }
+}
+
 /// The command a parent typed, in any language whatever their stored choice: a parent who
 /// chose English may still type 停止, and a shared family account may mix languages.
 ///
@@ -339,6 +348,45 @@ mod tests {
     use crate::household::RegistrationStatus;
     use crate::message::{utf16_len, MAX_ACTION_LABEL_CHARS, MAX_TEXT_UTF16};
     use crate::typed_date::Era;
+
+    #[test]
+    fn commands_match_exactly_after_folding() {
+        assert_eq!(Command::parse("ヘルプ"), Some(Command::Help));
+        assert_eq!(Command::parse("　ヘルプ \n"), Some(Command::Help));
+        assert_eq!(Command::parse("ﾍﾙﾌﾟ"), Some(Command::Help));
+        assert_eq!(Command::parse("登録 内容"), Some(Command::Show));
+        assert_eq!(Command::parse("産まれました"), Some(Command::Born));
+        assert_eq!(Command::parse("配信をすべて終了"), Some(Command::EndAll));
+        assert_eq!(Command::parse("配信を全て停止"), Some(Command::EndAll));
+        assert_eq!(Command::parse("個人情報"), Some(Command::Privacy));
+        assert_eq!(Command::parse("個人情報の取り扱い"), Some(Command::Privacy));
+        assert_eq!(Command::parse("プライバシー"), Some(Command::Privacy));
+        assert_eq!(Command::parse("登録"), Some(Command::Register));
+        assert_eq!(Command::parse("今日のメッセージ"), Some(Command::Today));
+        assert_eq!(
+            Command::parse(" 今日の メッセージ を見る　"),
+            Some(Command::Today)
+        );
+        assert_eq!(Command::parse("きょうのメッセージ"), Some(Command::Today));
+        assert_eq!(Command::parse("今日のお便り"), Some(Command::Today));
+        assert_eq!(Command::parse("今日の配信"), Some(Command::Today));
+        assert_eq!(Command::parse("今日のﾒｯｾｰｼﾞ"), Some(Command::Today));
+        assert_eq!(Command::parse("今日のメッセージが届かない"), None);
+        assert_eq!(Command::parse("ヘルプを見たい"), None);
+        assert_eq!(Command::parse("個人情報について教えて"), None);
+        assert_eq!(Command::parse("停止してほしい"), None);
+        assert_eq!(Command::parse(""), None);
+        assert_eq!(Command::parse("Help"), Some(Command::Help));
+        assert_eq!(Command::parse("my registration"), Some(Command::Show));
+        assert_eq!(Command::parse("ＳＴＯＰ"), Some(Command::Pause));
+        assert_eq!(Command::parse("Baby born"), Some(Command::Born));
+        assert_eq!(Command::parse("language"), Some(Command::Language));
+        assert_eq!(Command::parse("言語"), Some(Command::Language));
+        assert_eq!(Command::parse("げんご"), Some(Command::Language));
+        assert_eq!(Command::parse("さいかい"), Some(Command::Resume));
+        assert_eq!(Command::parse("please help"), None);
+        assert_eq!(Command::parse("stop it"), None);
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
