@@ -15,7 +15,10 @@
 //! * figures derived from a hidden count (messages = households × days) are withheld with it.
 //!
 //! Repeated until nothing changes. Zeros are never withheld as complements: a hidden zero
-//! protects nothing (the reader would assume it and subtract).
+//! protects nothing (the reader would assume it and subtract). When no visible non-zero
+//! count is left to withhold and a small count can still be worked out (a row of four 1s
+//! with a "<5" total: each part is at least 1, so all are 1), **the whole table is withheld**
+//! (every cell "x").
 //!
 //! What a reader may know is modelled worst-case: the rule itself, so "<5" means 1–4 and an
 //! "x" means a count of at least 5 (it was a visible non-zero count). The property tests
@@ -136,7 +139,37 @@ pub fn suppress(values: &[u64], relations: &[Relation]) -> Vec<Shown> {
             }
         }
     }
+    if still_exposed(values, &shown, relations) {
+        // No visible non-zero count is left to withhold, yet the structure alone gives a
+        // small count away: a row of four 1s whose total is "<5" (four parts of at least 1
+        // adding up to at most 4 are all 1). Only withholding the whole table protects it.
+        return vec![Shown::Withheld; values.len()];
+    }
     shown
+}
+
+/// Whether a reader can still work out a small count: a group with one hidden cell, a
+/// count pinned by bounds, or one fixed by sums and differences.
+fn still_exposed(values: &[u64], shown: &[Shown], relations: &[Relation]) -> bool {
+    let lone_hidden = relations.iter().any(|relation| match relation {
+        Relation::Sum { total, parts } => {
+            parts
+                .iter()
+                .chain([total])
+                .filter(|&&c| shown[c].is_hidden())
+                .count()
+                == 1
+        }
+        Relation::Derived { .. } => false,
+    });
+    if lone_hidden {
+        return true;
+    }
+    let bounds = propagate_bounds(values, shown, relations);
+    (0..values.len()).any(|i| {
+        shown[i] == Shown::Small
+            && (bounds[i].0 == bounds[i].1 || determined_linearly(values, shown, relations, i))
+    })
 }
 
 /// Withholds the smallest visible non-zero cell among `cells`. Returns whether it did.
@@ -310,6 +343,16 @@ mod tests {
             total,
             parts: parts.to_vec(),
         }
+    }
+
+    /// Found by the property test below: every visible figure is 0, and the row of 1s with
+    /// its "<5" total pins each 1. Nothing visible is left to withhold, so the table goes.
+    #[test]
+    fn a_table_whose_small_counts_its_shape_gives_away_is_withheld_whole() {
+        let (values, relations) = table(&[vec![0, 0, 0, 0], vec![1, 1, 1, 1]]);
+        let shown = suppress(&values, &relations);
+        assert!(shown.iter().all(|s| *s == Shown::Withheld), "{shown:?}");
+        check(&values, &relations).unwrap();
     }
 
     #[test]
@@ -488,8 +531,9 @@ mod tests {
         let shown = suppress(values, relations);
         for (i, (&v, s)) in values.iter().zip(&shown).enumerate() {
             // Small counts are never printed; printed counts are true.
+            // Small counts are "<5", or "x" when the whole table is withheld.
             prop_assert!(
-                !SMALL.contains(&v) || *s == Shown::Small,
+                !SMALL.contains(&v) || s.is_hidden(),
                 "cell {i}: {v} shown {s:?}"
             );
             if let Shown::Value(x) = s {
