@@ -62,13 +62,111 @@ pub fn contract() -> &'static Contract {
 }
 
 fn schema_violations(spec: &Spec, schema: &str, value: &Value) -> Vec<Violation> {
-    match spec.schema(schema) {
+    let violations = match spec.schema(schema) {
         Ok(s) => s.validate(value),
         // Checked in Contract::compile.
         Err(e) => vec![Violation {
             message: e.to_string(),
             property: String::new(),
         }],
+    };
+    #[cfg(feature = "jsonschema-comparison")]
+    comparison::compare(schema, value, &violations);
+    violations
+}
+
+/// The `jsonschema`-based validator run beside the hand-written one on every body the
+/// contract checks, recording where their verdicts differ.
+#[cfg(feature = "jsonschema-comparison")]
+pub mod comparison {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, OnceLock};
+
+    use serde_json::Value;
+
+    use super::{CHANNEL_ACCESS_TOKEN_YAML, MESSAGING_API_YAML, WEBHOOK_YAML};
+    use crate::json_schema::{JsonSchemaSpec, LengthUnit};
+    use crate::spec::Violation;
+
+    const MESSAGING: &[&str] = &[
+        "PushMessageRequest",
+        "ReplyMessageRequest",
+        "RichMenuRequest",
+    ];
+    const TOKEN: &[&str] = &["IssueStatelessChannelTokenByClientSecretRequest"];
+    const WEBHOOK: &[&str] = &["CallbackRequest"];
+
+    /// A body one validator accepted and the other refused.
+    #[derive(Debug, Clone)]
+    pub struct Disagreement {
+        pub schema: String,
+        pub body: Value,
+        pub hand_written: Vec<Violation>,
+        pub jsonschema: Vec<Violation>,
+    }
+
+    /// The translated specs, with lengths counted as `unit`.
+    pub fn specs(unit: LengthUnit) -> Vec<(&'static [&'static str], JsonSchemaSpec)> {
+        [
+            (MESSAGING, MESSAGING_API_YAML),
+            (TOKEN, CHANNEL_ACCESS_TOKEN_YAML),
+            (WEBHOOK, WEBHOOK_YAML),
+        ]
+        .into_iter()
+        .map(|(names, yaml)| {
+            let spec = JsonSchemaSpec::from_yaml(yaml, names, unit)
+                .unwrap_or_else(|e| panic!("translating {names:?}: {e}"));
+            (names, spec)
+        })
+        .collect()
+    }
+
+    /// The `jsonschema` verdict on a body of the named schema, lengths in UTF-16 code units.
+    pub fn jsonschema_violations(schema: &str, value: &Value) -> Vec<Violation> {
+        static SPECS: OnceLock<Vec<(&'static [&'static str], JsonSchemaSpec)>> = OnceLock::new();
+        let specs = SPECS.get_or_init(|| specs(LengthUnit::Utf16));
+        let (_, spec) = specs
+            .iter()
+            .find(|(names, _)| names.contains(&schema))
+            .unwrap_or_else(|| panic!("no translated schema {schema}"));
+        spec.validate(schema, value)
+            .unwrap_or_else(|e| panic!("validating {schema}: {e}"))
+    }
+
+    static DISAGREEMENTS: Mutex<Vec<Disagreement>> = Mutex::new(Vec::new());
+
+    static COMPARED: AtomicUsize = AtomicUsize::new(0);
+
+    /// How many bodies both validators have judged in this process.
+    pub fn compared() -> usize {
+        COMPARED.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn compare(schema: &str, value: &Value, hand_written: &[Violation]) {
+        let jsonschema = jsonschema_violations(schema, value);
+        if COMPARED.fetch_add(1, Ordering::Relaxed) == 0 {
+            // So that a run's log shows the comparison was on.
+            eprintln!("jsonschema-comparison: judging every request body with both validators");
+        }
+        if jsonschema.is_empty() == hand_written.is_empty() {
+            return;
+        }
+        // Printed so that a run of another crate's tests against the fake shows it.
+        eprintln!(
+            "jsonschema-comparison: verdicts differ on {schema}: hand-written {hand_written:?}, \
+             jsonschema {jsonschema:?}, body {value}"
+        );
+        crate::lock(&DISAGREEMENTS).push(Disagreement {
+            schema: schema.to_owned(),
+            body: value.clone(),
+            hand_written: hand_written.to_vec(),
+            jsonschema,
+        });
+    }
+
+    /// Every disagreement seen by this process so far.
+    pub fn disagreements() -> Vec<Disagreement> {
+        crate::lock(&DISAGREEMENTS).clone()
     }
 }
 

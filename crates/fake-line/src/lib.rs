@@ -32,6 +32,8 @@ mod clock;
 pub mod contract;
 mod fake;
 mod faults;
+#[cfg(feature = "jsonschema-comparison")]
+pub mod json_schema;
 mod rate_limit;
 mod records;
 mod server;

@@ -154,7 +154,7 @@ pub struct Spec {
 }
 
 /// Converts YAML to JSON, turning scalar mapping keys (`200:`) into strings.
-fn yaml_to_json(v: serde_yaml::Value) -> Value {
+pub(crate) fn yaml_to_json(v: serde_yaml::Value) -> Value {
     use serde_yaml::Value as Y;
     match v {
         Y::Null => Value::Null,
