@@ -280,38 +280,25 @@ fn violation(property: impl Into<String>, message: impl Into<String>) -> Violati
     }
 }
 
+fn dimension(v: &Value, key: &str) -> Option<u64> {
+    v.get(key).and_then(Value::as_u64)
+}
+
 /// Violations of a create-rich-menu body (`RichMenuRequest` plus the documented rules: every
 /// property required, the size limits, at most 20 areas, each within the menu).
 pub fn check_rich_menu_body(body: &Value) -> Vec<Violation> {
-    use rich_menu::*;
+    use rich_menu::MAX_AREAS;
     let mut out = schema_violations(&contract().messaging, "RichMenuRequest", body);
     for required in ["size", "selected", "name", "chatBarText", "areas"] {
         if body.get(required).is_none() {
             out.push(violation(required, "Must be specified"));
         }
     }
-    let dimension = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
     let size = body
         .get("size")
         .and_then(|s| Some((dimension(s, "width")?, dimension(s, "height")?)));
-    if let Some((w, h)) = size {
-        if !WIDTH.contains(&w) {
-            out.push(violation(
-                "size.width",
-                format!("Must be between {} and {}", WIDTH.start(), WIDTH.end()),
-            ));
-        }
-        if h < MIN_HEIGHT {
-            out.push(violation(
-                "size.height",
-                format!("Must be at least {MIN_HEIGHT}"),
-            ));
-        } else if (w as f64) / (h as f64) < MIN_ASPECT_RATIO {
-            out.push(violation(
-                "size",
-                format!("Aspect ratio (width / height) must be at least {MIN_ASPECT_RATIO}"),
-            ));
-        }
+    if let Some(size) = size {
+        rich_menu_size_rules(size, &mut out);
     }
     if let Some(Value::String(name)) = body.get("name") {
         if name.is_empty() {
@@ -326,47 +313,80 @@ pub fn check_rich_menu_body(body: &Value) -> Vec<Violation> {
             ));
         }
         for (i, area) in areas.iter().enumerate() {
-            match area.get("action") {
-                None => out.push(violation(format!("areas[{i}].action"), "Must be specified")),
-                // LINE documents a message action's text as required, 1–300 characters.
-                Some(a) if a.get("type").and_then(Value::as_str) == Some("message") => {
-                    let len = a.get("text").and_then(Value::as_str).map(utf16_len);
-                    if !matches!(len, Some(1..=MAX_ACTION_TEXT)) {
-                        out.push(violation(
-                            format!("areas[{i}].action.text"),
-                            format!("Must be 1 to {MAX_ACTION_TEXT} characters"),
-                        ));
-                    }
-                }
-                Some(_) => {}
-            }
-            let Some(b) = area.get("bounds") else {
-                out.push(violation(format!("areas[{i}].bounds"), "Must be specified"));
-                continue;
-            };
-            let (Some(x), Some(y), Some(bw), Some(bh)) = (
-                dimension(b, "x"),
-                dimension(b, "y"),
-                dimension(b, "width"),
-                dimension(b, "height"),
-            ) else {
-                out.push(violation(
-                    format!("areas[{i}].bounds"),
-                    "x, y, width and height must be specified",
-                ));
-                continue;
-            };
-            if let Some((w, h)) = size {
-                if x.saturating_add(bw) > w || y.saturating_add(bh) > h {
-                    out.push(violation(
-                        format!("areas[{i}].bounds"),
-                        "Must be within the rich menu's size",
-                    ));
-                }
-            }
+            rich_menu_area_rules(&format!("areas[{i}]"), area, size, &mut out);
         }
     }
     out
+}
+
+/// LINE's documented menu sizes: width, minimum height, minimum aspect ratio.
+fn rich_menu_size_rules((w, h): (u64, u64), out: &mut Vec<Violation>) {
+    use rich_menu::{MIN_ASPECT_RATIO, MIN_HEIGHT, WIDTH};
+    if !WIDTH.contains(&w) {
+        out.push(violation(
+            "size.width",
+            format!("Must be between {} and {}", WIDTH.start(), WIDTH.end()),
+        ));
+    }
+    if h < MIN_HEIGHT {
+        out.push(violation(
+            "size.height",
+            format!("Must be at least {MIN_HEIGHT}"),
+        ));
+    } else if (w as f64) / (h as f64) < MIN_ASPECT_RATIO {
+        out.push(violation(
+            "size",
+            format!("Aspect ratio (width / height) must be at least {MIN_ASPECT_RATIO}"),
+        ));
+    }
+}
+
+/// One tappable area: an action (a message action with its text) and bounds within the menu.
+fn rich_menu_area_rules(
+    path: &str,
+    area: &Value,
+    size: Option<(u64, u64)>,
+    out: &mut Vec<Violation>,
+) {
+    use rich_menu::MAX_ACTION_TEXT;
+    match area.get("action") {
+        None => out.push(violation(format!("{path}.action"), "Must be specified")),
+        // LINE documents a message action's text as required, 1–300 characters.
+        Some(a) if a.get("type").and_then(Value::as_str) == Some("message") => {
+            let len = a.get("text").and_then(Value::as_str).map(utf16_len);
+            if !matches!(len, Some(1..=MAX_ACTION_TEXT)) {
+                out.push(violation(
+                    format!("{path}.action.text"),
+                    format!("Must be 1 to {MAX_ACTION_TEXT} characters"),
+                ));
+            }
+        }
+        Some(_) => {}
+    }
+    let Some(b) = area.get("bounds") else {
+        out.push(violation(format!("{path}.bounds"), "Must be specified"));
+        return;
+    };
+    let (Some(x), Some(y), Some(bw), Some(bh)) = (
+        dimension(b, "x"),
+        dimension(b, "y"),
+        dimension(b, "width"),
+        dimension(b, "height"),
+    ) else {
+        out.push(violation(
+            format!("{path}.bounds"),
+            "x, y, width and height must be specified",
+        ));
+        return;
+    };
+    if let Some((w, h)) = size {
+        if x.saturating_add(bw) > w || y.saturating_add(bh) > h {
+            out.push(violation(
+                format!("{path}.bounds"),
+                "Must be within the rich menu's size",
+            ));
+        }
+    }
 }
 
 /// Width and height of a PNG (from its IHDR chunk) or JPEG (from its start-of-frame

@@ -188,73 +188,84 @@ fn wrong_type(v: &Value) -> Value {
     }
 }
 
-/// Mutations of one valid body, by category.
+/// Mutations of one node of a body, by category.
+fn node_mutations(body: &Value, ptr: &str, node: &Value) -> Vec<(&'static str, Value)> {
+    let mut out = vec![
+        ("wrong type", replaced(body, ptr, wrong_type(node))),
+        ("null", replaced(body, ptr, Value::Null)),
+    ];
+    match node {
+        Value::String(_) => {
+            out.push((
+                "unknown enum / tag value",
+                replaced(body, ptr, json!("zzz-unknown")),
+            ));
+            out.push(("empty string", replaced(body, ptr, json!(""))));
+            // Past a limit in code points and in UTF-16 code units...
+            for n in [15, 21, 301, 1501, 5001] {
+                out.push((
+                    "over-long (ASCII)",
+                    replaced(body, ptr, json!("a".repeat(n))),
+                ));
+            }
+            // ...and past it in UTF-16 code units only (one emoji = 2 units).
+            for n in [8, 11, 151, 751, 2501] {
+                out.push((
+                    "over-long (UTF-16 only)",
+                    replaced(body, ptr, json!("😀".repeat(n))),
+                ));
+            }
+        }
+        Value::Number(_) => {
+            out.push(("out of range number", replaced(body, ptr, json!(-1))));
+            out.push((
+                "out of range number",
+                replaced(body, ptr, json!(4_000_000_000u64)),
+            ));
+            out.push(("fractional number", replaced(body, ptr, json!(1.5))));
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let mut more = items.clone();
+            while more.len() < 25 {
+                more.push(items[0].clone());
+            }
+            out.push(("too many items", replaced(body, ptr, Value::Array(more))));
+            out.push(("no items", replaced(body, ptr, json!([]))));
+        }
+        Value::Object(map) => {
+            for key in map.keys() {
+                let mut without = map.clone();
+                without.remove(key);
+                out.push((
+                    "missing property",
+                    replaced(body, ptr, Value::Object(without)),
+                ));
+            }
+            let mut extra = map.clone();
+            extra.insert("zzzExtra".to_owned(), json!(1));
+            out.push((
+                "unknown property",
+                replaced(body, ptr, Value::Object(extra)),
+            ));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Mutations of every node of one valid body (the root only loses or gains properties).
 fn mutations(body: &Value) -> Vec<(&'static str, Value)> {
     let mut all = Vec::new();
     nodes(body, String::new(), &mut all);
-    let mut out = Vec::new();
-    for (ptr, node) in all.iter().filter(|(p, _)| !p.is_empty()) {
-        out.push(("wrong type", replaced(body, ptr, wrong_type(node))));
-        out.push(("null", replaced(body, ptr, Value::Null)));
-        match node {
-            Value::String(_) => {
-                out.push((
-                    "unknown enum / tag value",
-                    replaced(body, ptr, json!("zzz-unknown")),
-                ));
-                out.push(("empty string", replaced(body, ptr, json!(""))));
-                // Past a limit in code points and in UTF-16 code units...
-                for n in [15, 21, 301, 1501, 5001] {
-                    out.push((
-                        "over-long (ASCII)",
-                        replaced(body, ptr, json!("a".repeat(n))),
-                    ));
-                }
-                // ...and past it in UTF-16 code units only (one emoji = 2 units).
-                for n in [8, 11, 151, 751, 2501] {
-                    out.push((
-                        "over-long (UTF-16 only)",
-                        replaced(body, ptr, json!("😀".repeat(n))),
-                    ));
-                }
-            }
-            Value::Number(_) => {
-                out.push(("out of range number", replaced(body, ptr, json!(-1))));
-                out.push((
-                    "out of range number",
-                    replaced(body, ptr, json!(4_000_000_000u64)),
-                ));
-                out.push(("fractional number", replaced(body, ptr, json!(1.5))));
-            }
-            Value::Array(items) if !items.is_empty() => {
-                let mut more = items.clone();
-                while more.len() < 25 {
-                    more.push(items[0].clone());
-                }
-                out.push(("too many items", replaced(body, ptr, Value::Array(more))));
-                out.push(("no items", replaced(body, ptr, json!([]))));
-            }
-            _ => {}
-        }
-    }
-    for (ptr, node) in &all {
-        let Value::Object(map) = node else { continue };
-        for key in map.keys() {
-            let mut without = map.clone();
-            without.remove(key);
-            out.push((
-                "missing property",
-                replaced(body, ptr, Value::Object(without)),
-            ));
-        }
-        let mut extra = map.clone();
-        extra.insert("zzzExtra".to_owned(), json!(1));
-        out.push((
-            "unknown property",
-            replaced(body, ptr, Value::Object(extra)),
-        ));
-    }
-    out
+    all.iter()
+        .flat_map(|(ptr, node)| {
+            let mutated = node_mutations(body, ptr, node);
+            let keep_root = |(c, _): &(&str, Value)| {
+                !ptr.is_empty() || matches!(*c, "missing property" | "unknown property")
+            };
+            mutated.into_iter().filter(keep_root).collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn hand_written(schema: &str, v: &Value) -> Vec<Violation> {
