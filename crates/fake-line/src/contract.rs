@@ -62,13 +62,111 @@ pub fn contract() -> &'static Contract {
 }
 
 fn schema_violations(spec: &Spec, schema: &str, value: &Value) -> Vec<Violation> {
-    match spec.schema(schema) {
+    let violations = match spec.schema(schema) {
         Ok(s) => s.validate(value),
         // Checked in Contract::compile.
         Err(e) => vec![Violation {
             message: e.to_string(),
             property: String::new(),
         }],
+    };
+    #[cfg(feature = "jsonschema-comparison")]
+    comparison::compare(schema, value, &violations);
+    violations
+}
+
+/// The `jsonschema`-based validator run beside the hand-written one on every body the
+/// contract checks, recording where their verdicts differ.
+#[cfg(feature = "jsonschema-comparison")]
+pub mod comparison {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, OnceLock};
+
+    use serde_json::Value;
+
+    use super::{CHANNEL_ACCESS_TOKEN_YAML, MESSAGING_API_YAML, WEBHOOK_YAML};
+    use crate::json_schema::{JsonSchemaSpec, LengthUnit};
+    use crate::spec::Violation;
+
+    const MESSAGING: &[&str] = &[
+        "PushMessageRequest",
+        "ReplyMessageRequest",
+        "RichMenuRequest",
+    ];
+    const TOKEN: &[&str] = &["IssueStatelessChannelTokenByClientSecretRequest"];
+    const WEBHOOK: &[&str] = &["CallbackRequest"];
+
+    /// A body one validator accepted and the other refused.
+    #[derive(Debug, Clone)]
+    pub struct Disagreement {
+        pub schema: String,
+        pub body: Value,
+        pub hand_written: Vec<Violation>,
+        pub jsonschema: Vec<Violation>,
+    }
+
+    /// The translated specs, with lengths counted as `unit`.
+    pub fn specs(unit: LengthUnit) -> Vec<(&'static [&'static str], JsonSchemaSpec)> {
+        [
+            (MESSAGING, MESSAGING_API_YAML),
+            (TOKEN, CHANNEL_ACCESS_TOKEN_YAML),
+            (WEBHOOK, WEBHOOK_YAML),
+        ]
+        .into_iter()
+        .map(|(names, yaml)| {
+            let spec = JsonSchemaSpec::from_yaml(yaml, names, unit)
+                .unwrap_or_else(|e| panic!("translating {names:?}: {e}"));
+            (names, spec)
+        })
+        .collect()
+    }
+
+    /// The `jsonschema` verdict on a body of the named schema, lengths in UTF-16 code units.
+    pub fn jsonschema_violations(schema: &str, value: &Value) -> Vec<Violation> {
+        static SPECS: OnceLock<Vec<(&'static [&'static str], JsonSchemaSpec)>> = OnceLock::new();
+        let specs = SPECS.get_or_init(|| specs(LengthUnit::Utf16));
+        let (_, spec) = specs
+            .iter()
+            .find(|(names, _)| names.contains(&schema))
+            .unwrap_or_else(|| panic!("no translated schema {schema}"));
+        spec.validate(schema, value)
+            .unwrap_or_else(|e| panic!("validating {schema}: {e}"))
+    }
+
+    static DISAGREEMENTS: Mutex<Vec<Disagreement>> = Mutex::new(Vec::new());
+
+    static COMPARED: AtomicUsize = AtomicUsize::new(0);
+
+    /// How many bodies both validators have judged in this process.
+    pub fn compared() -> usize {
+        COMPARED.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn compare(schema: &str, value: &Value, hand_written: &[Violation]) {
+        let jsonschema = jsonschema_violations(schema, value);
+        if COMPARED.fetch_add(1, Ordering::Relaxed) == 0 {
+            // So that a run's log shows the comparison was on.
+            eprintln!("jsonschema-comparison: judging every request body with both validators");
+        }
+        if jsonschema.is_empty() == hand_written.is_empty() {
+            return;
+        }
+        // Printed so that a run of another crate's tests against the fake shows it.
+        eprintln!(
+            "jsonschema-comparison: verdicts differ on {schema}: hand-written {hand_written:?}, \
+             jsonschema {jsonschema:?}, body {value}"
+        );
+        crate::lock(&DISAGREEMENTS).push(Disagreement {
+            schema: schema.to_owned(),
+            body: value.clone(),
+            hand_written: hand_written.to_vec(),
+            jsonschema,
+        });
+    }
+
+    /// Every disagreement seen by this process so far.
+    pub fn disagreements() -> Vec<Disagreement> {
+        crate::lock(&DISAGREEMENTS).clone()
     }
 }
 
@@ -182,38 +280,25 @@ fn violation(property: impl Into<String>, message: impl Into<String>) -> Violati
     }
 }
 
+fn dimension(v: &Value, key: &str) -> Option<u64> {
+    v.get(key).and_then(Value::as_u64)
+}
+
 /// Violations of a create-rich-menu body (`RichMenuRequest` plus the documented rules: every
 /// property required, the size limits, at most 20 areas, each within the menu).
 pub fn check_rich_menu_body(body: &Value) -> Vec<Violation> {
-    use rich_menu::*;
+    use rich_menu::MAX_AREAS;
     let mut out = schema_violations(&contract().messaging, "RichMenuRequest", body);
     for required in ["size", "selected", "name", "chatBarText", "areas"] {
         if body.get(required).is_none() {
             out.push(violation(required, "Must be specified"));
         }
     }
-    let dimension = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
     let size = body
         .get("size")
         .and_then(|s| Some((dimension(s, "width")?, dimension(s, "height")?)));
-    if let Some((w, h)) = size {
-        if !WIDTH.contains(&w) {
-            out.push(violation(
-                "size.width",
-                format!("Must be between {} and {}", WIDTH.start(), WIDTH.end()),
-            ));
-        }
-        if h < MIN_HEIGHT {
-            out.push(violation(
-                "size.height",
-                format!("Must be at least {MIN_HEIGHT}"),
-            ));
-        } else if (w as f64) / (h as f64) < MIN_ASPECT_RATIO {
-            out.push(violation(
-                "size",
-                format!("Aspect ratio (width / height) must be at least {MIN_ASPECT_RATIO}"),
-            ));
-        }
+    if let Some(size) = size {
+        rich_menu_size_rules(size, &mut out);
     }
     if let Some(Value::String(name)) = body.get("name") {
         if name.is_empty() {
@@ -228,47 +313,80 @@ pub fn check_rich_menu_body(body: &Value) -> Vec<Violation> {
             ));
         }
         for (i, area) in areas.iter().enumerate() {
-            match area.get("action") {
-                None => out.push(violation(format!("areas[{i}].action"), "Must be specified")),
-                // LINE documents a message action's text as required, 1–300 characters.
-                Some(a) if a.get("type").and_then(Value::as_str) == Some("message") => {
-                    let len = a.get("text").and_then(Value::as_str).map(utf16_len);
-                    if !matches!(len, Some(1..=MAX_ACTION_TEXT)) {
-                        out.push(violation(
-                            format!("areas[{i}].action.text"),
-                            format!("Must be 1 to {MAX_ACTION_TEXT} characters"),
-                        ));
-                    }
-                }
-                Some(_) => {}
-            }
-            let Some(b) = area.get("bounds") else {
-                out.push(violation(format!("areas[{i}].bounds"), "Must be specified"));
-                continue;
-            };
-            let (Some(x), Some(y), Some(bw), Some(bh)) = (
-                dimension(b, "x"),
-                dimension(b, "y"),
-                dimension(b, "width"),
-                dimension(b, "height"),
-            ) else {
-                out.push(violation(
-                    format!("areas[{i}].bounds"),
-                    "x, y, width and height must be specified",
-                ));
-                continue;
-            };
-            if let Some((w, h)) = size {
-                if x.saturating_add(bw) > w || y.saturating_add(bh) > h {
-                    out.push(violation(
-                        format!("areas[{i}].bounds"),
-                        "Must be within the rich menu's size",
-                    ));
-                }
-            }
+            rich_menu_area_rules(&format!("areas[{i}]"), area, size, &mut out);
         }
     }
     out
+}
+
+/// LINE's documented menu sizes: width, minimum height, minimum aspect ratio.
+fn rich_menu_size_rules((w, h): (u64, u64), out: &mut Vec<Violation>) {
+    use rich_menu::{MIN_ASPECT_RATIO, MIN_HEIGHT, WIDTH};
+    if !WIDTH.contains(&w) {
+        out.push(violation(
+            "size.width",
+            format!("Must be between {} and {}", WIDTH.start(), WIDTH.end()),
+        ));
+    }
+    if h < MIN_HEIGHT {
+        out.push(violation(
+            "size.height",
+            format!("Must be at least {MIN_HEIGHT}"),
+        ));
+    } else if (w as f64) / (h as f64) < MIN_ASPECT_RATIO {
+        out.push(violation(
+            "size",
+            format!("Aspect ratio (width / height) must be at least {MIN_ASPECT_RATIO}"),
+        ));
+    }
+}
+
+/// One tappable area: an action (a message action with its text) and bounds within the menu.
+fn rich_menu_area_rules(
+    path: &str,
+    area: &Value,
+    size: Option<(u64, u64)>,
+    out: &mut Vec<Violation>,
+) {
+    use rich_menu::MAX_ACTION_TEXT;
+    match area.get("action") {
+        None => out.push(violation(format!("{path}.action"), "Must be specified")),
+        // LINE documents a message action's text as required, 1–300 characters.
+        Some(a) if a.get("type").and_then(Value::as_str) == Some("message") => {
+            let len = a.get("text").and_then(Value::as_str).map(utf16_len);
+            if !matches!(len, Some(1..=MAX_ACTION_TEXT)) {
+                out.push(violation(
+                    format!("{path}.action.text"),
+                    format!("Must be 1 to {MAX_ACTION_TEXT} characters"),
+                ));
+            }
+        }
+        Some(_) => {}
+    }
+    let Some(b) = area.get("bounds") else {
+        out.push(violation(format!("{path}.bounds"), "Must be specified"));
+        return;
+    };
+    let (Some(x), Some(y), Some(bw), Some(bh)) = (
+        dimension(b, "x"),
+        dimension(b, "y"),
+        dimension(b, "width"),
+        dimension(b, "height"),
+    ) else {
+        out.push(violation(
+            format!("{path}.bounds"),
+            "x, y, width and height must be specified",
+        ));
+        return;
+    };
+    if let Some((w, h)) = size {
+        if x.saturating_add(bw) > w || y.saturating_add(bh) > h {
+            out.push(violation(
+                format!("{path}.bounds"),
+                "Must be within the rich menu's size",
+            ));
+        }
+    }
 }
 
 /// Width and height of a PNG (from its IHDR chunk) or JPEG (from its start-of-frame
