@@ -703,18 +703,16 @@ async fn a_slow_listing_still_delivers_before_the_deadline_and_reruns_skip_the_s
         ledger: ledger.clone(),
         runs: compose::runs(&stack.config, &stack.clients),
         content: compose::content(&stack.config, &stack.clients),
+        messenger: std::sync::Arc::new(kizuna_line::LineMessenger::new(
+            kizuna_line::LineClient::new(&stack.line.base_url).unwrap(),
+        )),
     };
     let settings = SenderSettings {
         page_size: 4,
         deadline_margin: Duration::ZERO,
         ..quick_settings()
     };
-    let sender = kizuna_app::sender::Sender::new(
-        ports,
-        kizuna_line::LineClient::new(&stack.line.base_url).unwrap(),
-        stack.clock.clone(),
-        settings,
-    );
+    let sender = kizuna_app::sender::Sender::new(ports, stack.clock.clone(), settings);
     let job = kizuna_app::model::SendJob {
         municipality: town.clone(),
         date: today(),

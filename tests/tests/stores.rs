@@ -1147,7 +1147,7 @@ async fn channel_secrets_round_trip_and_cache() {
 
     let first = ChannelCredentials {
         channel_id: "1650000001".into(),
-        channel_secret: "secret-1".into(),
+        channel_secret: kizuna_app::model::ChannelSecret::new("secret-1"),
         channel_access_token: None,
     };
     writer.put(&m, &first).await.unwrap();
@@ -1155,7 +1155,7 @@ async fn channel_secrets_round_trip_and_cache() {
     assert_eq!(reader.get(&m).await.unwrap(), Some(first.clone()));
 
     let rotated = ChannelCredentials {
-        channel_access_token: Some("long-lived-token".into()),
+        channel_access_token: Some(kizuna_app::model::ChannelToken::new("long-lived-token")),
         ..first.clone()
     };
     writer.put(&m, &rotated).await.unwrap();

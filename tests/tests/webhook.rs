@@ -367,7 +367,11 @@ async fn texts_that_are_not_ours_get_no_reply_and_are_forwarded() {
     // Forwarded unchanged: the downstream verifies the original signature with the same secret.
     let secret = &stack.towns[0].channel.channel_secret;
     let (sig, body) = &forwarded[0];
-    assert!(kizuna_line::signature::verify(secret.as_bytes(), body, sig));
+    assert!(kizuna_line_webhook::signature::verify(
+        secret.as_bytes(),
+        body,
+        sig
+    ));
 
     // Our own commands are consumed, not forwarded.
     parent.say("ヘルプ").await;

@@ -498,10 +498,9 @@ fn run_unsigned(fx: &Fixture, rt: &tokio::runtime::Runtime, cases: u32) {
                     OTHER_TOWN => Some(other_secret.as_str()),
                     _ => None,
                 };
-                let verifies = signature
-                    .as_deref()
-                    .zip(path_secret)
-                    .is_some_and(|(s, k)| kizuna_line::signature::verify(k.as_bytes(), &body, s));
+                let verifies = signature.as_deref().zip(path_secret).is_some_and(|(s, k)| {
+                    kizuna_line_webhook::signature::verify(k.as_bytes(), &body, s)
+                });
                 prop_assume!(!verifies);
                 let via_http = http_dice == 0
                     && signature.as_deref().is_none_or(sendable_header)

@@ -161,29 +161,98 @@ impl Municipality {
     }
 }
 
-/// A municipality's LINE channel credentials, as stored in its secret.
+/// A channel access token (long-lived or stateless). `Debug` prints `ChannelToken(***)`.
 ///
-/// `Debug` never prints the secret or the token.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChannelCredentials {
-    pub channel_id: String,
-    pub channel_secret: String,
-    /// A long-lived channel access token. Absent: stateless tokens are issued from the
-    /// channel id and secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_access_token: Option<String>,
+/// Like [`ChannelSecret`], it implements no `Display` and no `Serialize` of its own, so it
+/// cannot reach a log line by accident: the raw value is only reachable through the
+/// explicitly named [`ChannelToken::expose_secret`] (and in the stored JSON of
+/// [`ChannelCredentials`], which serializes it on purpose).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ChannelToken(String);
+
+impl ChannelToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The raw token, for the `Authorization` header. Never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
 }
 
-impl fmt::Debug for ChannelCredentials {
+impl fmt::Debug for ChannelToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChannelCredentials")
-            .field("channel_id", &self.channel_id)
-            .field("channel_secret", &"<redacted>")
-            .field(
-                "channel_access_token",
-                &self.channel_access_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
+        f.write_str("ChannelToken(***)")
+    }
+}
+
+/// A channel secret (signs webhooks, issues stateless tokens). `Debug` prints
+/// `ChannelSecret(***)`; see [`ChannelToken`] for why there is no `Display` or `Serialize`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ChannelSecret(String);
+
+impl ChannelSecret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The raw secret, as the HMAC key of the webhook signature. Never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ChannelSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChannelSecret(***)")
+    }
+}
+
+/// A municipality's LINE channel credentials, in the JSON shape of its secret:
+/// `{"channel_id": "...", "channel_secret": "...", "channel_access_token": "..."}`.
+///
+/// `Debug` never prints the secret or the token (their types redact themselves); only the
+/// secret store serializes them, to write the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCredentials {
+    pub channel_id: String,
+    #[serde(serialize_with = "serialize_secret")]
+    pub channel_secret: ChannelSecret,
+    /// A long-lived channel access token. Absent: stateless tokens are issued from the
+    /// channel id and secret.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_token"
+    )]
+    pub channel_access_token: Option<ChannelToken>,
+}
+
+impl ChannelCredentials {
+    /// Whether access tokens are issued from the channel id and secret (no long-lived token
+    /// is stored), so a rejected one can be replaced by a freshly issued one.
+    pub fn uses_stateless_tokens(&self) -> bool {
+        self.channel_access_token.is_none()
+    }
+}
+
+fn serialize_secret<S: serde::Serializer>(
+    secret: &ChannelSecret,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
+}
+
+fn serialize_token<S: serde::Serializer>(
+    token: &Option<ChannelToken>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match token {
+        Some(token) => serializer.serialize_some(token.expose_secret()),
+        None => serializer.serialize_none(),
     }
 }
 
@@ -502,13 +571,45 @@ mod tests {
     fn credentials_debug_redacts_secrets() {
         let c = ChannelCredentials {
             channel_id: "1234567890".into(),
-            channel_secret: "s3cr3t-value".into(),
-            channel_access_token: Some("tok3n-value".into()),
+            channel_secret: ChannelSecret::new("s3cr3t-value"),
+            channel_access_token: Some(ChannelToken::new("tok3n-value")),
         };
-        let shown = format!("{c:?}");
+        let shown = format!("{c:?} {:?}", c.channel_access_token);
         assert!(shown.contains("1234567890"));
-        assert!(!shown.contains("s3cr3t-value"));
-        assert!(!shown.contains("tok3n-value"));
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(!shown.contains("tok3n-value"), "{shown}");
+        assert!(shown.contains("ChannelToken(***)"));
+        assert!(shown.contains("ChannelSecret(***)"));
+    }
+
+    /// The secret's JSON: written with every field, read back equal; a secret without a
+    /// long-lived token reads as stateless and is written without the field.
+    #[test]
+    fn credentials_round_trip_through_the_secrets_json() {
+        let c = ChannelCredentials {
+            channel_id: "1234567890".into(),
+            channel_secret: ChannelSecret::new("s3cr3t-value"),
+            channel_access_token: Some(ChannelToken::new("tok3n-value")),
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            json,
+            r#"{"channel_id":"1234567890","channel_secret":"s3cr3t-value","channel_access_token":"tok3n-value"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ChannelCredentials>(&json).unwrap(),
+            c
+        );
+        assert!(!c.uses_stateless_tokens());
+
+        let stateless: ChannelCredentials =
+            serde_json::from_str(r#"{"channel_id":"1","channel_secret":"s"}"#).unwrap();
+        assert!(stateless.uses_stateless_tokens());
+        assert_eq!(stateless.channel_secret.expose_secret(), "s");
+        assert_eq!(
+            serde_json::to_string(&stateless).unwrap(),
+            r#"{"channel_id":"1","channel_secret":"s"}"#
+        );
     }
 
     #[test]

@@ -3,8 +3,13 @@
 //! Every trait is object-safe (`async_trait`), so a Lambda `main` builds the adapters once and
 //! hands each handler `Arc<dyn …>` of exactly the ports it uses — which is also the IAM policy
 //! that function needs. The AWS implementations live in `kizuna-aws`; the table layout they
-//! implement is `docs/data-model.md`.
+//! implement is `docs/data-model.md`. The messaging ports ([`Messenger`],
+//! [`WebhookForwarder`]) are declared in [`crate::messaging`] and re-exported here; their
+//! LINE implementations live in `kizuna-line`.
 
+pub use crate::messaging::{
+    Messenger, MessengerError, MonthlyQuota, PushReceipt, WebhookForwarder,
+};
 use crate::model::{
     ChannelCredentials, ContentSnapshot, DeliveryRecord, DeliveryState, Municipality, Page, RunKey,
     RunRecord, RunUpdate, SendJob, Shard,
@@ -329,6 +334,8 @@ mod tests {
         runs: Arc<dyn RunRecords>,
         content: Arc<dyn ContentStore>,
         queue: Arc<dyn SendQueue>,
+        messenger: Arc<dyn Messenger>,
+        forwarder: Arc<dyn WebhookForwarder>,
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A pipeline of small phases over one job-run context ([`JobRun`]):
 //!
-//! 1. **load** the town, its credentials, the content and a channel token;
+//! 1. **load** the town, its credentials and the content, and check with the [`Messenger`]
+//!    that the credentials give access;
 //! 2. **lease** the job (one conditional write): only the lease holder sends, and the lease
 //!    says where an earlier attempt stopped;
 //! 3. per page: **list** households from the resume cursor, **plan** each one's push (pure),
@@ -39,9 +40,9 @@ use crate::model::{
 };
 use crate::pacing::{Backoff, Pacer};
 use crate::ports::{
-    ChannelSecrets, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore,
-    MunicipalityDirectory, PageCommit, RunRecords, ShardLease, ShardProgress, StoreError,
-    MAX_OUTCOMES_PER_COMMIT,
+    ChannelSecrets, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore, Messenger,
+    MessengerError, MonthlyQuota, MunicipalityDirectory, PageCommit, PushReceipt, RunRecords,
+    ShardLease, ShardProgress, StoreError, MAX_OUTCOMES_PER_COMMIT,
 };
 use crate::schedule::may_send_now;
 use chrono::NaiveDate;
@@ -49,7 +50,6 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use kizuna_core::content::ContentLibrary;
 use kizuna_core::plan::{plan_household, DailyPlan, PlannedKind};
 use kizuna_core::{Household, LineUserId, MunicipalityId};
-use kizuna_line::{ChannelToken, LineClient, LineError, PushOutcome, TokenProvider};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -105,6 +105,8 @@ pub struct SenderPorts {
     pub ledger: Arc<dyn DeliveryLedger>,
     pub runs: Arc<dyn RunRecords>,
     pub content: Arc<dyn ContentStore>,
+    /// The pushes and the monthly quota (LINE's Messaging API in production).
+    pub messenger: Arc<dyn Messenger>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,8 +121,8 @@ pub enum SendError {
     Content(String),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
-    #[error("LINE failed: {0}")]
-    Line(LineError),
+    #[error("messaging failed: {0}")]
+    Messenger(MessengerError),
     /// Another sender holds this job's lease: try again later (its run record is theirs).
     #[error("another sender is running this send job")]
     HeldElsewhere,
@@ -217,7 +219,6 @@ enum Outcome {
 /// After a failed push.
 enum NextStep {
     Give(Outcome),
-    RetryWith(ChannelToken),
     RetryAfter(Duration),
 }
 
@@ -237,8 +238,7 @@ struct JobRun<'a> {
     job: &'a SendJob,
     key: RunKey,
     municipality: Municipality,
-    credentials: kizuna_line::ChannelCredentials,
-    token: ChannelToken,
+    credentials: ChannelCredentials,
     library: Arc<ContentLibrary>,
     pacer: Arc<Pacer>,
     /// Messages left this month (`None`: no limit known); read after the lease.
@@ -268,8 +268,6 @@ struct PlannedPage {
 
 pub struct Sender {
     ports: SenderPorts,
-    line: LineClient,
-    tokens: TokenProvider,
     clock: Arc<dyn Clock>,
     settings: SenderSettings,
     content: ContentCache,
@@ -277,18 +275,10 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(
-        ports: SenderPorts,
-        line: LineClient,
-        clock: Arc<dyn Clock>,
-        settings: SenderSettings,
-    ) -> Self {
-        let tokens = TokenProvider::new(line.clone());
+    pub fn new(ports: SenderPorts, clock: Arc<dyn Clock>, settings: SenderSettings) -> Self {
         let content = ContentCache::new(ports.content.clone());
         Self {
             ports,
-            line,
-            tokens,
             clock,
             settings,
             content,
@@ -416,7 +406,8 @@ impl Sender {
         };
         // Read only once the job is ours: a duplicate that finds the lease held asks LINE
         // nothing.
-        if let Some((remaining, limit)) = self.quota_left(&run.token, &run.municipality).await {
+        if let Some((remaining, limit)) = self.quota_left(&run.credentials, &run.municipality).await
+        {
             run.quota = Some(AtomicU64::new(remaining));
             run.quota_limit = Some(limit);
         }
@@ -438,26 +429,24 @@ impl Sender {
         municipality: Municipality,
         deadline: Option<Instant>,
     ) -> Result<JobRun<'a>, SendError> {
-        let stored = self
+        let credentials = self
             .ports
             .secrets
             .get(&municipality.id)
             .await?
             .ok_or(SendError::MissingCredentials)?;
-        let credentials = line_credentials(&stored);
         let library = self.content().await?;
-        let token = match self.tokens.token(&credentials).await {
-            Ok(t) => t,
-            Err(LineError::Unauthorized) => return Err(SendError::Unauthorized),
-            Err(e) => return Err(SendError::Line(e)),
-        };
+        match self.ports.messenger.check_access(&credentials).await {
+            Ok(()) => {}
+            Err(MessengerError::Unauthorized { .. }) => return Err(SendError::Unauthorized),
+            Err(e) => return Err(SendError::Messenger(e)),
+        }
         Ok(JobRun {
             job,
             key: key.clone(),
             pacer: self.pacer(&municipality),
             municipality,
             credentials,
-            token,
             library,
             quota: None,
             quota_limit: None,
@@ -908,12 +897,13 @@ impl Sender {
     /// LINE's and the municipality's limit, and what is left of it.
     async fn quota_left(
         &self,
-        token: &ChannelToken,
+        credentials: &ChannelCredentials,
         municipality: &Municipality,
     ) -> Option<(u64, u64)> {
-        let line_limit = match self.line.quota(token).await {
-            Ok(kizuna_line::Quota::Limited(v)) => Some(v),
-            Ok(kizuna_line::Quota::Unlimited) => None,
+        let messenger = &self.ports.messenger;
+        let line_limit = match messenger.monthly_quota(credentials).await {
+            Ok(MonthlyQuota::Limited(v)) => Some(v),
+            Ok(MonthlyQuota::Unlimited) => None,
             Err(e) => {
                 warn!(municipality = municipality.id.as_str(), error = %e, "could not read the LINE quota; relying on LINE's own limit");
                 return None;
@@ -923,7 +913,7 @@ impl Sender {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }?;
-        match self.line.quota_consumption(token).await {
+        match messenger.quota_consumption(credentials).await {
             Ok(used) => Some((limit.saturating_sub(used), limit)),
             Err(e) => {
                 warn!(municipality = municipality.id.as_str(), error = %e, "could not read LINE quota consumption");
@@ -960,21 +950,21 @@ impl Sender {
     async fn push_with_retries(&self, run: &JobRun<'_>, candidate: &Candidate) -> Outcome {
         let user = &candidate.household.user;
         let key = retry_key(&run.municipality.id, run.job.date, user);
-        let mut token = run.token.clone();
         let attempts = self.settings.backoff.attempts;
         for try_no in 1..=attempts {
             run.pacer.acquire().await;
             let error = match self
-                .line
-                .push(&token, user.as_str(), &candidate.plan.messages, key)
+                .ports
+                .messenger
+                .push(&run.credentials, user, &candidate.plan.messages, key)
                 .await
             {
-                Ok(PushOutcome::Accepted { request_id, .. }) => {
+                Ok(PushReceipt::Accepted { request_id }) => {
                     return Outcome::Sent {
                         request_id: request_id.unwrap_or_default(),
                     }
                 }
-                Ok(PushOutcome::AlreadyAccepted {
+                Ok(PushReceipt::AlreadyAccepted {
                     accepted_request_id,
                 }) => {
                     info!(municipality = run.muni(), user = %user.fingerprint(), attempt = candidate.attempt, "LINE had already accepted this delivery (409); recording it sent");
@@ -984,9 +974,8 @@ impl Sender {
                 }
                 Err(e) => e,
             };
-            match self.after_push_error(run, user, error, try_no).await {
+            match self.after_push_error(run, user, error, try_no) {
                 NextStep::Give(outcome) => return outcome,
-                NextStep::RetryWith(fresh) => token = fresh,
                 NextStep::RetryAfter(delay) => tokio::time::sleep(delay).await,
             }
         }
@@ -996,32 +985,26 @@ impl Sender {
         }
     }
 
-    /// What a failed push leads to: an outcome, or another try (after a pause, or with a
-    /// fresh token).
-    async fn after_push_error(
+    /// What a failed push leads to: an outcome, or another try after a pause.
+    fn after_push_error(
         &self,
         run: &JobRun<'_>,
         user: &LineUserId,
-        error: LineError,
+        error: MessengerError,
         try_no: u32,
     ) -> NextStep {
         let last_try = try_no >= self.settings.backoff.attempts;
-        if error.is_monthly_limit() {
-            run.stop.set(StopReason::MonthlyLimit);
-            if let Some(q) = &run.quota {
-                q.store(0, Ordering::SeqCst);
-            }
-            return NextStep::Give(Outcome::NotSentQuota);
-        }
         match error {
-            LineError::Unauthorized => {
-                // A stateless token may just have expired early: refresh once, then give up.
-                self.tokens.invalidate(&run.credentials.channel_id).await;
-                if try_no == 1 && run.credentials.channel_access_token.is_none() && !last_try {
-                    if let Ok(fresh) = self.tokens.token(&run.credentials).await {
-                        return NextStep::RetryWith(fresh);
-                    }
+            MessengerError::MonthlyLimitReached { .. } => {
+                run.stop.set(StopReason::MonthlyLimit);
+                if let Some(q) = &run.quota {
+                    q.store(0, Ordering::SeqCst);
                 }
+                NextStep::Give(Outcome::NotSentQuota)
+            }
+            MessengerError::Unauthorized { .. } => {
+                // The messenger has already retried once with a freshly issued token where the
+                // channel uses stateless tokens: nothing more can be sent for this town today.
                 run.stop.set(StopReason::Unauthorized);
                 NextStep::Give(Outcome::Failed {
                     reason: "channel token rejected (401)".into(),
@@ -1031,7 +1014,7 @@ impl Sender {
             ref e if e.is_retryable() && !last_try => {
                 run.retried.fetch_add(1, Ordering::Relaxed);
                 let retry_after = match e {
-                    LineError::RateLimited { retry_after, .. } => *retry_after,
+                    MessengerError::RateLimited { retry_after, .. } => *retry_after,
                     _ => None,
                 };
                 let delay = self
@@ -1206,15 +1189,6 @@ fn add_counts(total: &mut RunCounts, add: &RunCounts) {
     total.failed += add.failed;
     total.not_sent_quota += add.not_sent_quota;
     total.missing_content += add.missing_content;
-}
-
-/// The LINE crate's view of a municipality's stored credentials.
-pub fn line_credentials(c: &ChannelCredentials) -> kizuna_line::ChannelCredentials {
-    kizuna_line::ChannelCredentials {
-        channel_id: c.channel_id.clone(),
-        channel_secret: kizuna_line::ChannelSecret::new(c.channel_secret.clone()),
-        channel_access_token: c.channel_access_token.clone().map(ChannelToken::new),
-    }
 }
 
 #[cfg(test)]

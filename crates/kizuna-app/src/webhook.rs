@@ -18,21 +18,18 @@
 
 use crate::clock::Clock;
 use crate::content::{ContentCache, ContentError};
-use crate::model::Municipality;
+use crate::model::{ChannelCredentials, Municipality};
 use crate::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, MunicipalityDirectory,
-    StoreError, WebhookEventLog,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, Messenger, MessengerError,
+    MunicipalityDirectory, StoreError, WebhookEventLog, WebhookForwarder,
 };
-use crate::sender::line_credentials;
-use async_trait::async_trait;
 use chrono::NaiveDate;
 use kizuna_core::content::ContentLibrary;
 use kizuna_core::conversation::{
     needs_current_content, respond, Context, HouseholdChange, Inbound,
 };
 use kizuna_core::{today_in_japan, LineUserId, MunicipalityId};
-use kizuna_line::webhook::{parse, Event, EventKind, MessageContent, Mode};
-use kizuna_line::{signature, LineClient, LineError, TokenProvider};
+use kizuna_line_webhook::{parse, signature, Event, EventKind, MessageContent, Mode};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,14 +66,6 @@ impl WebhookResponse {
     }
 }
 
-/// Forwards a webhook request, unchanged, to the town's other webhook service.
-#[async_trait]
-pub trait WebhookForwarder: Send + Sync {
-    /// `signature` is the original `x-line-signature`: the downstream verifies it with the same
-    /// channel secret, so the body must be the exact bytes LINE sent.
-    async fn forward(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String>;
-}
-
 #[derive(Clone)]
 pub struct WebhookPorts {
     pub municipalities: Arc<dyn MunicipalityDirectory>,
@@ -86,6 +75,8 @@ pub struct WebhookPorts {
     /// The delivery ledger, for 削除: its items name the parent's user id and delivery days.
     pub deliveries: Arc<dyn DeliveryLedger>,
     pub forwarder: Arc<dyn WebhookForwarder>,
+    /// The replies (LINE's Messaging API in production).
+    pub messenger: Arc<dyn Messenger>,
     /// The content pack, for 今日のメッセージ and the schedule wording (read only for the
     /// events that need it, see [`needs_current_content`]).
     pub content: Arc<dyn ContentStore>,
@@ -94,8 +85,6 @@ pub struct WebhookPorts {
 pub struct WebhookHandler {
     ports: WebhookPorts,
     content: ContentCache,
-    line: LineClient,
-    tokens: TokenProvider,
     clock: Arc<dyn Clock>,
     time_budget: Duration,
 }
@@ -114,14 +103,11 @@ struct Handled {
 }
 
 impl WebhookHandler {
-    pub fn new(ports: WebhookPorts, line: LineClient, clock: Arc<dyn Clock>) -> Self {
-        let tokens = TokenProvider::new(line.clone());
+    pub fn new(ports: WebhookPorts, clock: Arc<dyn Clock>) -> Self {
         let content = ContentCache::new(ports.content.clone());
         Self {
             ports,
             content,
-            line,
-            tokens,
             clock,
             time_budget: DEFAULT_TIME_BUDGET,
         }
@@ -199,7 +185,11 @@ impl WebhookHandler {
         let Some(signature) = signature else {
             return WebhookResponse::new(401, "missing signature");
         };
-        if !signature::verify(credentials.channel_secret.as_bytes(), body, signature) {
+        if !signature::verify(
+            credentials.channel_secret.expose_secret().as_bytes(),
+            body,
+            signature,
+        ) {
             warn!(
                 municipality = municipality.id.as_str(),
                 "webhook with an invalid signature rejected"
@@ -294,7 +284,7 @@ impl WebhookHandler {
     async fn handle_event(
         &self,
         municipality: &Municipality,
-        credentials: &crate::model::ChannelCredentials,
+        credentials: &ChannelCredentials,
         event: &Event,
     ) -> Result<Handled, EventError> {
         if event.mode == Mode::Standby {
@@ -351,7 +341,7 @@ impl WebhookHandler {
     async fn apply(
         &self,
         municipality: &Municipality,
-        credentials: &crate::model::ChannelCredentials,
+        credentials: &ChannelCredentials,
         user: &LineUserId,
         inbound: &Inbound,
         event: &Event,
@@ -419,22 +409,15 @@ impl WebhookHandler {
     async fn reply(
         &self,
         municipality: &Municipality,
-        credentials: &crate::model::ChannelCredentials,
+        credentials: &ChannelCredentials,
         reply_token: &str,
         messages: &[kizuna_core::Message],
     ) {
-        let creds = line_credentials(credentials);
-        let token = match self.tokens.token(&creds).await {
-            Ok(t) => t,
-            Err(e) => {
-                warn!(municipality = municipality.id.as_str(), error = %e, "no token for the reply");
-                return;
-            }
-        };
-        match self.line.reply(&token, reply_token, messages).await {
-            Ok(_) => {}
-            Err(LineError::Unauthorized) => {
-                self.tokens.invalidate(&creds.channel_id).await;
+        let messenger = &self.ports.messenger;
+        match messenger.reply(credentials, reply_token, messages).await {
+            Ok(()) => {}
+            // The messenger has forgotten the refused token, so the next call gets a fresh one.
+            Err(MessengerError::Unauthorized { .. }) => {
                 warn!(
                     municipality = municipality.id.as_str(),
                     "reply refused: channel token rejected (401)"
@@ -465,14 +448,5 @@ fn inbound_of(event: &Event) -> Option<Inbound> {
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
         }),
         EventKind::Unknown => None,
-    }
-}
-
-#[async_trait]
-impl WebhookForwarder for kizuna_line::forward::WebhookForwardClient {
-    async fn forward(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String> {
-        kizuna_line::forward::WebhookForwardClient::forward(self, url, body, signature)
-            .await
-            .map_err(|e| e.to_string())
     }
 }

@@ -13,8 +13,7 @@ use kizuna_app::retention::{RetentionPorts, RetentionPurge};
 use kizuna_app::scheduler::{Scheduler, SchedulerPorts};
 use kizuna_app::sender::{Sender, SenderPorts, SenderSettings};
 use kizuna_app::webhook::{WebhookHandler, WebhookPorts};
-use kizuna_line::forward::WebhookForwardClient;
-use kizuna_line::{LineClient, LineError};
+use kizuna_line::{LineClient, LineError, LineMessenger, WebhookForwardClient};
 use std::sync::Arc;
 
 /// The LINE client for `config.line_api_base` (`KIZUNA_LINE_API_BASE`).
@@ -104,7 +103,8 @@ pub async fn webhook_handler_at_init(
     Ok(handler)
 }
 
-/// The webhook use case over a given LINE client (whose connection pool it shares).
+/// The webhook use case over a given LINE client (whose connection pool its messenger
+/// shares).
 pub fn webhook_handler_with_line(
     config: &Config,
     clients: &AwsClients,
@@ -122,8 +122,9 @@ pub fn webhook_handler_with_line(
         deliveries: ledger(config, clients),
         forwarder: Arc::new(WebhookForwardClient::new()?),
         content: content(config, clients),
+        messenger: Arc::new(LineMessenger::new(line)),
     };
-    Ok(WebhookHandler::new(ports, line, clock))
+    Ok(WebhookHandler::new(ports, clock))
 }
 
 /// The sender use case.
@@ -166,7 +167,7 @@ pub async fn sender_at_init(
     Ok(sender)
 }
 
-/// The sender use case over a given LINE client (whose connection pool it shares).
+/// The sender use case over a given LINE client (whose connection pool its messenger shares).
 pub fn sender_with_line(
     config: &Config,
     clients: &AwsClients,
@@ -181,8 +182,9 @@ pub fn sender_with_line(
         ledger: ledger(config, clients),
         runs: runs(config, clients),
         content: content(config, clients),
+        messenger: Arc::new(LineMessenger::new(line)),
     };
-    Sender::new(ports, line, clock, settings)
+    Sender::new(ports, clock, settings)
 }
 
 /// The scheduler use case.

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use kizuna_app::clock::SystemClock;
 use kizuna_app::content::{ContentCache, LoadedFrom, ARTIFACT_KEY};
-use kizuna_app::model::{ChannelCredentials, Municipality};
+use kizuna_app::model::{ChannelCredentials, ChannelSecret, ChannelToken, Municipality};
 use kizuna_app::ports::{
     ChannelSecrets, ContentStore, DeliveryLedger, HouseholdStore, MunicipalityDirectory,
 };
@@ -119,8 +119,8 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
         stored,
         ChannelCredentials {
             channel_id: "1650000000".into(),
-            channel_secret: "chsecret-SECRET-42".into(),
-            channel_access_token: Some("tok-SECRET-0001".into()),
+            channel_secret: ChannelSecret::new("chsecret-SECRET-42"),
+            channel_access_token: Some(ChannelToken::new("tok-SECRET-0001")),
         }
     );
     let record = aws
@@ -251,10 +251,13 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     let fresh = aws.secrets().with_cache_ttl(std::time::Duration::ZERO);
     let stored = fresh.get(&id("ama-town")).await.unwrap().unwrap();
     assert_eq!(
-        stored.channel_access_token.as_deref(),
+        stored
+            .channel_access_token
+            .as_ref()
+            .map(ChannelToken::expose_secret),
         Some("tok-SECRET-0002")
     );
-    assert_eq!(stored.channel_secret, "chsecret-SECRET-42");
+    assert_eq!(stored.channel_secret.expose_secret(), "chsecret-SECRET-42");
     let record = aws
         .municipalities()
         .get(&id("ama-town"))
@@ -276,7 +279,10 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
         .is_err());
     let stored = fresh.get(&id("ama-town")).await.unwrap().unwrap();
     assert_eq!(
-        stored.channel_access_token.as_deref(),
+        stored
+            .channel_access_token
+            .as_ref()
+            .map(ChannelToken::expose_secret),
         Some("tok-SECRET-0002")
     );
 
@@ -898,7 +904,7 @@ async fn richmenu_is_created_valid_made_default_replaced_and_removed_leaving_oth
             &town,
             &ChannelCredentials {
                 channel_id: CHANNEL.into(),
-                channel_secret: "chsecret-SECRET-42".into(),
+                channel_secret: ChannelSecret::new("chsecret-SECRET-42"),
                 channel_access_token: None,
             },
         )
@@ -906,7 +912,7 @@ async fn richmenu_is_created_valid_made_default_replaced_and_removed_leaving_oth
         .unwrap();
     // Another service's menu on the same channel (made with the long-lived token).
     let client = kizuna_line::LineClient::new(&line.base_url).unwrap();
-    let other_token = kizuna_line::ChannelToken::new("tok-SECRET-0001".to_owned());
+    let other_token = ChannelToken::new("tok-SECRET-0001");
     let mut other = richmenu::menu();
     other.name = "town-portal".into();
     let other_id = client.create_rich_menu(&other_token, &other).await.unwrap();

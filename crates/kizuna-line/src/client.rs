@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::{ErrorDetail, LineError, MONTHLY_LIMIT_MESSAGE};
 use crate::rich_menu::{RichMenu, RichMenuSummary};
-use crate::token::{ChannelSecret, ChannelToken, StatelessToken};
+use kizuna_app::model::{ChannelSecret, ChannelToken};
 
 /// Production base URL of the Messaging API and the token endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.line.me";
@@ -61,6 +61,14 @@ pub enum PushOutcome {
     /// 409 with `x-line-accepted-request-id`: a request with the same retry key was already
     /// accepted (within 24 h), so the message was delivered once and is not sent again.
     AlreadyAccepted { accepted_request_id: String },
+}
+
+/// A token issued by `POST /oauth2/v3/token`.
+#[derive(Clone, Debug)]
+pub struct StatelessToken {
+    pub token: ChannelToken,
+    /// Lifetime announced by LINE (900 s today).
+    pub expires_in: Duration,
 }
 
 /// `GET /v2/bot/message/quota`.
@@ -355,7 +363,7 @@ impl LineClient {
     }
 
     /// `POST /oauth2/v3/token` (client credentials): a stateless channel access token, valid
-    /// for 15 minutes and not revocable. Prefer [`crate::token::TokenProvider`], which caches it.
+    /// for 15 minutes and not revocable. Callers cache it (the token module's `TokenProvider`).
     pub async fn issue_stateless_token(
         &self,
         channel_id: &str,

@@ -6,11 +6,14 @@
 //! downstream verifies with the same channel secret, exactly as if LINE had called it.
 
 use crate::error::LineError;
+use async_trait::async_trait;
+use kizuna_app::ports::WebhookForwarder;
 use std::time::Duration;
 
 /// A forward must not hold up the webhook's answer to LINE for long.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The [`WebhookForwarder`] over HTTP.
 #[derive(Debug, Clone)]
 pub struct WebhookForwardClient {
     http: reqwest::Client,
@@ -38,5 +41,14 @@ impl WebhookForwardClient {
             .await
             .map_err(|e| LineError::Transport(e.without_url().to_string()))?;
         Ok(response.status().as_u16())
+    }
+}
+
+#[async_trait]
+impl WebhookForwarder for WebhookForwardClient {
+    async fn forward(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String> {
+        WebhookForwardClient::forward(self, url, body, signature)
+            .await
+            .map_err(|e| e.to_string())
     }
 }

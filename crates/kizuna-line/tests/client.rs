@@ -371,3 +371,41 @@ async fn revoked_tokens_are_unauthorized_and_a_fresh_stateless_token_works() {
     let fresh = provider.token(&creds).await.unwrap();
     assert_eq!(client.bot_info(&fresh).await.unwrap().user_id, BOT);
 }
+
+/// Gets: many callers refused with the same token ask for a fresh one at once, and one token
+/// is issued for all of them; a caller whose refused token was already replaced gets the
+/// replacement without another issue; a long-lived token comes back as stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_refused_with_one_token_share_one_fresh_token() {
+    let (fake, client) = start(builder(None).build()).await;
+    let provider = Arc::new(TokenProvider::new(client));
+    let refused = provider.token(&stateless_credentials()).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let p = Arc::clone(&provider);
+        let refused = refused.clone();
+        tasks.push(tokio::spawn(async move {
+            p.fresh_token(&stateless_credentials(), &refused).await
+        }));
+    }
+    let mut fresh = Vec::new();
+    for t in tasks {
+        fresh.push(t.await.unwrap().unwrap());
+    }
+    assert!(fresh.iter().all(|t| *t == fresh[0] && *t != refused));
+    assert_eq!(fake.issued_token_count(CHANNEL), 2);
+    assert_eq!(
+        provider.token(&stateless_credentials()).await.unwrap(),
+        fresh[0]
+    );
+
+    let long_lived = ChannelCredentials {
+        channel_access_token: Some(token()),
+        ..stateless_credentials()
+    };
+    assert_eq!(
+        provider.fresh_token(&long_lived, &token()).await.unwrap(),
+        token()
+    );
+    assert_eq!(fake.issued_token_count(CHANNEL), 2);
+}

@@ -109,12 +109,12 @@ async fn webhook() {
     let iterations = 100_000;
     let t = Instant::now();
     for _ in 0..iterations {
-        assert!(kizuna_line::signature::verify(
+        assert!(kizuna_line_webhook::signature::verify(
             secret.as_bytes(),
             &body.body,
             &body.signature
         ));
-        std::hint::black_box(kizuna_line::webhook::parse(&body.body).unwrap());
+        std::hint::black_box(kizuna_line_webhook::parse(&body.body).unwrap());
     }
     println!(
         "webhook: signature verify + parse alone: {:.1} µs per request ({} iterations)",

@@ -27,7 +27,7 @@ use anyhow::{anyhow, Context as _};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use fake_line::{FakeChannel, FakeLineBuilder, RunningFakeLine};
 use kizuna_app::clock::{Clock, FixedClock};
-use kizuna_app::model::{ChannelCredentials, Municipality, SendJob};
+use kizuna_app::model::{ChannelCredentials, ChannelSecret, ChannelToken, Municipality, SendJob};
 use kizuna_app::ports::{ChannelSecrets, ContentStore, HouseholdStore, MunicipalityDirectory};
 use kizuna_app::scheduler::{Scheduler, SlotReport};
 use kizuna_app::sender::{JobReport, SendError, Sender, SenderSettings, CONTENT_PREFIX};
@@ -73,8 +73,12 @@ impl Town {
     fn credentials(&self) -> ChannelCredentials {
         ChannelCredentials {
             channel_id: self.channel.channel_id.clone(),
-            channel_secret: self.channel.channel_secret.clone(),
-            channel_access_token: self.channel.access_tokens.first().cloned(),
+            channel_secret: ChannelSecret::new(self.channel.channel_secret.clone()),
+            channel_access_token: self
+                .channel
+                .access_tokens
+                .first()
+                .map(|token| ChannelToken::new(token.clone())),
         }
     }
 }

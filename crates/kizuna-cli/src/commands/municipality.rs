@@ -6,10 +6,9 @@
 use crate::commands::ops::{block_on, parse_municipality, Ops};
 use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
-use kizuna_app::model::{ChannelCredentials, Municipality};
+use kizuna_app::model::{ChannelCredentials, ChannelSecret, ChannelToken, Municipality};
 use kizuna_app::ports::{ChannelSecrets, MunicipalityDirectory};
 use kizuna_app::schedule::SENDING_HOURS;
-use kizuna_app::sender::line_credentials;
 use kizuna_aws::compose;
 use kizuna_core::MunicipalityId;
 use kizuna_line::{BotInfo, LineError, TokenProvider};
@@ -143,7 +142,7 @@ pub struct AddRequest {
 #[derive(Debug, Clone)]
 pub enum CredentialsUpdate {
     Replace(ChannelCredentials),
-    AccessToken(String),
+    AccessToken(ChannelToken),
 }
 
 impl AddRequest {
@@ -177,12 +176,14 @@ impl AddRequest {
             (Some(channel_id), Some(channel_secret), token) => {
                 Some(CredentialsUpdate::Replace(ChannelCredentials {
                     channel_id: channel_id.trim().to_owned(),
-                    channel_secret,
-                    channel_access_token: token,
+                    channel_secret: ChannelSecret::new(channel_secret),
+                    channel_access_token: token.map(ChannelToken::new),
                 }))
             }
             (None, Some(_), _) => bail!("--channel-id is required with the channel secret"),
-            (_, None, Some(token)) => Some(CredentialsUpdate::AccessToken(token)),
+            (_, None, Some(token)) => {
+                Some(CredentialsUpdate::AccessToken(ChannelToken::new(token)))
+            }
             (Some(_), None, None) => {
                 bail!("--channel-id needs --channel-secret-file or --channel-secret-stdin")
             }
@@ -232,7 +233,7 @@ pub fn webhook_url(base: &str, id: &MunicipalityId) -> String {
 pub async fn verify_bot(ops: &Ops, credentials: &ChannelCredentials) -> anyhow::Result<BotInfo> {
     let line = compose::line_client(&ops.config)?;
     let tokens = TokenProvider::new(line.clone());
-    let result = match tokens.token(&line_credentials(credentials)).await {
+    let result = match tokens.token(credentials).await {
         Ok(token) => line.bot_info(&token).await,
         Err(e) => Err(e),
     };

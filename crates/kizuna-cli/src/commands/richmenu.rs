@@ -8,7 +8,6 @@
 use crate::commands::ops::Ops;
 use anyhow::{bail, Context as _};
 use kizuna_app::ports::ChannelSecrets;
-use kizuna_app::sender::line_credentials;
 use kizuna_aws::compose;
 use kizuna_core::MunicipalityId;
 use kizuna_line::{
@@ -84,7 +83,7 @@ async fn channel(ops: &Ops, id: &MunicipalityId) -> anyhow::Result<(LineClient, 
     };
     let line = compose::line_client(&ops.config)?;
     let token = TokenProvider::new(line.clone())
-        .token(&line_credentials(&credentials))
+        .token(&credentials)
         .await
         .with_context(|| format!("getting a channel access token for {id}"))?;
     Ok((line, token))

@@ -23,6 +23,7 @@ use kizuna_app::model::SendJob;
 use kizuna_app::sender::{Sender, SenderPorts, SenderSettings};
 use kizuna_aws::{compose, telemetry, AwsClients, Config};
 use kizuna_line::client::{LineClient, DEFAULT_CONNECT_TIMEOUT};
+use kizuna_line::LineMessenger;
 use kizuna_local::worker_env;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,8 +67,9 @@ async fn main() -> anyhow::Result<()> {
         ledger: compose::ledger(&config, &clients),
         runs: compose::runs(&config, &clients),
         content: compose::content(&config, &clients),
+        messenger: Arc::new(LineMessenger::new(line)),
     };
-    let sender = Sender::new(ports, line, clock, settings);
+    let sender = Sender::new(ports, clock, settings);
     let visibility = i32::try_from(env_u64(worker_env::VISIBILITY_SECS, 1800)?)?;
     let job_timeout = Duration::from_secs(env_u64(worker_env::JOB_TIMEOUT_SECS, 300)?);
 

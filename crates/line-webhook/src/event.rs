@@ -29,7 +29,7 @@ pub const MAX_WEBHOOK_EVENT_ID_LEN: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WebhookRequest {
     /// User id of the bot that should receive the events; compare it with the bot's own user
-    /// id ([`crate::client::LineClient::bot_info`]) to reject events meant for another channel.
+    /// id (LINE's `GET /v2/bot/info`) to reject events meant for another channel.
     pub destination: String,
     /// May be empty: LINE sends an empty array to verify the webhook URL.
     pub events: Vec<Event>,
