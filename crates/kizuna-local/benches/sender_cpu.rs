@@ -25,6 +25,8 @@
 //! adapter, page by page as an earlier attempt would have left it (lease taken, pages committed
 //! with their resume cursor, lease released), so the measured process is the rerun and is
 //! checked to push exactly the rest.
+//! `KIZUNA_BENCH_TOML_ONLY` (any value) removes the compiled content artifact from the bucket,
+//! for a sender built before it existed.
 //! `KIZUNA_BENCH_ROUNDS` (default 3) rounds; prints min/median/max per metric and one
 //! machine-readable line starting `sender_cpu_json `. Reading: docs/benchmarks.md, "Sender CPU
 //! per delivery".
@@ -683,6 +685,19 @@ async fn main() {
     )
     .await
     .unwrap();
+    if std::env::var_os("KIZUNA_BENCH_TOML_ONLY").is_some() {
+        // For a sender from before the compiled artifact (docs/benchmarks.md's "before"
+        // figures): its content store read every object under content/ as TOML.
+        stack
+            .clients
+            .s3
+            .delete_object()
+            .bucket(&stack.config.content_bucket)
+            .key(kizuna_app::content::ARTIFACT_KEY)
+            .send()
+            .await
+            .unwrap();
+    }
     let aws = CountingProxy::start(
         stack.config.aws_endpoint_url.as_deref().unwrap(),
         Upstream::Aws,
