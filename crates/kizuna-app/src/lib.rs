@@ -9,6 +9,8 @@ pub mod content;
 pub mod fanout_sim;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod pacing;
