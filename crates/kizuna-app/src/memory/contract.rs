@@ -239,6 +239,12 @@ pub async fn shards_split_the_fanout_exactly_once(store: &dyn HouseholdStore) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    let garbage = Some("not a cursor".to_owned());
+    let err = store
+        .deliverable_page(&m, Shard::ALL, garbage, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
 }
 
 /// Every household of one town, receiving or not, pages through in user order.
@@ -431,9 +437,10 @@ pub async fn record_sent(
     ledger.release_shard(&key, "test", false).await.unwrap();
 }
 
-/// The send job's lease: one holder at a time; a dead holder's lease expires and the next
-/// holder is told the job was resumed; a commit by a sender that lost the lease is
-/// `Conflict` and writes nothing (no entry, no run record); a commit writes outcomes, run
+/// The send job's lease: one holder at a time (its holder may take it again); a dead
+/// holder's lease expires and the next holder is told the job was resumed; a commit by a
+/// sender that lost the lease is `Conflict` and writes nothing (no entry, no run record, no
+/// resume position); a commit writes outcomes, run
 /// counts and the resume position together; an oversized commit is refused; the resume
 /// position survives a release; releasing someone else's lease changes nothing; a finished
 /// job stays `Done`; another date is another job.
@@ -459,7 +466,15 @@ pub async fn shard_leases_commits_and_outcomes(ledger: &dyn DeliveryLedger, runs
             .unwrap(),
         ShardLease::HeldByOther
     );
-    let t1 = t0 + ChronoDuration::seconds(121);
+    // A sender taking its own lease again (a redelivered job in the same instance) keeps it.
+    assert!(matches!(
+        ledger
+            .acquire_shard(&key, "a", within, lease)
+            .await
+            .unwrap(),
+        ShardLease::Acquired(ShardProgress { resumed: true, .. })
+    ));
+    let t1 = t0 + ChronoDuration::seconds(240);
     assert_eq!(
         ledger.acquire_shard(&key, "b", t1, lease).await.unwrap(),
         ShardLease::Acquired(ShardProgress {
@@ -467,19 +482,29 @@ pub async fn shard_leases_commits_and_outcomes(ledger: &dyn DeliveryLedger, runs
             ..Default::default()
         })
     );
-    let late = page_commit(
+    let mut late = page_commit(
         vec![sent(user(9), "req-late")],
         RunCounts {
             sent: 1,
             ..Default::default()
         },
     );
+    late.counted_pages = Some(7);
+    late.resume = Some((Some("late-cursor".into()), 7));
     assert_eq!(
         ledger.commit(&key, "a", &late, t1, lease).await,
         Err(StoreError::Conflict)
     );
     assert_eq!(ledger.get(&m, d, &user(9)).await.unwrap(), None);
     assert_eq!(runs.get(&key).await.unwrap(), None);
+    assert_eq!(
+        ledger.acquire_shard(&key, "b", t1, lease).await.unwrap(),
+        ShardLease::Acquired(ShardProgress {
+            resumed: true,
+            ..Default::default()
+        }),
+        "the refused commit moved no resume position"
+    );
 
     let mut commit = page_commit(
         vec![
