@@ -12,6 +12,8 @@ pub mod content;
 pub mod fanout_sim;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 pub mod messaging;
 pub mod metrics;
 pub mod model;
