@@ -7,7 +7,8 @@
 //! event log with its default lock of 60 seconds.
 
 use crate::model::{
-    ChannelCredentials, DeliveryState, Municipality, RunCounts, RunKey, RunStatus, RunUpdate, Shard,
+    ChannelCredentials, ChannelSecret, ChannelToken, DeliveryState, Municipality, RunCounts,
+    RunKey, RunStatus, RunUpdate, Shard,
 };
 use crate::ports::{
     ChannelSecrets, Claim, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore,
@@ -884,13 +885,13 @@ pub async fn channel_secrets_round_trip(secrets: &dyn ChannelSecrets) {
     assert_eq!(secrets.get(&m).await.unwrap(), None);
     let first = ChannelCredentials {
         channel_id: "1650000001".into(),
-        channel_secret: "secret-1".into(),
+        channel_secret: ChannelSecret::new("secret-1"),
         channel_access_token: None,
     };
     secrets.put(&m, &first).await.unwrap();
     assert_eq!(secrets.get(&m).await.unwrap(), Some(first.clone()));
     let rotated = ChannelCredentials {
-        channel_access_token: Some("long-lived-token".into()),
+        channel_access_token: Some(ChannelToken::new("long-lived-token")),
         ..first
     };
     secrets.put(&m, &rotated).await.unwrap();
