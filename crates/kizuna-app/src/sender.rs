@@ -55,7 +55,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{error, info, instrument, warn};
 use uuid::Uuid;
 
 /// Namespace of the delivery retry keys (UUIDv5). Never change it: a changed namespace would
@@ -107,6 +107,26 @@ pub struct SenderPorts {
     pub content: Arc<dyn ContentStore>,
     /// The pushes and the monthly quota (LINE's Messaging API in production).
     pub messenger: Arc<dyn Messenger>,
+}
+
+/// What became of one queued send job ([`Sender::run_queued`]).
+#[derive(Debug)]
+pub enum QueuedJobOutcome {
+    /// The job ran: `Ok` needs nothing further today (delete the message), `Err` must run
+    /// again (leave the message for SQS to deliver again).
+    Ran {
+        job: SendJob,
+        result: Result<JobReport, SendError>,
+    },
+    /// Not a send job at all: it can never succeed (the Lambda lets it reach the DLQ).
+    Malformed,
+}
+
+impl QueuedJobOutcome {
+    /// Whether the queue should deliver the message again.
+    pub fn redeliver(&self) -> bool {
+        !matches!(self, QueuedJobOutcome::Ran { result: Ok(_), .. })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -305,11 +325,35 @@ impl Sender {
             .clone()
     }
 
+    /// Runs the send job carried by one queue message's `body` (JSON [`SendJob`]): the one
+    /// record handler of the sender Lambda, the local send worker and the local stack.
+    /// The message is deleted only when [`QueuedJobOutcome::redeliver`] says no; a malformed
+    /// one is reported failed too, so SQS's redrive moves it to the dead-letter queue for a
+    /// human to see.
+    pub async fn run_queued(&self, body: &str, deadline: Option<Instant>) -> QueuedJobOutcome {
+        let job: SendJob = match serde_json::from_str(body) {
+            Ok(job) => job,
+            Err(e) => {
+                // A malformed job can never succeed.
+                error!(error = %e, "malformed send job");
+                return QueuedJobOutcome::Malformed;
+            }
+        };
+        let result = self.run(&job, deadline).await;
+        if let Err(e) = &result {
+            warn!(municipality = %job.municipality, error = %e, "send job will run again");
+        }
+        QueuedJobOutcome::Ran { job, result }
+    }
+
     /// Runs one send job. `deadline` is the invocation's deadline, if any.
     ///
     /// `Ok` means the job needs no further run (completed, nothing to do, or stopped for a
     /// reason a rerun cannot fix today, such as the monthly limit — recorded and alerted).
     /// `Err` means it must run again (the Lambda reports the SQS message as failed).
+    ///
+    /// Every log line of the job carries its municipality, date and shard from this span.
+    #[instrument(name = "send_job", skip_all, fields(municipality = %job.municipality, date = %job.date, shard = job.shard.index))]
     pub async fn run(
         &self,
         job: &SendJob,
@@ -331,17 +375,17 @@ impl Sender {
             .await?
             .ok_or(SendError::UnknownMunicipality)?;
         if !municipality.enabled {
-            info!(municipality = muni, "municipality disabled; nothing sent");
+            info!("municipality disabled; nothing sent");
             return Ok(JobReport::nothing(RunStatus::Completed, "disabled"));
         }
         let result = self.run_enabled(job, &key, municipality, deadline).await;
         match &result {
             // The run record belongs to the sender holding the lease.
             Err(SendError::HeldElsewhere) => {
-                info!(municipality = muni, date = %job.date, shard = job.shard.index, "another sender holds this send job; left to it");
+                info!("another sender holds this send job; left to it");
             }
             Err(e) => {
-                error!(municipality = muni, date = %job.date, shard = job.shard.index, error = %e, "send job failed");
+                error!(error = %e, "send job failed");
                 metrics::emit(
                     muni,
                     self.clock.now(),
@@ -354,7 +398,7 @@ impl Sender {
                     .upsert(&key, &update, self.clock.now())
                     .await
                 {
-                    warn!(municipality = muni, error = %store, "could not record the failed run");
+                    warn!(error = %store, "could not record the failed run");
                 }
             }
             Ok(_) => {}
@@ -365,7 +409,7 @@ impl Sender {
     /// A job that arrives after the day's sending window is recorded as not sent.
     async fn refuse_late(&self, job: &SendJob, key: &RunKey) -> Result<JobReport, SendError> {
         let muni = job.municipality.as_str();
-        warn!(municipality = muni, date = %job.date, "send job arrived too late; not sent");
+        warn!("send job arrived too late; not sent");
         let existing = self.ports.runs.get(key).await?;
         if existing.map(|r| r.status) != Some(RunStatus::Completed) {
             let update = run_update(
@@ -494,7 +538,7 @@ impl Sender {
             let page = match self.list_page(run, cursor.clone(), number).await {
                 Ok(page) => page,
                 Err(e) => {
-                    warn!(municipality = run.muni(), error = %e, "could not list households; left for the next run");
+                    warn!(error = %e, "could not list households; left for the next run");
                     run.stop.set(StopReason::Store);
                     return false;
                 }
@@ -552,7 +596,7 @@ impl Sender {
             let plan = plan_household(&household, run.job.date, &content);
             if !plan.missing.is_empty() {
                 planned.missing_content += 1;
-                warn!(municipality = run.muni(), user = %household.user.fingerprint(), missing = plan.missing.len(), "content missing for a scheduled day; household skipped for it");
+                warn!(user = %household.user.fingerprint(), missing = plan.missing.len(), "content missing for a scheduled day; household skipped for it");
             }
             if plan.messages.is_empty() {
                 planned.skipped += 1;
@@ -579,7 +623,7 @@ impl Sender {
     ) -> bool {
         if progress.resumed {
             if let Err(e) = self.skip_settled(run, &mut page.candidates).await {
-                warn!(municipality = run.muni(), error = %e, "could not read the page's earlier deliveries; left for the next run");
+                warn!(error = %e, "could not read the page's earlier deliveries; left for the next run");
                 tally.left += page.candidates.len() as u64;
                 run.stop.set(StopReason::Store);
                 return false;
@@ -669,22 +713,19 @@ impl Sender {
             // The request failed, but a transaction can be applied and its answer lost: the
             // ledger then already says so, and the counts must be reported now or never.
             Err(e) if e.is_retryable() && self.was_applied(run, commit).await => {
-                info!(municipality = run.muni(), error = %e, "a page commit's answer was lost but it was applied");
+                info!(error = %e, "a page commit's answer was lost but it was applied");
                 self.committed(run, commit, tally);
                 true
             }
             Err(StoreError::Conflict) => {
-                error!(
-                    municipality = run.muni(),
-                    "another sender took over this send job; stopping"
-                );
+                error!("another sender took over this send job; stopping");
                 run.stop.set(StopReason::LeaseLost);
                 false
             }
             Err(e) => {
                 // LINE has the pushes; nothing says so yet. The next attempt pushes them again
                 // with the same retry keys, gets 409s, and commits them then.
-                warn!(municipality = run.muni(), error = %e, "could not commit a page; left for the next run");
+                warn!(error = %e, "could not commit a page; left for the next run");
                 tally.left += commit.outcomes.len() as u64;
                 run.stop.set(StopReason::Store);
                 false
@@ -755,12 +796,11 @@ impl Sender {
                 .release_shard(&run.key, &run.owner, done)
                 .await
             {
-                warn!(municipality = run.muni(), error = %e, "could not release the send job's lease; it expires by itself");
+                warn!(error = %e, "could not release the send job's lease; it expires by itself");
             }
         }
         self.emit_metrics(run);
         let counts = tally.counts;
-        let muni = run.muni();
         if stop == Some(StopReason::Unauthorized) {
             self.record_end(
                 run,
@@ -785,7 +825,12 @@ impl Sender {
             return Err(SendError::Incomplete(note));
         }
         self.record_end(run, RunStatus::Completed, None).await?;
-        info!(municipality = muni, date = %run.job.date, shard = run.job.shard.index, sent = counts.sent, skipped = counts.skipped, failed = counts.failed, "send job completed");
+        info!(
+            sent = counts.sent,
+            skipped = counts.skipped,
+            failed = counts.failed,
+            "send job completed"
+        );
         Ok(JobReport {
             status: RunStatus::Completed,
             counts,
@@ -808,7 +853,6 @@ impl Sender {
             counts.not_sent_quota
         );
         error!(
-            municipality = muni,
             not_sent = counts.not_sent_quota,
             "monthly message limit reached"
         );
@@ -848,7 +892,7 @@ impl Sender {
             note.push_str(", stopped before the deadline");
             if tally.attempted == 0 && tally.counts.sent == 0 {
                 note.push_str("; no delivery was attempted in this invocation");
-                error!(municipality = muni, date = %run.job.date, shard = run.job.shard.index, "send job made no progress before its deadline");
+                error!("send job made no progress before its deadline");
                 metrics::emit(
                     muni,
                     self.clock.now(),
@@ -905,7 +949,7 @@ impl Sender {
             Ok(MonthlyQuota::Limited(v)) => Some(v),
             Ok(MonthlyQuota::Unlimited) => None,
             Err(e) => {
-                warn!(municipality = municipality.id.as_str(), error = %e, "could not read the LINE quota; relying on LINE's own limit");
+                warn!(error = %e, "could not read the LINE quota; relying on LINE's own limit");
                 return None;
             }
         };
@@ -916,7 +960,7 @@ impl Sender {
         match messenger.quota_consumption(credentials).await {
             Ok(used) => Some((limit.saturating_sub(used), limit)),
             Err(e) => {
-                warn!(municipality = municipality.id.as_str(), error = %e, "could not read LINE quota consumption");
+                warn!(error = %e, "could not read LINE quota consumption");
                 None
             }
         }
@@ -967,7 +1011,7 @@ impl Sender {
                 Ok(PushReceipt::AlreadyAccepted {
                     accepted_request_id,
                 }) => {
-                    info!(municipality = run.muni(), user = %user.fingerprint(), attempt = candidate.attempt, "LINE had already accepted this delivery (409); recording it sent");
+                    info!(user = %user.fingerprint(), attempt = candidate.attempt, "LINE had already accepted this delivery (409); recording it sent");
                     return Outcome::Sent {
                         request_id: accepted_request_id,
                     };
@@ -1021,18 +1065,18 @@ impl Sender {
                     .settings
                     .backoff
                     .delay(try_no, rand::random::<f64>(), retry_after);
-                warn!(municipality = run.muni(), user = %user.fingerprint(), try_no, error = %e, delay_ms = delay.as_millis() as u64, "push failed; retrying with the same retry key");
+                warn!(user = %user.fingerprint(), try_no, error = %e, delay_ms = delay.as_millis() as u64, "push failed; retrying with the same retry key");
                 NextStep::RetryAfter(delay)
             }
             e if e.is_retryable() => {
-                warn!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "push failed after all retries; left for the next run");
+                warn!(user = %user.fingerprint(), error = %e, "push failed after all retries; left for the next run");
                 NextStep::Give(Outcome::Failed {
                     reason: e.to_string(),
                     retryable: true,
                 })
             }
             e => {
-                error!(municipality = run.muni(), user = %user.fingerprint(), error = %e, "LINE refused this push; not retried");
+                error!(user = %user.fingerprint(), error = %e, "LINE refused this push; not retried");
                 NextStep::Give(Outcome::Failed {
                     reason: e.to_string(),
                     retryable: false,

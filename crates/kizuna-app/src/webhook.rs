@@ -33,7 +33,7 @@ use kizuna_line_webhook::{parse, signature, Event, EventKind, MessageContent, Mo
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::{info, warn};
+use tracing::{info, instrument, warn};
 
 /// LINE's webhook bodies are small; anything this large is not from LINE.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -127,11 +127,7 @@ impl WebhookHandler {
 
     /// The content for answering `inbound`: the current library when the answer depends on
     /// it, else the one loaded last (no store call), if any.
-    async fn content_for(
-        &self,
-        municipality: &Municipality,
-        inbound: &Inbound,
-    ) -> Option<Arc<ContentLibrary>> {
+    async fn content_for(&self, inbound: &Inbound) -> Option<Arc<ContentLibrary>> {
         if !needs_current_content(inbound) {
             return self.content.last_loaded();
         }
@@ -139,7 +135,7 @@ impl WebhookHandler {
             Ok(library) => Some(library),
             Err(e) => {
                 // The parent is told to try later; the rest of the conversation goes on.
-                warn!(municipality = municipality.id.as_str(), error = %e, "content pack unavailable for a reply");
+                warn!(error = %e, "content pack unavailable for a reply");
                 None
             }
         }
@@ -147,6 +143,10 @@ impl WebhookHandler {
 
     /// Handles one webhook request. `signature` is the `x-line-signature` header value (the
     /// caller matches the header name case-insensitively).
+    ///
+    /// Every log line of the request carries the municipality from this span (recorded once
+    /// the id from the URL is known to be well-formed; the raw path segment is never logged).
+    #[instrument(name = "webhook", skip_all, fields(municipality = tracing::field::Empty))]
     pub async fn handle(
         &self,
         municipality: &str,
@@ -160,25 +160,23 @@ impl WebhookHandler {
         let Ok(municipality_id) = MunicipalityId::parse(municipality) else {
             return WebhookResponse::new(404, "unknown municipality");
         };
+        tracing::Span::current().record("municipality", municipality_id.as_str());
         let municipality = match self.ports.municipalities.get(&municipality_id).await {
             Ok(Some(m)) => m,
             Ok(None) => return WebhookResponse::new(404, "unknown municipality"),
             Err(e) => {
-                warn!(municipality = municipality_id.as_str(), error = %e, "municipality lookup failed");
+                warn!(error = %e, "municipality lookup failed");
                 return WebhookResponse::new(500, "temporarily unavailable");
             }
         };
         let credentials = match self.ports.secrets.get(&municipality.id).await {
             Ok(Some(c)) => c,
             Ok(None) => {
-                warn!(
-                    municipality = municipality.id.as_str(),
-                    "no channel credentials stored"
-                );
+                warn!("no channel credentials stored");
                 return WebhookResponse::new(503, "municipality not configured");
             }
             Err(e) => {
-                warn!(municipality = municipality.id.as_str(), error = %e, "secret lookup failed");
+                warn!(error = %e, "secret lookup failed");
                 return WebhookResponse::new(500, "temporarily unavailable");
             }
         };
@@ -190,10 +188,7 @@ impl WebhookHandler {
             body,
             signature,
         ) {
-            warn!(
-                municipality = municipality.id.as_str(),
-                "webhook with an invalid signature rejected"
-            );
+            warn!("webhook with an invalid signature rejected");
             return WebhookResponse::new(401, "invalid signature");
         }
         let request = match parse(body) {
@@ -202,10 +197,7 @@ impl WebhookHandler {
         };
         if let Some(bot) = &municipality.bot_user_id {
             if *bot != request.destination {
-                warn!(
-                    municipality = municipality.id.as_str(),
-                    "webhook for another bot ignored"
-                );
+                warn!("webhook for another bot ignored");
                 return WebhookResponse::new(200, "ignored: destination does not match");
             }
         }
@@ -213,24 +205,23 @@ impl WebhookHandler {
         // A redelivered body of many events is likely one we ran out of time on: find the
         // events already done in a few batched reads, rather than one claim each, so that
         // each redelivery gets further than the last.
-        let already_done = if request.events.len() > 1
-            && request.events.iter().any(|e| e.is_redelivery)
-        {
-            let ids: Vec<&str> = request
-                .events
-                .iter()
-                .map(|e| e.webhook_event_id.as_str())
-                .collect();
-            match self.ports.events.done_among(&ids, self.clock.now()).await {
-                Ok(done) => done,
-                Err(e) => {
-                    warn!(municipality = municipality.id.as_str(), error = %e, "could not look up done events; claiming each");
-                    HashSet::new()
+        let already_done =
+            if request.events.len() > 1 && request.events.iter().any(|e| e.is_redelivery) {
+                let ids: Vec<&str> = request
+                    .events
+                    .iter()
+                    .map(|e| e.webhook_event_id.as_str())
+                    .collect();
+                match self.ports.events.done_among(&ids, self.clock.now()).await {
+                    Ok(done) => done,
+                    Err(e) => {
+                        warn!(error = %e, "could not look up done events; claiming each");
+                        HashSet::new()
+                    }
                 }
-            }
-        } else {
-            HashSet::new()
-        };
+            } else {
+                HashSet::new()
+            };
 
         let mut failed = false;
         let mut forward = false;
@@ -244,7 +235,6 @@ impl WebhookHandler {
             }
             if attempted > 0 && started.elapsed() >= self.time_budget {
                 warn!(
-                    municipality = municipality.id.as_str(),
                     handled = done,
                     left = request.events.len() - done,
                     "time budget used up; the remaining events are left for LINE's redelivery"
@@ -256,7 +246,7 @@ impl WebhookHandler {
             match self.handle_event(&municipality, &credentials, event).await {
                 Ok(handled) => forward |= !handled.consumed,
                 Err(e) => {
-                    warn!(municipality = municipality.id.as_str(), event_type = event.event_type.as_str(), error = %e, "event not handled; LINE will redeliver it");
+                    warn!(event_type = event.event_type.as_str(), error = %e, "event not handled; LINE will redeliver it");
                     failed = true;
                 }
             }
@@ -264,12 +254,9 @@ impl WebhookHandler {
         if forward {
             if let Some(url) = &municipality.forward_webhook_url {
                 match self.ports.forwarder.forward(url, body, signature).await {
-                    Ok(status) => info!(
-                        municipality = municipality.id.as_str(),
-                        status, "forwarded to the town's other webhook"
-                    ),
+                    Ok(status) => info!(status, "forwarded to the town's other webhook"),
                     Err(e) => {
-                        warn!(municipality = municipality.id.as_str(), error = %e, "forwarding failed")
+                        warn!(error = %e, "forwarding failed")
                     }
                 }
             }
@@ -281,6 +268,7 @@ impl WebhookHandler {
         }
     }
 
+    #[instrument(name = "webhook_event", skip_all, fields(event_type = %event.event_type))]
     async fn handle_event(
         &self,
         municipality: &Municipality,
@@ -313,10 +301,7 @@ impl WebhookHandler {
             {
                 Claim::Acquired => {}
                 Claim::AlreadyDone => {
-                    info!(
-                        municipality = municipality.id.as_str(),
-                        "duplicate webhook event ignored"
-                    );
+                    info!("duplicate webhook event ignored");
                     return Ok(Handled { consumed: true });
                 }
                 Claim::InProgress => return Err(EventError::InProgress),
@@ -347,7 +332,7 @@ impl WebhookHandler {
         event: &Event,
     ) -> Result<Handled, EventError> {
         let today = today_in_japan(self.clock.now());
-        let content = self.content_for(municipality, inbound).await;
+        let content = self.content_for(inbound).await;
         let ctx = Context {
             today,
             municipality_name: &municipality.display_name,
@@ -383,20 +368,17 @@ impl WebhookHandler {
             match stored {
                 Ok(()) => break outcome,
                 Err(StoreError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
-                    info!(municipality = municipality.id.as_str(), user = %user.fingerprint(), "concurrent change; re-applying the event");
+                    info!(user = %user.fingerprint(), "concurrent change; re-applying the event");
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             }
         };
         if let (false, Some(reply_token)) = (outcome.replies.is_empty(), &event.reply_token) {
-            self.reply(municipality, credentials, reply_token, &outcome.replies)
-                .await;
+            self.reply(credentials, reply_token, &outcome.replies).await;
         }
         info!(
-            municipality = municipality.id.as_str(),
             user = %user.fingerprint(),
-            event_type = event.event_type.as_str(),
             consumed = outcome.consumed,
             replies = outcome.replies.len(),
             "event handled"
@@ -408,7 +390,6 @@ impl WebhookHandler {
 
     async fn reply(
         &self,
-        municipality: &Municipality,
         credentials: &ChannelCredentials,
         reply_token: &str,
         messages: &[kizuna_core::Message],
@@ -418,14 +399,11 @@ impl WebhookHandler {
             Ok(()) => {}
             // The messenger has forgotten the refused token, so the next call gets a fresh one.
             Err(MessengerError::Unauthorized { .. }) => {
-                warn!(
-                    municipality = municipality.id.as_str(),
-                    "reply refused: channel token rejected (401)"
-                );
+                warn!("reply refused: channel token rejected (401)");
             }
             // The state change stands; a lost reply is visible to the parent as silence, and
             // 登録内容 shows the truth. A reply token is single-use, so there is no retry.
-            Err(e) => warn!(municipality = municipality.id.as_str(), error = %e, "reply failed"),
+            Err(e) => warn!(error = %e, "reply failed"),
         }
     }
 }

@@ -23,14 +23,16 @@ pub mod worker_env {
     pub const DEADLINE_MARGIN_SECS: &str = "KIZUNA_DEADLINE_MARGIN_SECS";
 }
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use fake_line::{FakeChannel, FakeLineBuilder, RunningFakeLine};
 use kizuna_app::clock::{Clock, FixedClock};
 use kizuna_app::model::{ChannelCredentials, ChannelSecret, ChannelToken, Municipality, SendJob};
 use kizuna_app::ports::{ChannelSecrets, ContentStore, HouseholdStore, MunicipalityDirectory};
 use kizuna_app::scheduler::{Scheduler, SlotReport};
-use kizuna_app::sender::{JobReport, SendError, Sender, SenderSettings, CONTENT_PREFIX};
+use kizuna_app::sender::{
+    JobReport, QueuedJobOutcome, SendError, Sender, SenderSettings, CONTENT_PREFIX,
+};
 use kizuna_app::webhook::WebhookHandler;
 use kizuna_aws::{compose, AwsClients, Config};
 use kizuna_core::calendar::JAPAN;
@@ -279,8 +281,12 @@ impl LocalStack {
                 let receipt = message
                     .receipt_handle()
                     .ok_or_else(|| anyhow!("SQS message without a receipt handle"))?;
-                let job: SendJob = serde_json::from_str(body)?;
-                let result = self.sender.run(&job, None).await;
+                let QueuedJobOutcome::Ran { job, result } =
+                    self.sender.run_queued(body, None).await
+                else {
+                    // Only the stack's own scheduler enqueues here: a malformed job is a bug.
+                    bail!("the send queue holds a malformed job");
+                };
                 if result.is_ok() {
                     self.clients
                         .sqs

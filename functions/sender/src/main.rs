@@ -5,27 +5,14 @@
 //! limit moves it to the DLQ, whose alarm wakes the operator. The ledger makes every rerun
 //! send only what is still unsent.
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use kizuna_app::clock::SystemClock;
-use kizuna_app::model::SendJob;
 use kizuna_app::sender::{Sender, SenderSettings};
 use kizuna_aws::{compose, telemetry, AwsClients, Config};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-#[derive(Debug, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-struct BatchResponse {
-    batch_item_failures: Vec<ItemFailure>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-struct ItemFailure {
-    item_identifier: String,
-}
+use tracing::Instrument as _;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -49,27 +36,19 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-async fn handle(sender: &Sender, event: LambdaEvent<SqsEvent>) -> Result<BatchResponse, Error> {
+async fn handle(sender: &Sender, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
     let deadline = deadline_of(event.context.deadline);
-    let mut response = BatchResponse::default();
+    let mut response = SqsBatchResponse::default();
     for record in event.payload.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let job: SendJob = match serde_json::from_str(record.body.as_deref().unwrap_or_default()) {
-            Ok(job) => job,
-            Err(e) => {
-                // A malformed job can never succeed: let it go to the DLQ for a human to see.
-                tracing::error!(error = %e, "malformed send job");
-                response.batch_item_failures.push(ItemFailure {
-                    item_identifier: id,
-                });
-                continue;
-            }
-        };
-        if let Err(e) = sender.run(&job, Some(deadline)).await {
-            tracing::warn!(municipality = job.municipality.as_str(), error = %e, "send job will be retried");
-            response.batch_item_failures.push(ItemFailure {
-                item_identifier: id,
-            });
+        // One span per record: its lines carry the SQS message id (no personal data) beside
+        // the Lambda request id, and the job's own span (municipality, date, shard) inside.
+        let outcome = sender
+            .run_queued(record.body.as_deref().unwrap_or_default(), Some(deadline))
+            .instrument(tracing::info_span!("sqs_record", message_id = %id))
+            .await;
+        if outcome.redeliver() {
+            response.add_failure(id);
         }
     }
     Ok(response)
@@ -90,11 +69,8 @@ mod tests {
 
     #[test]
     fn batch_response_has_lambdas_field_names() {
-        let r = BatchResponse {
-            batch_item_failures: vec![ItemFailure {
-                item_identifier: "m1".into(),
-            }],
-        };
+        let mut r = SqsBatchResponse::default();
+        r.add_failure("m1");
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
             r#"{"batchItemFailures":[{"itemIdentifier":"m1"}]}"#

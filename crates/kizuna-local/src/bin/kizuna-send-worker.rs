@@ -19,7 +19,6 @@
 
 use anyhow::Context as _;
 use kizuna_app::clock::{Clock, ShiftedClock};
-use kizuna_app::model::SendJob;
 use kizuna_app::sender::{Sender, SenderPorts, SenderSettings};
 use kizuna_aws::{compose, telemetry, AwsClients, Config};
 use kizuna_line::client::{LineClient, DEFAULT_CONNECT_TIMEOUT};
@@ -96,31 +95,22 @@ async fn main() -> anyhow::Result<()> {
             let Some(receipt) = message.receipt_handle() else {
                 continue;
             };
-            let job: SendJob = match serde_json::from_str(message.body().unwrap_or_default()) {
-                Ok(job) => job,
-                Err(e) => {
-                    tracing::error!(error = %e, "malformed send job; left for the DLQ");
-                    continue;
-                }
-            };
             let deadline = tokio::time::Instant::now() + job_timeout;
-            match sender.run(&job, Some(deadline)).await {
-                Ok(_) => {
-                    // A failed delete only means the message comes back: the ledger makes
-                    // the rerun send nothing.
-                    if let Err(e) = clients
-                        .sqs
-                        .delete_message()
-                        .queue_url(&config.send_queue_url)
-                        .receipt_handle(receipt)
-                        .send()
-                        .await
-                    {
-                        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "deleting a finished send job failed");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(municipality = job.municipality.as_str(), error = %e, "send job will be retried after its visibility timeout");
+            let body = message.body().unwrap_or_default();
+            // Redelivered after its visibility timeout, as SQS does for the Lambda (a
+            // malformed job too: the local stack has no DLQ redrive to wait for).
+            if !sender.run_queued(body, Some(deadline)).await.redeliver() {
+                // A failed delete only means the message comes back: the ledger makes
+                // the rerun send nothing.
+                if let Err(e) = clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(&config.send_queue_url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "deleting a finished send job failed");
                 }
             }
         }
