@@ -1,23 +1,24 @@
 //! The AWS adapters against moto, through the real aws-sdk clients.
 //!
 //! Each test provisions its own namespace, so they run in parallel against one server.
+//! The behaviours every store shares with the in-memory stores are checked by
+//! tests/store_contract.rs (the same contract on both); these tests check what only the AWS
+//! side has: raw items (keys, TTL and index attributes), the secrets cache, the queue's JSON,
+//! provisioning.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
 use kizuna_app::model::{
-    ChannelCredentials, DeliveryState, Municipality, RunCounts, RunKey, RunStatus, RunUpdate,
-    SendJob, Shard,
+    ChannelCredentials, DeliveryState, RunCounts, RunKey, RunStatus, RunUpdate, SendJob, Shard,
 };
 use kizuna_app::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore,
-    MunicipalityDirectory, PageCommit, RunRecords, SendQueue, ShardLease, ShardProgress,
-    StoreError, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
+    ChannelSecrets, Claim, DeliveryLedger, DeliveryOutcome, HouseholdStore, PageCommit, RunRecords,
+    SendQueue, ShardLease, ShardProgress, StoreError, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
 };
 use kizuna_core::Subject;
 use kizuna_core::{Household, LineUserId, MunicipalityId, Registration, RegistrationStatus};
 use kizuna_tests::{test_aws, TestAws};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 fn muni(s: &str) -> MunicipalityId {
@@ -66,125 +67,6 @@ async fn raw_household(aws: &TestAws, m: &str, u: &LineUserId) -> HashMap<String
 }
 
 // ---------------------------------------------------------------- households
-
-#[tokio::test]
-async fn household_save_get_and_version_conflict() {
-    let aws = test_aws().await;
-    let store = aws.households();
-    let m = muni("ama-town");
-    let mut h = receiving(&m, 1);
-
-    assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
-    assert_eq!(store.save(&h).await.unwrap(), 1);
-    // Version 0 means "must not exist": a second create loses.
-    assert_eq!(store.save(&h).await, Err(StoreError::Conflict));
-
-    let stored = store.get(&m, &h.user).await.unwrap().unwrap();
-    assert_eq!(stored.version, 1);
-    assert_eq!(stored.registrations, h.registrations);
-
-    h.version = 1;
-    h.paused = true;
-    assert_eq!(store.save(&h).await.unwrap(), 2);
-    // A writer still holding version 1 lost the race and must re-read.
-    assert_eq!(store.save(&h).await, Err(StoreError::Conflict));
-    let stored = store.get(&m, &h.user).await.unwrap().unwrap();
-    assert!(stored.paused);
-    assert_eq!(stored.version, 2);
-}
-
-#[tokio::test]
-async fn concurrent_saves_of_one_version_have_exactly_one_winner() {
-    let aws = test_aws().await;
-    let store = Arc::new(aws.households());
-    let m = muni("ama-town");
-    for n in 0..10 {
-        // Create race (version 0) ...
-        let h = receiving(&m, n);
-        let results = race(&store, [h.clone(), h.clone(), h.clone()]).await;
-        assert_eq!(winners(&results), 1, "create race {n}: {results:?}");
-        // ... and update race (version 1), with different contents.
-        let mut a = h.clone();
-        a.version = 1;
-        a.paused = true;
-        let mut b = h.clone();
-        b.version = 1;
-        b.following = false;
-        let results = race(&store, [a.clone(), b.clone(), a]).await;
-        assert_eq!(winners(&results), 1, "update race {n}: {results:?}");
-        assert!(results
-            .iter()
-            .all(|r| matches!(r, Ok(2) | Err(StoreError::Conflict))));
-        let stored = store.get(&m, &h.user).await.unwrap().unwrap();
-        assert_eq!(stored.version, 2);
-        // Exactly one writer's change is stored, never a mix.
-        let is_a = stored.paused && stored.following;
-        let is_b = !stored.paused && !stored.following;
-        assert!(is_a || is_b, "{stored:?}");
-    }
-}
-
-async fn race(
-    store: &Arc<kizuna_aws::DynamoHouseholdStore>,
-    households: [Household; 3],
-) -> Vec<Result<u64, StoreError>> {
-    let tasks: Vec<_> = households
-        .into_iter()
-        .map(|h| {
-            let store = Arc::clone(store);
-            tokio::spawn(async move { store.save(&h).await })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for t in tasks {
-        results.push(t.await.unwrap());
-    }
-    results
-}
-
-fn winners(results: &[Result<u64, StoreError>]) -> usize {
-    results.iter().filter(|r| r.is_ok()).count()
-}
-
-#[tokio::test]
-async fn delete_removes_the_household_and_is_idempotent() {
-    let aws = test_aws().await;
-    let store = aws.households();
-    let m = muni("ama-town");
-    let h = receiving(&m, 7);
-    store.save(&h).await.unwrap();
-    let stored = store.get(&m, &h.user).await.unwrap().unwrap();
-    store.delete(&stored).await.unwrap();
-    assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
-    store.delete(&stored).await.unwrap();
-    // Gone from the fan-out too.
-    let page = store
-        .deliverable_page(&m, Shard::ALL, None, 10)
-        .await
-        .unwrap();
-    assert!(page.items.is_empty());
-    // A new registration after deletion starts again at version 0.
-    assert_eq!(store.save(&h).await.unwrap(), 1);
-}
-
-#[tokio::test]
-async fn a_delete_decided_on_an_older_version_is_a_conflict_and_deletes_nothing() {
-    let aws = test_aws().await;
-    let store = aws.households();
-    let m = muni("ama-town");
-    let h = receiving(&m, 8);
-    store.save(&h).await.unwrap();
-    let read = store.get(&m, &h.user).await.unwrap().unwrap();
-    // Another event changes the household after our read.
-    let mut changed = read.clone();
-    changed.paused = true;
-    store.save(&changed).await.unwrap();
-    assert_eq!(store.delete(&read).await, Err(StoreError::Conflict));
-    let kept = store.get(&m, &h.user).await.unwrap().unwrap();
-    assert!(kept.paused);
-    store.delete(&kept).await.unwrap();
-    assert_eq!(store.get(&m, &h.user).await.unwrap(), None);
-}
 
 /// Reads every page of one shard's fan-out.
 async fn fanout(
@@ -260,66 +142,6 @@ async fn deliverable_index_lists_only_receiving_households_in_pages() {
     let (users, _) = fanout(&store, &m, Shard::ALL, 10).await;
     assert_eq!(users.len(), 4);
     assert!(!users.contains(&user(3)));
-}
-
-#[tokio::test]
-async fn shards_split_the_fanout_exactly_once() {
-    let aws = test_aws().await;
-    let store = aws.households();
-    let m = muni("big-city");
-    let all: BTreeSet<_> = (100..160).map(user).collect();
-    for n in 100..160 {
-        store.save(&receiving(&m, n)).await.unwrap();
-    }
-    for count in [1u16, 3, 4] {
-        let mut seen = Vec::new();
-        for index in 0..count {
-            let shard = Shard::new(index, count).unwrap();
-            let (users, _) = fanout(&store, &m, shard, 7).await;
-            assert!(users.iter().all(|u| shard.covers(u)));
-            seen.extend(users);
-        }
-        assert_eq!(seen.len(), all.len(), "{count} shards: a household twice?");
-        assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), all);
-    }
-    // A cursor from one shard is refused by another.
-    let page = store
-        .deliverable_page(&m, Shard::new(0, 2).unwrap(), None, 1)
-        .await
-        .unwrap();
-    let err = store
-        .deliverable_page(&m, Shard::new(1, 2).unwrap(), page.next, 1)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::Corrupt(_)));
-}
-
-#[tokio::test]
-async fn all_households_of_a_municipality_page_through() {
-    let aws = test_aws().await;
-    let store = aws.households();
-    let m = muni("ama-town");
-    for n in 1..=5 {
-        let mut h = receiving(&m, n);
-        h.paused = n % 2 == 0;
-        store.save(&h).await.unwrap();
-    }
-    store
-        .save(&receiving(&muni("other-town"), 9))
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = store.all_in_municipality_page(&m, cursor, 2).await.unwrap();
-        assert!(page.items.len() <= 2);
-        seen.extend(page.items.into_iter().map(|h| h.user));
-        cursor = page.next;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    assert_eq!(seen, (1..=5).map(user).collect::<Vec<_>>());
 }
 
 #[tokio::test]
@@ -423,57 +245,6 @@ async fn event_claims_follow_the_idempotency_protocol() {
         log.complete("never-claimed").await,
         Err(StoreError::NotFound)
     );
-}
-
-#[tokio::test]
-async fn done_events_are_found_in_batches_and_expire_like_claims() {
-    let aws = test_aws().await;
-    let log = aws.events();
-    let t0 = at("2026-12-01T09:00:00Z");
-    // More ids than one BatchGetItem takes, every third one done, one in progress.
-    let ids: Vec<String> = (0..250).map(|i| format!("ev-{i:03}")).collect();
-    for id in ids.iter().step_by(3) {
-        log.claim(id, t0).await.unwrap();
-        log.complete(id).await.unwrap();
-    }
-    log.claim(&ids[1], t0).await.unwrap();
-    let mut asked: Vec<&str> = ids.iter().map(String::as_str).collect();
-    asked.push(&ids[0]); // named twice, as a body may
-    let done = log.done_among(&asked, t0).await.unwrap();
-    let expected: HashSet<String> = ids.iter().step_by(3).cloned().collect();
-    assert_eq!(done, expected);
-    // Past the retention, a done record is as good as absent (as for `claim`).
-    let later = log
-        .done_among(&asked, t0 + ChronoDuration::days(15))
-        .await
-        .unwrap();
-    assert!(later.is_empty(), "{later:?}");
-}
-
-#[tokio::test]
-async fn concurrent_claims_of_one_event_have_exactly_one_winner() {
-    let aws = test_aws().await;
-    let log = Arc::new(aws.events());
-    let now = at("2026-12-01T09:00:00Z");
-    for round in 0..10 {
-        let id = format!("ev-race-{round}");
-        let tasks: Vec<_> = (0..8)
-            .map(|_| {
-                let log = Arc::clone(&log);
-                let id = id.clone();
-                tokio::spawn(async move { log.claim(&id, now).await.unwrap() })
-            })
-            .collect();
-        let mut claims = Vec::new();
-        for t in tasks {
-            claims.push(t.await.unwrap());
-        }
-        let acquired = claims.iter().filter(|c| **c == Claim::Acquired).count();
-        assert_eq!(acquired, 1, "round {round}: {claims:?}");
-        assert!(claims
-            .iter()
-            .all(|c| matches!(c, Claim::Acquired | Claim::InProgress)));
-    }
 }
 
 // ---------------------------------------------------------------- delivery ledger
@@ -787,305 +558,9 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
     ledger.forget_user(&m, &parent, today).await.unwrap();
 }
 
-#[tokio::test]
-async fn concurrent_lease_claims_have_exactly_one_winner() {
-    let aws = test_aws().await;
-    let ledger = Arc::new(aws.ledger());
-    let m = muni("ama-town");
-    let now = at("2026-11-30T23:00:00Z");
-    for n in 0..10 {
-        let key = run_key(&m, date(2026, 12, 1) + ChronoDuration::days(n));
-        let tasks: Vec<_> = (0..6)
-            .map(|owner| {
-                let ledger = Arc::clone(&ledger);
-                let key = key.clone();
-                tokio::spawn(async move {
-                    ledger
-                        .acquire_shard(
-                            &key,
-                            &format!("sender-{owner}"),
-                            now,
-                            Duration::from_secs(60),
-                        )
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
-        let mut leases = Vec::new();
-        for t in tasks {
-            leases.push(t.await.unwrap());
-        }
-        let acquired = leases
-            .iter()
-            .filter(|c| matches!(c, ShardLease::Acquired(_)))
-            .count();
-        assert_eq!(acquired, 1, "day {n}: {leases:?}");
-    }
-}
-
 // ---------------------------------------------------------------- run records
 
-fn run(m: &str, d: NaiveDate, shard: u16) -> RunKey {
-    RunKey {
-        municipality: muni(m),
-        date: d,
-        shard,
-    }
-}
-
-fn update(status: RunStatus, add: RunCounts) -> RunUpdate {
-    RunUpdate {
-        notices: Default::default(),
-        status,
-        add,
-        note: None,
-    }
-}
-
-#[tokio::test]
-async fn run_records_count_atomically_and_list() {
-    let aws = test_aws().await;
-    let runs = Arc::new(aws.runs());
-    let now = at("2026-12-01T00:00:00Z");
-    let key = run("ama-town", date(2026, 12, 1), 0);
-
-    let r = runs
-        .upsert(&key, &update(RunStatus::Started, RunCounts::default()), now)
-        .await
-        .unwrap();
-    assert_eq!(r.status, RunStatus::Started);
-    assert_eq!(r.counts, RunCounts::default());
-    assert_eq!(r.updated_at, now);
-
-    // Concurrent batches of one run never lose a count.
-    let tasks: Vec<_> = (0..10)
-        .map(|i| {
-            let runs = Arc::clone(&runs);
-            let key = key.clone();
-            tokio::spawn(async move {
-                let add = RunCounts {
-                    sent: 10,
-                    skipped: 1,
-                    failed: u64::from(i % 2 == 0),
-                    not_sent_quota: 0,
-                    missing_content: 2,
-                };
-                // Every batch also reports the town notices it carried.
-                let mut u = update(RunStatus::Started, add);
-                u.notices.insert("four-month-checkup".into(), 3);
-                if i % 2 == 0 {
-                    u.notices.insert("parents-class".into(), 1);
-                }
-                runs.upsert(&key, &u, now).await.unwrap()
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let done = runs
-        .upsert(
-            &key,
-            &RunUpdate {
-                status: RunStatus::Completed,
-                add: RunCounts {
-                    not_sent_quota: 3,
-                    ..RunCounts::default()
-                },
-                notices: Default::default(),
-                note: Some("quota reached".into()),
-            },
-            now + ChronoDuration::minutes(2),
-        )
-        .await
-        .unwrap();
-    let expected = RunCounts {
-        sent: 100,
-        skipped: 10,
-        failed: 5,
-        not_sent_quota: 3,
-        missing_content: 20,
-    };
-    assert_eq!(done.counts, expected);
-    assert_eq!(
-        done.notices,
-        [
-            ("four-month-checkup".to_owned(), 30),
-            ("parents-class".to_owned(), 5)
-        ]
-        .into()
-    );
-    assert_eq!(done.status, RunStatus::Completed);
-    assert_eq!(done.note.as_deref(), Some("quota reached"));
-    assert_eq!(runs.get(&key).await.unwrap().unwrap(), done);
-    assert_eq!(
-        runs.get(&run("ama-town", date(2026, 12, 2), 0))
-            .await
-            .unwrap(),
-        None
-    );
-
-    // Newest first across dates and shards; list_for_date spans municipalities.
-    for (m, d, shard) in [
-        ("ama-town", date(2026, 11, 30), 0),
-        ("ama-town", date(2026, 12, 1), 1),
-        ("ama-town", date(2026, 12, 2), 0),
-        ("oki-town", date(2026, 12, 1), 0),
-    ] {
-        runs.upsert(
-            &run(m, d, shard),
-            &update(RunStatus::Failed, RunCounts::default()),
-            now,
-        )
-        .await
-        .unwrap();
-    }
-    let recent: Vec<_> = runs
-        .list_recent(&muni("ama-town"), 3)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.key.date, r.key.shard))
-        .collect();
-    assert_eq!(
-        recent,
-        [
-            (date(2026, 12, 2), 0),
-            (date(2026, 12, 1), 1),
-            (date(2026, 12, 1), 0)
-        ]
-    );
-    assert_eq!(
-        runs.list_recent(&muni("ama-town"), 10).await.unwrap().len(),
-        4
-    );
-    let on_date: BTreeSet<_> = runs
-        .list_for_date(date(2026, 12, 1))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.key.municipality.to_string(), r.key.shard))
-        .collect();
-    assert_eq!(
-        on_date,
-        [
-            ("ama-town".to_string(), 0),
-            ("ama-town".to_string(), 1),
-            ("oki-town".to_string(), 0)
-        ]
-        .into_iter()
-        .collect()
-    );
-    // Ledger items and leases in the same table never show up as runs.
-    record_sent(
-        &aws.ledger(),
-        &muni("ama-town"),
-        date(2026, 12, 1),
-        &[&user(1)],
-        now,
-    )
-    .await;
-    assert_eq!(
-        runs.list_recent(&muni("ama-town"), 10).await.unwrap().len(),
-        4
-    );
-}
-
 // ---------------------------------------------------------------- content, queue, secrets, municipalities
-
-#[tokio::test]
-async fn content_store_round_trip_and_versions() {
-    let aws = test_aws().await;
-    let content = aws.content();
-    content
-        .put_object(
-            "content/base/pregnancy.toml",
-            "[day.100]\ntext = \"こんにちは\"\n".into(),
-        )
-        .await
-        .unwrap();
-    content
-        .put_object("content/base/child.toml", b"[day.0]\n".to_vec())
-        .await
-        .unwrap();
-    content
-        .put_object("content/ama-town/overlay.toml", b"# overlay\n".to_vec())
-        .await
-        .unwrap();
-    content
-        .put_object("drafts/ignored.toml", b"x".to_vec())
-        .await
-        .unwrap();
-
-    let snapshot = content.load("content/").await.unwrap();
-    let paths: Vec<_> = snapshot.files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(
-        paths,
-        [
-            "content/ama-town/overlay.toml",
-            "content/base/child.toml",
-            "content/base/pregnancy.toml"
-        ]
-    );
-    assert_eq!(snapshot.files[2].text, "[day.100]\ntext = \"こんにちは\"\n");
-    assert_eq!(content.version("content/").await.unwrap(), snapshot.version);
-    assert_eq!(content.list("content/base/").await.unwrap().len(), 2);
-
-    // The compiled artifact: read as bytes, absent as None; `load` does not read it (it is
-    // not UTF-8), but it counts in the version, which `load` and `version` still agree on.
-    assert_eq!(
-        content
-            .get_object("content/compiled/library.bin")
-            .await
-            .unwrap(),
-        None
-    );
-    let artifact = vec![0x4b, 0xff, 0x00, 0xfe];
-    content
-        .put_object("content/compiled/library.bin", artifact.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        content
-            .get_object("content/compiled/library.bin")
-            .await
-            .unwrap(),
-        Some(artifact)
-    );
-    let with_artifact = content.load("content/").await.unwrap();
-    assert_eq!(with_artifact.files, snapshot.files);
-    assert_ne!(with_artifact.version, snapshot.version);
-    assert_eq!(
-        content.version("content/").await.unwrap(),
-        with_artifact.version
-    );
-    let snapshot = with_artifact;
-
-    // Any change to any file gives a new version.
-    content
-        .put_object("content/base/child.toml", b"[day.0]\n# edited\n".to_vec())
-        .await
-        .unwrap();
-    let changed = content.version("content/").await.unwrap();
-    assert_ne!(changed, snapshot.version);
-    assert_eq!(content.load("content/").await.unwrap().version, changed);
-
-    content
-        .put_object("content/base/broken.toml", vec![0xff, 0xfe, 0x00])
-        .await
-        .unwrap();
-    assert!(matches!(
-        content.load("content/").await,
-        Err(StoreError::Corrupt(_))
-    ));
-    assert!(content
-        .load("nothing-here/")
-        .await
-        .unwrap()
-        .files
-        .is_empty());
-}
 
 #[tokio::test]
 async fn send_queue_delivers_every_job_as_json() {
@@ -1178,28 +653,6 @@ async fn channel_secrets_round_trip_and_cache() {
     let json: serde_json::Value = serde_json::from_str(raw.secret_string().unwrap()).unwrap();
     assert_eq!(json["channel_id"], "1650000001");
     assert_eq!(json["channel_access_token"], "long-lived-token");
-}
-
-#[tokio::test]
-async fn municipality_directory_round_trip() {
-    let aws = test_aws().await;
-    let directory = aws.municipalities();
-    assert!(directory.list().await.unwrap().is_empty());
-    let mut ama = Municipality::new(muni("ama-town"), "海士町", 8);
-    ama.bot_user_id = Some("Ubot".into());
-    ama.monthly_message_limit = Some(30_000);
-    ama.send_shards = 2;
-    let oki = Municipality::new(muni("oki-town"), "隠岐の島町", 7);
-    directory.put(&ama).await.unwrap();
-    directory.put(&oki).await.unwrap();
-    assert_eq!(directory.get(&ama.id).await.unwrap(), Some(ama.clone()));
-    assert_eq!(directory.get(&muni("nowhere")).await.unwrap(), None);
-    let mut listed = directory.list().await.unwrap();
-    listed.sort_by(|a, b| a.id.cmp(&b.id));
-    assert_eq!(listed, [ama.clone(), oki]);
-    ama.enabled = false;
-    directory.put(&ama).await.unwrap();
-    assert!(!directory.get(&ama.id).await.unwrap().unwrap().enabled);
 }
 
 #[tokio::test]

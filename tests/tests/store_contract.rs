@@ -1,0 +1,39 @@
+//! The store contract (`kizuna_app::memory::contract`) run against the AWS adapters on moto:
+//! the same checks the in-memory stores pass, so behaviour tests written on the in-memory
+//! stores describe what production does. Each check gets a fresh namespace (empty tables).
+//!
+//! tests/stores.rs keeps what only the AWS side has: raw items (keys, TTL attributes, index
+//! attributes), the secrets cache, the queue's JSON and provisioning.
+
+use kizuna_app::memory::contract;
+use kizuna_tests::test_aws;
+
+macro_rules! on_moto {
+    ($($check:ident($($port:ident),+);)+) => {$(
+        #[tokio::test]
+        async fn $check() {
+            let aws = test_aws().await;
+            contract::$check($(&aws.$port()),+).await;
+        }
+    )+};
+}
+
+on_moto! {
+    household_saves_are_conditional_on_the_version(households);
+    concurrent_saves_of_one_version_have_one_winner(households);
+    household_deletes_are_conditional_and_idempotent(households);
+    deliverable_pages_list_only_receiving_households(households);
+    shards_split_the_fanout_exactly_once(households);
+    all_households_of_a_municipality_page_through(households);
+    retention_purge_deletes_only_long_unfollowed_households(households);
+    event_claims_follow_the_idempotency_protocol(events);
+    done_events_are_found_among_many(events);
+    concurrent_claims_of_one_event_have_one_winner(events);
+    shard_leases_commits_and_outcomes(ledger, runs);
+    forget_user_removes_one_parent(ledger);
+    concurrent_lease_claims_have_one_winner(ledger);
+    run_records_count_atomically_and_list(runs);
+    content_store_round_trip_and_versions(content);
+    channel_secrets_round_trip(secrets);
+    municipality_directory_round_trip(municipalities);
+}
