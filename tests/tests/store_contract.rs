@@ -2,7 +2,8 @@
 //! the same checks the in-memory stores pass, so behaviour tests written on the in-memory
 //! stores describe what production does. Each check gets a fresh namespace (empty tables).
 //!
-//! tests/stores.rs keeps what only the AWS side has: raw items (keys, TTL attributes, index
+//! `shard_leases_commits_and_outcomes` runs in tests/stores.rs, which then checks the raw
+//! lease item. tests/stores.rs keeps what only the AWS side has: raw items (keys, TTL attributes, index
 //! attributes), the secrets cache, the queue's JSON and provisioning.
 
 use kizuna_app::memory::contract;
@@ -29,7 +30,6 @@ on_moto! {
     event_claims_follow_the_idempotency_protocol(events);
     done_events_are_found_among_many(events);
     concurrent_claims_of_one_event_have_one_winner(events);
-    shard_leases_commits_and_outcomes(ledger, runs);
     forget_user_removes_one_parent(ledger);
     concurrent_lease_claims_have_one_winner(ledger);
     run_records_count_atomically_and_list(runs);

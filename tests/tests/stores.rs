@@ -8,12 +8,13 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
+use kizuna_app::memory::contract;
 use kizuna_app::model::{
     ChannelCredentials, DeliveryState, RunCounts, RunKey, RunStatus, RunUpdate, SendJob, Shard,
 };
 use kizuna_app::ports::{
-    ChannelSecrets, Claim, DeliveryLedger, DeliveryOutcome, HouseholdStore, PageCommit, RunRecords,
-    SendQueue, ShardLease, ShardProgress, StoreError, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
+    ChannelSecrets, Claim, DeliveryLedger, DeliveryOutcome, HouseholdStore, PageCommit, SendQueue,
+    ShardLease, StoreError, WebhookEventLog,
 };
 use kizuna_core::Subject;
 use kizuna_core::{Household, LineUserId, MunicipalityId, Registration, RegistrationStatus};
@@ -313,173 +314,14 @@ async fn record_sent(
     ledger.release_shard(&key, "test", false).await.unwrap();
 }
 
-/// The send job's lease: one holder at a time; a dead holder's lease expires; a commit by a
-/// sender that lost the lease writes nothing at all; the resume position survives a release;
-/// a finished job stays finished.
+/// The lease protocol is the store contract's (`contract::shard_leases_commits_and_outcomes`,
+/// run here on DynamoDB); what only the table shows: the finished job's lease item keeps no
+/// resume cursor (it may hold a LINE user id).
 #[tokio::test]
-async fn shard_leases_commits_and_outcomes() {
+async fn shard_leases_follow_the_contract_and_a_finished_lease_keeps_no_cursor() {
     let aws = test_aws().await;
-    let ledger = aws.ledger();
-    let runs = aws.runs();
-    let m = muni("ama-town");
+    contract::shard_leases_commits_and_outcomes(&aws.ledger(), &aws.runs()).await;
     let d = date(2026, 12, 1);
-    let key = run_key(&m, d);
-    let t0 = at("2026-11-30T23:00:00Z");
-    let lease = Duration::from_secs(120);
-
-    assert_eq!(
-        ledger.acquire_shard(&key, "a", t0, lease).await.unwrap(),
-        ShardLease::Acquired(ShardProgress::default()),
-        "a fresh job starts at the shard's first page"
-    );
-    assert_eq!(
-        ledger
-            .acquire_shard(&key, "b", t0 + ChronoDuration::seconds(119), lease)
-            .await
-            .unwrap(),
-        ShardLease::HeldByOther
-    );
-    // Sender a died: after its lease expires, b takes over and is told a may have sent.
-    let t1 = t0 + ChronoDuration::seconds(121);
-    assert_eq!(
-        ledger.acquire_shard(&key, "b", t1, lease).await.unwrap(),
-        ShardLease::Acquired(ShardProgress {
-            resumed: true,
-            ..Default::default()
-        })
-    );
-    // a wakes up and tries to commit: refused, and nothing of it is written.
-    let late = page_commit(
-        vec![sent(user(9), "req-late")],
-        RunCounts {
-            sent: 1,
-            ..Default::default()
-        },
-    );
-    assert_eq!(
-        ledger.commit(&key, "a", &late, t1, lease).await,
-        Err(StoreError::Conflict)
-    );
-    assert_eq!(ledger.get(&m, d, &user(9)).await.unwrap(), None);
-    assert_eq!(runs.get(&key).await.unwrap(), None);
-
-    // b commits a page: outcomes, counts and the resume position, all together.
-    let mut commit = page_commit(
-        vec![
-            sent(user(1), "req-abc"),
-            DeliveryOutcome {
-                user: user(3),
-                attempt: 2,
-                state: DeliveryState::Failed {
-                    reason: "LINE 500".into(),
-                    retryable: true,
-                },
-            },
-            DeliveryOutcome {
-                user: user(4),
-                attempt: 1,
-                state: DeliveryState::Failed {
-                    reason: "LINE 400 invalid message".into(),
-                    retryable: false,
-                },
-            },
-        ],
-        RunCounts {
-            sent: 1,
-            failed: 2,
-            skipped: 5,
-            ..Default::default()
-        },
-    );
-    commit.counted_pages = Some(1);
-    commit.resume = Some((Some("0:Uabc".into()), 1));
-    ledger.commit(&key, "b", &commit, t1, lease).await.unwrap();
-    let record = ledger.get(&m, d, &user(1)).await.unwrap().unwrap();
-    assert_eq!(
-        record.state,
-        DeliveryState::Sent {
-            request_id: "req-abc".into(),
-            message_count: 1
-        }
-    );
-    let run = runs.get(&key).await.unwrap().unwrap();
-    assert_eq!(
-        (run.counts.sent, run.counts.failed, run.counts.skipped),
-        (1, 2, 5)
-    );
-    let found = ledger
-        .records_among(&m, d, &[user(1), user(3), user(4), user(5), user(1)])
-        .await
-        .unwrap();
-    assert_eq!(
-        found.len(),
-        3,
-        "user 5 has no entry; a repeated user is asked once"
-    );
-    assert_eq!(found[&user(3)].attempt, 2);
-    assert_eq!(
-        found[&user(4)].state,
-        DeliveryState::Failed {
-            reason: "LINE 400 invalid message".into(),
-            retryable: false
-        }
-    );
-    // The lease item is not a delivery.
-    let listed: BTreeSet<_> = ledger
-        .list(&m, d)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.user)
-        .collect();
-    assert_eq!(listed, [user(1), user(3), user(4)].into_iter().collect());
-
-    // A commit larger than one transaction is refused before anything is sent to DynamoDB.
-    let too_many = page_commit(
-        (0..=MAX_OUTCOMES_PER_COMMIT as u32)
-            .map(|n| sent(user(100 + n), "r"))
-            .collect(),
-        RunCounts::default(),
-    );
-    assert!(matches!(
-        ledger.commit(&key, "b", &too_many, t1, lease).await,
-        Err(StoreError::Corrupt(_))
-    ));
-
-    // b stops (deadline): c resumes where b's last settled page ended.
-    ledger.release_shard(&key, "b", false).await.unwrap();
-    assert_eq!(
-        ledger.acquire_shard(&key, "c", t1, lease).await.unwrap(),
-        ShardLease::Acquired(ShardProgress {
-            resumed: true,
-            resume: Some("0:Uabc".into()),
-            resume_page: 1,
-            counted_pages: 1,
-        })
-    );
-    // Releasing someone else's lease changes nothing.
-    ledger.release_shard(&key, "b", true).await.unwrap();
-    assert_eq!(
-        ledger.acquire_shard(&key, "d", t1, lease).await.unwrap(),
-        ShardLease::HeldByOther
-    );
-    ledger.release_shard(&key, "c", true).await.unwrap();
-    assert_eq!(
-        ledger
-            .acquire_shard(&key, "e", t1 + ChronoDuration::hours(1), lease)
-            .await
-            .unwrap(),
-        ShardLease::Done
-    );
-    // Another date is another job.
-    assert!(matches!(
-        ledger
-            .acquire_shard(&run_key(&m, date(2026, 12, 2)), "e", t1, lease)
-            .await
-            .unwrap(),
-        ShardLease::Acquired(_)
-    ));
-    // The finished job's lease item keeps no cursor (it may hold a LINE user id).
     let raw = aws
         .clients
         .dynamodb
