@@ -9,12 +9,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
 use kizuna_app::memory::contract;
-use kizuna_app::model::{
-    ChannelCredentials, DeliveryState, RunCounts, RunKey, RunStatus, RunUpdate, SendJob, Shard,
-};
+use kizuna_app::model::{ChannelCredentials, SendJob, Shard};
 use kizuna_app::ports::{
-    ChannelSecrets, Claim, DeliveryLedger, DeliveryOutcome, HouseholdStore, PageCommit, SendQueue,
-    ShardLease, StoreError, WebhookEventLog,
+    ChannelSecrets, Claim, DeliveryLedger, HouseholdStore, SendQueue, StoreError, WebhookEventLog,
 };
 use kizuna_core::Subject;
 use kizuna_core::{Household, LineUserId, MunicipalityId, Registration, RegistrationStatus};
@@ -250,70 +247,6 @@ async fn event_claims_follow_the_idempotency_protocol() {
 
 // ---------------------------------------------------------------- delivery ledger
 
-fn run_key(m: &MunicipalityId, d: NaiveDate) -> RunKey {
-    RunKey {
-        municipality: m.clone(),
-        date: d,
-        shard: 0,
-    }
-}
-
-fn sent(u: LineUserId, request_id: &str) -> DeliveryOutcome {
-    DeliveryOutcome {
-        user: u,
-        attempt: 1,
-        state: DeliveryState::Sent {
-            request_id: request_id.into(),
-            message_count: 1,
-        },
-    }
-}
-
-fn page_commit(outcomes: Vec<DeliveryOutcome>, add: RunCounts) -> PageCommit {
-    PageCommit {
-        outcomes,
-        run: RunUpdate {
-            status: RunStatus::Started,
-            add,
-            notices: Default::default(),
-            note: None,
-        },
-        counted_pages: None,
-        resume: None,
-    }
-}
-
-/// Records `users` as sent on `d` the way a sender does: lease, commit, release.
-async fn record_sent(
-    ledger: &dyn DeliveryLedger,
-    m: &MunicipalityId,
-    d: NaiveDate,
-    users: &[&LineUserId],
-    now: DateTime<Utc>,
-) {
-    let key = run_key(m, d);
-    let lease = Duration::from_secs(60);
-    assert!(matches!(
-        ledger
-            .acquire_shard(&key, "test", now, lease)
-            .await
-            .unwrap(),
-        ShardLease::Acquired(_)
-    ));
-    let outcomes = users.iter().map(|u| sent((*u).clone(), "req")).collect();
-    ledger
-        .commit(
-            &key,
-            "test",
-            &page_commit(outcomes, RunCounts::default()),
-            now,
-            lease,
-        )
-        .await
-        .unwrap();
-    ledger.release_shard(&key, "test", false).await.unwrap();
-}
-
 /// The lease protocol is the store contract's (`contract::shard_leases_commits_and_outcomes`,
 /// run here on DynamoDB); what only the table shows: the finished job's lease item keeps no
 /// resume cursor (it may hold a LINE user id).
@@ -358,8 +291,8 @@ async fn ledger_items_expire_in_days_and_forget_user_removes_one_parent() {
     for &d in window.iter().chain([&outside]) {
         // Each date claimed on that date (07:00 Japan time).
         let t = d.and_hms_opt(7, 0, 0).unwrap().and_utc() - ChronoDuration::hours(9);
-        record_sent(&ledger, &m, d, &[&parent, &neighbour], t).await;
-        record_sent(&ledger, &other_town, d, &[&parent], t).await;
+        contract::record_sent(&ledger, &m, d, &[&parent, &neighbour], t).await;
+        contract::record_sent(&ledger, &other_town, d, &[&parent], t).await;
     }
 
     // The TTL is days after the send, not the 400 days of the run records.
