@@ -29,7 +29,9 @@ use kizuna_core::conversation::{
     needs_current_content, respond, Context, HouseholdChange, Inbound,
 };
 use kizuna_core::{today_in_japan, LineUserId, MunicipalityId};
-use kizuna_line_webhook::{parse, signature, Event, EventKind, MessageContent, Mode};
+use kizuna_line_webhook::{
+    parse, signature, Event, EventKind, MessageContent, Mode, WebhookRequest,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,6 +104,45 @@ struct Handled {
     consumed: bool,
 }
 
+/// What handling a body's events came to.
+#[derive(Default)]
+struct EventsOutcome {
+    /// Some event must be delivered again (answer 500).
+    failed: bool,
+    /// Some event was not Kizuna's to consume (pass the body on).
+    forward: bool,
+}
+
+/// The body, if `signature` is the channel's over it and it is a webhook for this town's bot;
+/// else the answer: 401 for a bad signature, 400 for a malformed body, 200 (ignored) for a
+/// body addressed to another bot.
+fn verified_request(
+    municipality: &Municipality,
+    credentials: &ChannelCredentials,
+    signature: &str,
+    body: &[u8],
+) -> Result<WebhookRequest, WebhookResponse> {
+    if !signature::verify(
+        credentials.channel_secret.expose_secret().as_bytes(),
+        body,
+        signature,
+    ) {
+        warn!("webhook with an invalid signature rejected");
+        return Err(WebhookResponse::new(401, "invalid signature"));
+    }
+    let request = parse(body).map_err(|_| WebhookResponse::new(400, "malformed webhook body"))?;
+    if let Some(bot) = &municipality.bot_user_id {
+        if *bot != request.destination {
+            warn!("webhook for another bot ignored");
+            return Err(WebhookResponse::new(
+                200,
+                "ignored: destination does not match",
+            ));
+        }
+    }
+    Ok(request)
+}
+
 impl WebhookHandler {
     pub fn new(ports: WebhookPorts, clock: Arc<dyn Clock>) -> Self {
         let content = ContentCache::new(ports.content.clone());
@@ -157,74 +198,100 @@ impl WebhookHandler {
         if body.len() > MAX_BODY_BYTES {
             return WebhookResponse::new(413, "request body too large");
         }
-        let Ok(municipality_id) = MunicipalityId::parse(municipality) else {
-            return WebhookResponse::new(404, "unknown municipality");
-        };
-        tracing::Span::current().record("municipality", municipality_id.as_str());
-        let municipality = match self.ports.municipalities.get(&municipality_id).await {
-            Ok(Some(m)) => m,
-            Ok(None) => return WebhookResponse::new(404, "unknown municipality"),
-            Err(e) => {
-                warn!(error = %e, "municipality lookup failed");
-                return WebhookResponse::new(500, "temporarily unavailable");
-            }
-        };
-        let credentials = match self.ports.secrets.get(&municipality.id).await {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                warn!("no channel credentials stored");
-                return WebhookResponse::new(503, "municipality not configured");
-            }
-            Err(e) => {
-                warn!(error = %e, "secret lookup failed");
-                return WebhookResponse::new(500, "temporarily unavailable");
-            }
+        let (municipality, credentials) = match self.town(municipality).await {
+            Ok(town) => town,
+            Err(response) => return response,
         };
         let Some(signature) = signature else {
             return WebhookResponse::new(401, "missing signature");
         };
-        if !signature::verify(
-            credentials.channel_secret.expose_secret().as_bytes(),
-            body,
-            signature,
-        ) {
-            warn!("webhook with an invalid signature rejected");
-            return WebhookResponse::new(401, "invalid signature");
-        }
-        let request = match parse(body) {
-            Ok(r) => r,
-            Err(_) => return WebhookResponse::new(400, "malformed webhook body"),
+        let request = match verified_request(&municipality, &credentials, signature, body) {
+            Ok(request) => request,
+            Err(response) => return response,
         };
-        if let Some(bot) = &municipality.bot_user_id {
-            if *bot != request.destination {
-                warn!("webhook for another bot ignored");
-                return WebhookResponse::new(200, "ignored: destination does not match");
+        let already_done = self.already_done(&request).await;
+        let outcome = self
+            .handle_events(
+                &municipality,
+                &credentials,
+                &request,
+                &already_done,
+                started,
+            )
+            .await;
+        if outcome.forward {
+            self.forward(&municipality, body, signature).await;
+        }
+        if outcome.failed {
+            WebhookResponse::new(500, "some events could not be handled; please redeliver")
+        } else {
+            WebhookResponse::new(200, "ok")
+        }
+    }
+
+    /// The municipality named by the URL and its channel credentials, or the answer to give:
+    /// 404 for an id that is malformed or not registered, 503 for a town without
+    /// credentials, 500 when the stores fail (LINE redelivers).
+    async fn town(
+        &self,
+        municipality: &str,
+    ) -> Result<(Municipality, ChannelCredentials), WebhookResponse> {
+        let Ok(municipality_id) = MunicipalityId::parse(municipality) else {
+            return Err(WebhookResponse::new(404, "unknown municipality"));
+        };
+        tracing::Span::current().record("municipality", municipality_id.as_str());
+        let municipality = match self.ports.municipalities.get(&municipality_id).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return Err(WebhookResponse::new(404, "unknown municipality")),
+            Err(e) => {
+                warn!(error = %e, "municipality lookup failed");
+                return Err(WebhookResponse::new(500, "temporarily unavailable"));
+            }
+        };
+        match self.ports.secrets.get(&municipality.id).await {
+            Ok(Some(credentials)) => Ok((municipality, credentials)),
+            Ok(None) => {
+                warn!("no channel credentials stored");
+                Err(WebhookResponse::new(503, "municipality not configured"))
+            }
+            Err(e) => {
+                warn!(error = %e, "secret lookup failed");
+                Err(WebhookResponse::new(500, "temporarily unavailable"))
             }
         }
+    }
 
-        // A redelivered body of many events is likely one we ran out of time on: find the
-        // events already done in a few batched reads, rather than one claim each, so that
-        // each redelivery gets further than the last.
-        let already_done =
-            if request.events.len() > 1 && request.events.iter().any(|e| e.is_redelivery) {
-                let ids: Vec<&str> = request
-                    .events
-                    .iter()
-                    .map(|e| e.webhook_event_id.as_str())
-                    .collect();
-                match self.ports.events.done_among(&ids, self.clock.now()).await {
-                    Ok(done) => done,
-                    Err(e) => {
-                        warn!(error = %e, "could not look up done events; claiming each");
-                        HashSet::new()
-                    }
-                }
-            } else {
+    /// A redelivered body of many events is likely one we ran out of time on: find the
+    /// events already done in a few batched reads, rather than one claim each, so that each
+    /// redelivery gets further than the last.
+    async fn already_done(&self, request: &WebhookRequest) -> HashSet<String> {
+        if request.events.len() <= 1 || !request.events.iter().any(|e| e.is_redelivery) {
+            return HashSet::new();
+        }
+        let ids: Vec<&str> = request
+            .events
+            .iter()
+            .map(|e| e.webhook_event_id.as_str())
+            .collect();
+        match self.ports.events.done_among(&ids, self.clock.now()).await {
+            Ok(done) => done,
+            Err(e) => {
+                warn!(error = %e, "could not look up done events; claiming each");
                 HashSet::new()
-            };
+            }
+        }
+    }
 
-        let mut failed = false;
-        let mut forward = false;
+    /// Handles the events not `already_done`, in order, within the time budget.
+    async fn handle_events(
+        &self,
+        municipality: &Municipality,
+        credentials: &ChannelCredentials,
+        request: &WebhookRequest,
+        already_done: &HashSet<String>,
+        started: Instant,
+    ) -> EventsOutcome {
+        let mut outcome = EventsOutcome::default();
         // Events this delivery has worked on. The budget is only checked once the first
         // not-done event has been handled, so every delivery makes progress however slow the
         // lookups before it were: a body is always finished over redeliveries.
@@ -239,32 +306,30 @@ impl WebhookHandler {
                     left = request.events.len() - done,
                     "time budget used up; the remaining events are left for LINE's redelivery"
                 );
-                failed = true;
+                outcome.failed = true;
                 break;
             }
             attempted += 1;
-            match self.handle_event(&municipality, &credentials, event).await {
-                Ok(handled) => forward |= !handled.consumed,
+            match self.handle_event(municipality, credentials, event).await {
+                Ok(handled) => outcome.forward |= !handled.consumed,
                 Err(e) => {
                     warn!(event_type = event.event_type.as_str(), error = %e, "event not handled; LINE will redeliver it");
-                    failed = true;
+                    outcome.failed = true;
                 }
             }
         }
-        if forward {
-            if let Some(url) = &municipality.forward_webhook_url {
-                match self.ports.forwarder.forward(url, body, signature).await {
-                    Ok(status) => info!(status, "forwarded to the town's other webhook"),
-                    Err(e) => {
-                        warn!(error = %e, "forwarding failed")
-                    }
-                }
-            }
-        }
-        if failed {
-            WebhookResponse::new(500, "some events could not be handled; please redeliver")
-        } else {
-            WebhookResponse::new(200, "ok")
+        outcome
+    }
+
+    /// Passes the body on to the town's other webhook, if it has one (events Kizuna did not
+    /// consume). A failure is logged; LINE is still answered for Kizuna's own handling.
+    async fn forward(&self, municipality: &Municipality, body: &[u8], signature: &str) {
+        let Some(url) = &municipality.forward_webhook_url else {
+            return;
+        };
+        match self.ports.forwarder.forward(url, body, signature).await {
+            Ok(status) => info!(status, "forwarded to the town's other webhook"),
+            Err(e) => warn!(error = %e, "forwarding failed"),
         }
     }
 
