@@ -37,3 +37,15 @@ on_moto! {
     channel_secrets_round_trip(secrets);
     municipality_directory_round_trip(municipalities);
 }
+
+/// The in-memory event log copies two numbers from the DynamoDB one (kizuna-app cannot depend
+/// on kizuna-aws): they must stay equal, or behaviour tests would describe another product.
+#[test]
+fn the_in_memory_event_log_keeps_the_aws_retention_and_lock() {
+    use kizuna_app::memory;
+    assert_eq!(
+        memory::EVENT_RETENTION,
+        chrono::Duration::days(kizuna_aws::schema::EVENT_RETENTION_DAYS)
+    );
+    assert_eq!(memory::DEFAULT_EVENT_LOCK, kizuna_aws::DEFAULT_EVENT_LOCK);
+}

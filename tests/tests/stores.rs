@@ -66,31 +66,6 @@ async fn raw_household(aws: &TestAws, m: &str, u: &LineUserId) -> HashMap<String
 
 // ---------------------------------------------------------------- households
 
-/// Reads every page of one shard's fan-out.
-async fn fanout(
-    store: &dyn HouseholdStore,
-    m: &MunicipalityId,
-    shard: Shard,
-    limit: u32,
-) -> (Vec<LineUserId>, Vec<usize>) {
-    let mut users = Vec::new();
-    let mut sizes = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = store
-            .deliverable_page(m, shard, cursor, limit)
-            .await
-            .unwrap();
-        sizes.push(page.items.len());
-        users.extend(page.items.into_iter().map(|h| h.user));
-        cursor = page.next;
-        if cursor.is_none() {
-            return (users, sizes);
-        }
-        assert!(sizes.len() < 100, "pagination does not end");
-    }
-}
-
 #[tokio::test]
 async fn deliverable_index_lists_only_receiving_households_in_pages() {
     let aws = test_aws().await;
@@ -127,7 +102,7 @@ async fn deliverable_index_lists_only_receiving_households_in_pages() {
         .await
         .contains_key("send_shard"));
 
-    let (users, sizes) = fanout(&store, &m, Shard::ALL, 2).await;
+    let (users, sizes) = contract::fanout(&store, &m, Shard::ALL, 2).await;
     assert!(sizes.iter().all(|&s| s <= 2), "{sizes:?}");
     assert!(sizes.len() >= 3, "5 households in pages of 2: {sizes:?}");
     assert_eq!(users.len(), 5, "each household exactly once");
@@ -137,7 +112,7 @@ async fn deliverable_index_lists_only_receiving_households_in_pages() {
     let mut h = store.get(&m, &user(3)).await.unwrap().unwrap();
     h.paused = true;
     store.save(&h).await.unwrap();
-    let (users, _) = fanout(&store, &m, Shard::ALL, 10).await;
+    let (users, _) = contract::fanout(&store, &m, Shard::ALL, 10).await;
     assert_eq!(users.len(), 4);
     assert!(!users.contains(&user(3)));
 }

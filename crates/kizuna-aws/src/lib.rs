@@ -40,7 +40,7 @@ pub use config::{
 };
 pub use content::S3ContentStore;
 pub use deliveries::DynamoDeliveryLedger;
-pub use events::DynamoWebhookEventLog;
+pub use events::{DynamoWebhookEventLog, DEFAULT_LOCK as DEFAULT_EVENT_LOCK};
 pub use households::DynamoHouseholdStore;
 pub use municipalities::DynamoMunicipalityDirectory;
 pub use paging::object_etags;

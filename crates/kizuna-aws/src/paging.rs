@@ -29,11 +29,9 @@ pub(crate) async fn query_all<T>(
     let mut pages = query.into_paginator().send();
     let mut kept = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| store_error(operation, e))?;
-        for item in page.items.unwrap_or_default() {
-            if take(&mut kept, keep(item)?) {
-                return Ok(kept);
-            }
+        let items = page.map_err(|e| store_error(operation, e))?.items;
+        if keep_page(&mut kept, items, &mut keep)? {
+            break;
         }
     }
     Ok(kept)
@@ -48,29 +46,32 @@ pub(crate) async fn scan_all<T>(
     let mut pages = scan.into_paginator().send();
     let mut kept = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| store_error(operation, e))?;
-        for item in page.items.unwrap_or_default() {
-            if take(&mut kept, keep(item)?) {
-                return Ok(kept);
-            }
+        let items = page.map_err(|e| store_error(operation, e))?.items;
+        if keep_page(&mut kept, items, &mut keep)? {
+            break;
         }
     }
     Ok(kept)
 }
 
-/// Adds what `keep` decided to `kept`; true when the listing should stop.
-fn take<T>(kept: &mut Vec<T>, keep: Keep<T>) -> bool {
-    match keep {
-        Keep::Value(value) => {
-            kept.push(value);
-            false
-        }
-        Keep::Skip => false,
-        Keep::Last(value) => {
-            kept.push(value);
-            true
+/// Adds what `keep` decides for each of one page's items to `kept`; true when the listing
+/// should stop (no further page is requested).
+fn keep_page<T>(
+    kept: &mut Vec<T>,
+    items: Option<Vec<Item>>,
+    keep: &mut impl FnMut(Item) -> StoreResult<Keep<T>>,
+) -> StoreResult<bool> {
+    for item in items.unwrap_or_default() {
+        match keep(item)? {
+            Keep::Value(value) => kept.push(value),
+            Keep::Skip => {}
+            Keep::Last(value) => {
+                kept.push(value);
+                return Ok(true);
+            }
         }
     }
+    Ok(false)
 }
 
 /// Key → ETag of every object under `prefix` in `bucket`, in key order: the content store's
