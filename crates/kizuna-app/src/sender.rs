@@ -1105,61 +1105,9 @@ fn plan_commits(
     progress: &ShardProgress,
     cursor_may_advance: bool,
 ) -> PlannedCommits {
-    let mut settled = true;
-    let mut commits: Vec<PageCommit> = Vec::new();
-    let mut gathered = Tally::default();
-    let mut chunk = Vec::new();
-    for (candidate, outcome) in page.candidates.iter().zip(outcomes) {
-        let state = match outcome {
-            Outcome::Sent { request_id } => {
-                gathered.counts.sent += 1;
-                for id in notice_ids(&candidate.plan) {
-                    *gathered.notices.entry(id).or_default() += 1;
-                }
-                DeliveryState::Sent {
-                    request_id,
-                    message_count: candidate.plan.messages.len() as u32,
-                }
-            }
-            Outcome::Failed { reason, retryable } => {
-                gathered.counts.failed += 1;
-                if retryable {
-                    settled = false;
-                    gathered.left += 1;
-                }
-                DeliveryState::Failed { reason, retryable }
-            }
-            Outcome::NotSentQuota => {
-                gathered.counts.not_sent_quota += 1;
-                settled = false;
-                DeliveryState::Failed {
-                    reason: MONTHLY_LIMIT_REASON.into(),
-                    retryable: true,
-                }
-            }
-            Outcome::NotAttempted => {
-                settled = false;
-                gathered.left += 1;
-                continue;
-            }
-        };
-        chunk.push(DeliveryOutcome {
-            user: candidate.household.user.clone(),
-            attempt: candidate.attempt,
-            state,
-        });
-        if chunk.len() == MAX_OUTCOMES_PER_COMMIT {
-            commits.push(outcome_commit(std::mem::take(&mut chunk), &mut gathered));
-        }
-    }
-    if !chunk.is_empty() || commits.is_empty() {
-        commits.push(outcome_commit(chunk, &mut gathered));
-    }
+    let (mut commits, settled, gathered) = commits_of_outcomes(page, outcomes);
     if page.number >= progress.counted_pages {
-        let first = &mut commits[0];
-        first.run.add.skipped += page.skipped;
-        first.run.add.missing_content += page.missing_content;
-        first.counted_pages = Some(page.number + 1);
+        count_page_once(&mut commits[0], page);
     }
     if settled && cursor_may_advance {
         if let Some(last) = commits.last_mut() {
@@ -1172,6 +1120,84 @@ fn plan_commits(
         left: gathered.left,
         attempted: gathered.attempted,
     }
+}
+
+/// The page's outcomes in commits of at most [`MAX_OUTCOMES_PER_COMMIT`] households (at least
+/// one commit, maybe empty), whether every household is settled, and what is left over.
+fn commits_of_outcomes(
+    page: &PlannedPage,
+    outcomes: Vec<Outcome>,
+) -> (Vec<PageCommit>, bool, Tally) {
+    let mut settled = true;
+    let mut commits: Vec<PageCommit> = Vec::new();
+    let mut gathered = Tally::default();
+    let mut chunk = Vec::new();
+    for (candidate, outcome) in page.candidates.iter().zip(outcomes) {
+        let Some(state) = ledger_state(candidate, outcome, &mut gathered) else {
+            settled = false;
+            continue;
+        };
+        settled &= is_settled(&state);
+        chunk.push(DeliveryOutcome {
+            user: candidate.household.user.clone(),
+            attempt: candidate.attempt,
+            state,
+        });
+        if chunk.len() == MAX_OUTCOMES_PER_COMMIT {
+            commits.push(outcome_commit(std::mem::take(&mut chunk), &mut gathered));
+        }
+    }
+    if !chunk.is_empty() || commits.is_empty() {
+        commits.push(outcome_commit(chunk, &mut gathered));
+    }
+    (commits, settled, gathered)
+}
+
+/// The ledger state one push outcome leaves, counted into `gathered`; `None` for a household
+/// not tried, which is left for a later attempt and written nowhere.
+fn ledger_state(
+    candidate: &Candidate,
+    outcome: Outcome,
+    gathered: &mut Tally,
+) -> Option<DeliveryState> {
+    match outcome {
+        Outcome::Sent { request_id } => {
+            gathered.counts.sent += 1;
+            for id in notice_ids(&candidate.plan) {
+                *gathered.notices.entry(id).or_default() += 1;
+            }
+            Some(DeliveryState::Sent {
+                request_id,
+                message_count: candidate.plan.messages.len() as u32,
+            })
+        }
+        Outcome::Failed { reason, retryable } => {
+            gathered.counts.failed += 1;
+            if retryable {
+                gathered.left += 1;
+            }
+            Some(DeliveryState::Failed { reason, retryable })
+        }
+        Outcome::NotSentQuota => {
+            gathered.counts.not_sent_quota += 1;
+            Some(DeliveryState::Failed {
+                reason: MONTHLY_LIMIT_REASON.into(),
+                retryable: true,
+            })
+        }
+        Outcome::NotAttempted => {
+            gathered.left += 1;
+            None
+        }
+    }
+}
+
+/// Adds the page's nothing-to-send and missing-content households to `first`, and records the
+/// page as counted, so a rerun of the page does not count them again.
+fn count_page_once(first: &mut PageCommit, page: &PlannedPage) {
+    first.run.add.skipped += page.skipped;
+    first.run.add.missing_content += page.missing_content;
+    first.counted_pages = Some(page.number + 1);
 }
 
 /// One shard's share of the town's push rate (at least 1 request per second).

@@ -26,9 +26,9 @@ use crate::ports::{
 use chrono::NaiveDate;
 use kizuna_core::content::ContentLibrary;
 use kizuna_core::conversation::{
-    needs_current_content, respond, Context, HouseholdChange, Inbound,
+    needs_current_content, respond, Context, HouseholdChange, Inbound, Outcome,
 };
-use kizuna_core::{today_in_japan, LineUserId, MunicipalityId};
+use kizuna_core::{today_in_japan, Household, LineUserId, MunicipalityId};
 use kizuna_line_webhook::{
     parse, signature, Event, EventKind, MessageContent, Mode, WebhookRequest,
 };
@@ -388,6 +388,7 @@ impl WebhookHandler {
         result
     }
 
+    /// Applies one parent's event: the conversation's answer stored, then replied.
     async fn apply(
         &self,
         municipality: &Municipality,
@@ -406,39 +407,9 @@ impl WebhookHandler {
             privacy_policy_version: &municipality.privacy_policy_version,
             content: content.as_deref(),
         };
-        let mut attempt = 0;
-        let outcome = loop {
-            attempt += 1;
-            let existing = self.ports.households.get(&municipality.id, user).await?;
-            let outcome = respond(existing.as_ref(), &municipality.id, user, inbound, &ctx);
-            let stored = match &outcome.household {
-                HouseholdChange::Unchanged => Ok(()),
-                HouseholdChange::Save(h) => self.ports.households.save(h).await.map(|_| ()),
-                // Conditional on the version read, as a save is: 削除する decided on a
-                // household that a concurrent event has since changed is re-decided.
-                HouseholdChange::Delete => match &existing {
-                    Some(read) => {
-                        // The ledger first: if this fails the event is released and LINE's
-                        // redelivery repeats both; after the household is gone, nothing
-                        // would bring the parent's ledger items back to mind.
-                        self.ports
-                            .deliveries
-                            .forget_user(&municipality.id, user, today)
-                            .await?;
-                        self.ports.households.delete(read).await
-                    }
-                    None => Ok(()),
-                },
-            };
-            match stored {
-                Ok(()) => break outcome,
-                Err(StoreError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
-                    info!(user = %user.fingerprint(), "concurrent change; re-applying the event");
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
+        let outcome = self
+            .respond_and_store(&municipality.id, user, inbound, &ctx)
+            .await?;
         if let (false, Some(reply_token)) = (outcome.replies.is_empty(), &event.reply_token) {
             self.reply(credentials, reply_token, &outcome.replies).await;
         }
@@ -451,6 +422,70 @@ impl WebhookHandler {
         Ok(Handled {
             consumed: outcome.consumed,
         })
+    }
+
+    /// The conversation's answer to `inbound` over the stored household, with its change
+    /// stored. A change that lost a race with a concurrent event for the same parent (the
+    /// household's version moved) is decided again over the household as it is now.
+    async fn respond_and_store(
+        &self,
+        municipality: &MunicipalityId,
+        user: &LineUserId,
+        inbound: &Inbound,
+        ctx: &Context<'_>,
+    ) -> Result<Outcome, EventError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let existing = self.ports.households.get(municipality, user).await?;
+            let outcome = respond(existing.as_ref(), municipality, user, inbound, ctx);
+            let stored = self
+                .store_change(
+                    municipality,
+                    user,
+                    existing.as_ref(),
+                    &outcome.household,
+                    ctx.today,
+                )
+                .await;
+            match stored {
+                Ok(()) => return Ok(outcome),
+                Err(StoreError::Conflict) if attempt < MAX_CONFLICT_RETRIES => {
+                    info!(user = %user.fingerprint(), "concurrent change; re-applying the event");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Stores what the conversation decided about the household read as `existing`.
+    async fn store_change(
+        &self,
+        municipality: &MunicipalityId,
+        user: &LineUserId,
+        existing: Option<&Household>,
+        change: &HouseholdChange,
+        today: NaiveDate,
+    ) -> Result<(), StoreError> {
+        match change {
+            HouseholdChange::Unchanged => Ok(()),
+            HouseholdChange::Save(h) => self.ports.households.save(h).await.map(|_| ()),
+            // Conditional on the version read, as a save is: 削除する decided on a household
+            // that a concurrent event has since changed is re-decided.
+            HouseholdChange::Delete => match existing {
+                Some(read) => {
+                    // The ledger first: if this fails the event is released and LINE's
+                    // redelivery repeats both; after the household is gone, nothing would
+                    // bring the parent's ledger items back to mind.
+                    self.ports
+                        .deliveries
+                        .forget_user(municipality, user, today)
+                        .await?;
+                    self.ports.households.delete(read).await
+                }
+                None => Ok(()),
+            },
+        }
     }
 
     async fn reply(
