@@ -12,6 +12,8 @@ pub mod ids;
 pub mod message;
 pub mod plan;
 pub mod programme;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod typed_date;
 
 pub use calendar::{today_in_japan, JAPAN};

@@ -17,6 +17,7 @@ use crate::ports::{
 };
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
 use futures::future::join_all;
+use kizuna_core::testing::date;
 use kizuna_core::{
     EndReason, Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
 };
@@ -30,10 +31,6 @@ pub fn municipality(id: &str) -> MunicipalityId {
 /// The `n`th test parent's LINE user id.
 pub fn user(n: u32) -> LineUserId {
     LineUserId::parse(&format!("U{n:032x}")).expect("a valid LINE user id")
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
 }
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
