@@ -16,8 +16,19 @@
 //! its next calls fail with a given [`StoreError`] before touching any state; the ledger also has
 //! `lost_commit_answers`, which makes commits fail *after* they were applied (the
 //! transaction went through, the answer was lost on the way back).
+//!
+//! LINE's side, the [`Messenger`](crate::messaging::Messenger) and
+//! [`WebhookForwarder`](crate::messaging::WebhookForwarder) ports, is in [`messaging`], with
+//! scripted faults of its own and [`messenger_contract`] to hold the LINE adapter to it.
 
 pub mod contract;
+pub mod messaging;
+pub mod messenger_contract;
+
+pub use messaging::{
+    ForwardedRequest, InMemoryMessenger, InMemoryWebhookForwarder, LineFault, PushCall,
+    RecordedPush, RecordedReply,
+};
 
 use crate::model::{
     ChannelCredentials, ContentFile, ContentSnapshot, DeliveryRecord, Municipality, Page, RunKey,
@@ -869,7 +880,45 @@ impl InMemoryStores {
             queue: self.queue.clone(),
         }
     }
+
+    /// The sender's ports on these stores, sending through `messenger`.
+    pub fn sender_ports(
+        &self,
+        messenger: Arc<dyn crate::messaging::Messenger>,
+    ) -> crate::sender::SenderPorts {
+        crate::sender::SenderPorts {
+            municipalities: self.municipalities.clone(),
+            secrets: self.secrets.clone(),
+            households: self.households.clone(),
+            ledger: self.ledger.clone(),
+            runs: self.runs.clone(),
+            content: self.content.clone(),
+            messenger,
+        }
+    }
+
+    /// The webhook's ports on these stores, replying through `messenger` and forwarding
+    /// through `forwarder`.
+    pub fn webhook_ports(
+        &self,
+        messenger: Arc<dyn crate::messaging::Messenger>,
+        forwarder: Arc<dyn crate::messaging::WebhookForwarder>,
+    ) -> crate::webhook::WebhookPorts {
+        crate::webhook::WebhookPorts {
+            municipalities: self.municipalities.clone(),
+            secrets: self.secrets.clone(),
+            households: self.households.clone(),
+            events: self.events.clone(),
+            deliveries: self.ledger.clone(),
+            forwarder,
+            messenger,
+            content: self.content.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod messaging_tests;
