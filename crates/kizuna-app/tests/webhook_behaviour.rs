@@ -289,14 +289,15 @@ async fn agreeing_and_choosing_a_due_date_stores_the_consent_and_the_registratio
 
 #[tokio::test]
 async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
-    // Gets: LINE's redelivery of an event already handled: 200, no second change, no second
-    // reply. The same event delivered twice at once: one change; the other answer is a
-    // duplicate (200) or, while the first is in progress, 500 so LINE redelivers it later.
+    // Gets: LINE's redelivery of an event already handled: 200, handled once (one change,
+    // one reply asked for). The same event delivered twice at once: handled once; the other
+    // answer is a duplicate (200) or, while the first is in progress, 500 so LINE redelivers
+    // it later.
     let (world, handler) = setup().await;
     let parent = parent(&world, &handler, 1);
     parent.register(d(2027, 6, 1)).await;
     let version = world.household(1).await.unwrap().version;
-    let replies = world.line.replies().len();
+    let replies = world.line.reply_calls();
 
     let (pause, _) = text(&parent.user, "停止");
     assert_eq!(post(&handler, &[pause.clone()]).await.status, 200);
@@ -304,7 +305,7 @@ async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
     let household = world.household(1).await.unwrap();
     assert!(household.paused);
     assert_eq!(household.version, version + 1, "one change");
-    assert_eq!(world.line.replies().len(), replies + 1, "one reply");
+    assert_eq!(world.line.reply_calls(), replies + 1, "one reply");
 
     let (resume, _) = text(&parent.user, "再開");
     let twice = [resume];
@@ -314,7 +315,7 @@ async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
     let household = world.household(1).await.unwrap();
     assert!(!household.paused);
     assert_eq!(household.version, version + 2, "one change");
-    assert_eq!(world.line.replies().len(), replies + 2, "one reply");
+    assert_eq!(world.line.reply_calls(), replies + 2, "one reply");
 }
 
 #[tokio::test]

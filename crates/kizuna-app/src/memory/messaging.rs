@@ -156,6 +156,8 @@ struct LineState {
     /// (channel id, retry key) → request id of the accepted push.
     accepted_keys: HashMap<(String, Uuid), String>,
     replies: Vec<RecordedReply>,
+    /// Every call of `reply`, refused ones included.
+    reply_calls: u64,
     used_reply_tokens: HashSet<String>,
     quotas: HashMap<String, MonthlyQuota>,
     /// Counted messages per channel this month.
@@ -363,6 +365,12 @@ impl InMemoryMessenger {
         locked(&self.state).replies.clone()
     }
 
+    /// How many replies were asked for, refused ones included (a reply token used twice is
+    /// refused, so [`InMemoryMessenger::replies`] alone cannot show a use case replying twice).
+    pub fn reply_calls(&self) -> u64 {
+        locked(&self.state).reply_calls
+    }
+
     /// The messages replied with `reply_token` (empty if none was accepted).
     pub fn reply_to(&self, reply_token: &str) -> Vec<Message> {
         let state = locked(&self.state);
@@ -445,6 +453,7 @@ impl Messenger for InMemoryMessenger {
     ) -> Result<(), MessengerError> {
         let fault = locked(&self.script).replies.pop_front();
         let mut state = locked(&self.state);
+        state.reply_calls += 1;
         if state.revoked.contains(&channel.channel_id) {
             return Err(unauthorized());
         }

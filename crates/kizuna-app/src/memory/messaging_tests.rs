@@ -140,6 +140,7 @@ async fn replies_are_recorded_once_per_reply_token() {
     let again = messenger.reply(&ch, "token-1", &hello()).await;
     assert!(matches!(again, Err(MessengerError::Rejected { .. })));
     assert_eq!(messenger.replies().len(), 1);
+    assert_eq!(messenger.reply_calls(), 2);
     assert_eq!(messenger.reply_to("token-1"), hello());
     assert!(messenger.reply_to("token-2").is_empty());
 }
