@@ -17,9 +17,7 @@ use kizuna_tests::stack::*;
 use std::collections::HashMap;
 use std::time::Duration;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 fn today() -> NaiveDate {
     d(2027, 1, 10)

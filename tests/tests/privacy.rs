@@ -2,7 +2,6 @@
 //! unfollow, a deletion — with known user ids, dates, tokens and secrets, logged through the
 //! production logging setup. None of them may appear in any log line.
 
-use chrono::NaiveDate;
 use kizuna_tests::stack::*;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -20,9 +19,7 @@ impl Write for Captured {
     }
 }
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 #[tokio::test]
 async fn no_user_id_date_token_or_secret_reaches_the_logs() {

@@ -3,7 +3,7 @@
 //! unfollow have ended, to the day, and keeps one that followed again. The clock is shifted
 //! as a deployed stack's would move, day by day.
 
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use kizuna_app::clock::Clock;
 use kizuna_app::model::RETENTION_DAYS_AFTER_UNFOLLOW;
 use kizuna_app::ports::HouseholdStore;
@@ -11,9 +11,7 @@ use kizuna_aws::compose;
 use kizuna_core::LineUserId;
 use kizuna_tests::stack::{stack_on, table_snapshot, user, Parent};
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+use kizuna_core::testing::date;
 
 #[tokio::test]
 async fn the_daily_purge_deletes_households_past_retention_and_keeps_those_who_came_back() {

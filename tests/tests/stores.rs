@@ -7,7 +7,7 @@
 //! provisioning.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, TimeZone, Utc};
 use kizuna_app::memory::contract;
 use kizuna_app::model::{ChannelCredentials, SendJob, Shard};
 use kizuna_app::ports::{
@@ -27,9 +27,7 @@ fn user(n: u32) -> LineUserId {
     LineUserId::parse(&format!("U{n:032x}")).unwrap()
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+use kizuna_core::testing::date;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -6,9 +6,7 @@ use kizuna_core::{RegistrationStatus, Subject};
 use kizuna_tests::stack::*;
 use serde_json::json;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 const TODAY: (i32, u32, u32) = (2027, 1, 10);
 

@@ -137,9 +137,7 @@ mod tests {
         }
     }
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use kizuna_core::testing::date as d;
 
     #[test]
     fn slot_comes_from_the_scheduled_time_in_japan() {

@@ -300,7 +300,10 @@ async fn a_replayed_event_has_one_effect_in_sequence_and_concurrently() {
     let replies = world.line.reply_calls();
 
     let (pause, _) = text(&parent.user, "停止");
-    assert_eq!(post(&handler, &[pause.clone()]).await.status, 200);
+    assert_eq!(
+        post(&handler, std::slice::from_ref(&pause)).await.status,
+        200
+    );
     assert_eq!(post(&handler, &[redelivered(pause)]).await.status, 200);
     let household = world.household(1).await.unwrap();
     assert!(household.paused);
@@ -333,7 +336,10 @@ async fn a_store_failure_mid_event_answers_500_and_the_redelivery_applies_it_onc
         .faults
         .fail_next(1, StoreError::Unavailable("timeout".into()));
 
-    assert_eq!(post(&handler, &[pause.clone()]).await.status, 500);
+    assert_eq!(
+        post(&handler, std::slice::from_ref(&pause)).await.status,
+        500
+    );
     assert!(!world.household(1).await.unwrap().paused);
     assert!(world.line.reply_to(&reply_token).is_empty());
 

@@ -14,9 +14,7 @@ use kizuna_tests::stack::{stack_on, user, Parent};
 use serde_json::Value;
 use std::process::ExitCode;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 fn text(buf: Vec<u8>) -> String {
     String::from_utf8(buf).unwrap()

@@ -29,9 +29,7 @@ use std::sync::Arc;
 
 mod pack_fixture;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 fn id(s: &str) -> MunicipalityId {
     MunicipalityId::parse(s).unwrap()

@@ -50,9 +50,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testing::date as d;
 
     #[test]
     fn japan_date_rolls_over_at_15_00_utc() {

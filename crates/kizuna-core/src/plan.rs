@@ -478,9 +478,7 @@ fn combine(plan: &mut DailyPlan) {
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testing::date as d;
 
     #[test]
     fn months_complete_on_the_same_day_or_the_last_day_of_a_short_month() {

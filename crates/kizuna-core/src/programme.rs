@@ -588,9 +588,7 @@ fn birthday_age_on(
 mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testing::date as d;
 
     #[test]
     fn maternity_window_is_4w0d_to_41w6d() {

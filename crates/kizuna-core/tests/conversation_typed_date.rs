@@ -7,9 +7,7 @@ use kizuna_core::typed_date::{
 };
 use proptest::prelude::*;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 const TODAY: (i32, u32, u32) = (2027, 1, 10);
 

@@ -352,9 +352,7 @@ mod tests {
     use super::*;
     use kizuna_core::Subject;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use kizuna_core::testing::date as d;
 
     #[test]
     fn bands() {

@@ -19,9 +19,9 @@ pub const HOUR: u8 = 20;
 pub const PRIVACY_URL: &str = "https://www.town.kizuna.example.jp/kojin-joho";
 pub const POLICY: &str = "1";
 
-pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+// Not every test file that includes this module uses it.
+#[allow(unused_imports)]
+pub use kizuna_core::testing::date as d;
 
 pub fn municipality() -> MunicipalityId {
     MunicipalityId::parse("kizuna-town").unwrap()

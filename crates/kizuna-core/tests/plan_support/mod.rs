@@ -9,9 +9,9 @@ use kizuna_core::{
 use std::path::Path;
 use std::sync::OnceLock;
 
-pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+// Not every test file that includes this module uses it.
+#[allow(unused_imports)]
+pub use kizuna_core::testing::date as d;
 
 /// The sample pack from the repository's `content/`, loaded once per test binary.
 pub fn sample() -> &'static ContentLibrary {

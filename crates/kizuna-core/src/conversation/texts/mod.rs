@@ -388,9 +388,7 @@ mod tests {
         assert_eq!(Command::parse("stop it"), None);
     }
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::testing::date as d;
 
     fn registration(subject: Subject, baby_count: u8) -> Registration {
         Registration {
