@@ -249,3 +249,27 @@ async fn server_errors_are_unavailable() {
     );
     assert!(err.is_retryable());
 }
+
+/// Gets: the adapter over the fake LINE meets the messenger contract that the in-memory
+/// messenger of the behaviour tests is held to (retry-key dedupe and its quota count, refused
+/// credentials), for both kinds of token.
+#[tokio::test]
+async fn line_messenger_meets_the_messenger_contract() {
+    use kizuna_app::memory::messenger_contract;
+    let (fake, messenger) = start(None).await;
+    for channel in [long_lived(), stateless()] {
+        messenger_contract::a_push_repeated_with_its_retry_key_is_delivered_once(
+            &messenger,
+            &channel,
+            &user(),
+        )
+        .await;
+    }
+    fake.revoke_tokens(CHANNEL);
+    messenger_contract::refused_credentials_are_unauthorized_and_not_retried(
+        &messenger,
+        &long_lived(),
+        &user(),
+    )
+    .await;
+}
