@@ -4,6 +4,7 @@ use super::contract::{self, municipality, receiving, user};
 use super::*;
 use crate::model::{DeliveryState, RunCounts, RunStatus};
 use crate::ports::DeliveryOutcome;
+use kizuna_core::testing::date;
 
 // ---------------------------------------------------------------- the contract
 
@@ -58,7 +59,7 @@ async fn the_queue_keeps_every_job_in_order_until_taken() {
     let queue = InMemorySendQueue::default();
     let job = |shard: u16| SendJob {
         municipality: municipality("ama-town"),
-        date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        date: date(2026, 12, 1),
         shard: Shard::new(shard, 3).unwrap(),
         attempt: 0,
     };
@@ -76,7 +77,7 @@ async fn a_ledger_commit_is_seen_whole_by_the_run_records_of_the_bundle() {
     let stores = InMemoryStores::new();
     let key = RunKey {
         municipality: municipality("ama-town"),
-        date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        date: date(2026, 12, 1),
         shard: 0,
     };
     let now = Utc::now();
@@ -125,7 +126,7 @@ async fn a_commit_whose_answer_is_lost_is_applied_all_the_same() {
     let stores = InMemoryStores::new();
     let ledger = &stores.ledger;
     let m = municipality("ama-town");
-    let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let date = date(2026, 12, 1);
     let key = RunKey {
         municipality: m.clone(),
         date,
@@ -192,7 +193,7 @@ async fn a_lost_commit_answer_is_not_spent_on_a_refused_commit() {
     let stores = InMemoryStores::new();
     let key = RunKey {
         municipality: municipality("ama-town"),
-        date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        date: date(2026, 12, 1),
         shard: 0,
     };
     let empty = PageCommit {
