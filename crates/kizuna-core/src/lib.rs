@@ -12,6 +12,7 @@ pub mod ids;
 pub mod message;
 pub mod plan;
 pub mod programme;
+pub mod survey;
 pub mod typed_date;
 
 pub use calendar::{today_in_japan, JAPAN};

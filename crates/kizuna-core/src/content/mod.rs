@@ -33,6 +33,7 @@ use crate::household::Language;
 use crate::ids::MunicipalityId;
 pub use crate::programme::CHILD_LAST_POSSIBLE_DAY;
 use crate::programme::{Programme, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+use crate::survey::Survey;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -265,6 +266,8 @@ pub struct ContentLibrary {
     /// `lang/<code>/`: texts in other languages, by day like the base tables; `None` where
     /// the language has no text (the base's is sent).
     pub(crate) translations: BTreeMap<Language, Translation>,
+    /// `surveys/<id>.toml`: the network's surveys, validated ([`crate::survey`]).
+    pub(crate) surveys: Vec<Survey>,
 }
 
 /// One language's texts (a subset of the base's days).
@@ -288,6 +291,11 @@ pub struct Coverage {
 }
 
 impl ContentLibrary {
+    /// The pack's surveys, open or not, in id order.
+    pub fn surveys(&self) -> &[Survey] {
+        &self.surveys
+    }
+
     /// Parses and validates a content directory given as in-memory files (the sender reads them
     /// from S3). Files outside `base/` and `municipalities/<id>/`, files under `tools/`, and
     /// files not ending in `.toml` are ignored. All problems are returned, not just the first.
