@@ -131,6 +131,11 @@ pub enum PendingQuestion {
     LossConfirmation { registration: Option<u32> },
     /// After re-following: resume the kept registrations or not.
     ResumeAfterRefollow,
+    /// The typed answer to a survey's free-text question ([`crate::survey`]).
+    SurveyText {
+        survey: crate::survey::SurveyId,
+        question: crate::survey::QuestionId,
+    },
     /// Agreement to the privacy notice before anything is registered (first contact).
     /// `policy_version` is the version shown, so a tap after the town published a newer one
     /// records nothing and shows the newer notice instead.

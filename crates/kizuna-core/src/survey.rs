@@ -132,8 +132,11 @@ pub struct Audience {
 }
 
 /// A stage window, inclusive at both ends.
+///
+/// Externally tagged (serde's default), like every enum of the compiled content artifact:
+/// postcard cannot read internally tagged enums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "programme", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AudienceWindow {
     /// Gestational days (`crate::programme::gestational_day`), e.g. 16w0d..=27w6d.
     Maternity { first: u16, last: u16 },
@@ -148,8 +151,9 @@ pub struct Question {
     pub kind: QuestionKind,
 }
 
+/// Externally tagged, as [`AudienceWindow`] (it is in the compiled artifact).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     /// One of the choices, as quick-reply buttons (LINE: at most 13 buttons, labels of at most
     /// 20 characters).

@@ -10,6 +10,8 @@
 //!                                      ja-easy), any subset of days; the rest falls back to base
 //! municipalities/<id>/municipality.toml display_name = "きずな町", kodomo_center, [contact]
 //! municipalities/<id>/*.toml           [[birthday]] (overrides the base), [[note]]
+//! surveys/<id>.toml                    one network survey (crate::survey): audience, dates,
+//!                                      invitation, [[question]], thanks
 //! ```
 //!
 //! Everything is parsed and validated up front ([`ContentLibrary::from_files`]); a library that
@@ -297,7 +299,7 @@ impl ContentLibrary {
     }
 
     /// Parses and validates a content directory given as in-memory files (the sender reads them
-    /// from S3). Files outside `base/` and `municipalities/<id>/`, files under `tools/`, and
+    /// from S3). Files outside `base/`, `lang/<code>/`, `municipalities/<id>/` and `surveys/`, files under `tools/`, and
     /// files not ending in `.toml` are ignored. All problems are returned, not just the first.
     pub fn from_files(
         files: impl IntoIterator<Item = SourceFile>,

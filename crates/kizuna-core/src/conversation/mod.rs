@@ -27,10 +27,12 @@
 
 mod command;
 pub mod postback;
+mod survey;
 mod texts;
 
 pub use command::Command;
-pub use postback::{DateTarget, Postback};
+pub use postback::{DateTarget, Postback, SurveyTap};
+pub(crate) use survey::survey_invitation;
 
 use crate::content::{ContentLibrary, ScheduleRule};
 use crate::household::{
@@ -114,8 +116,16 @@ pub struct Context<'a> {
 /// whatever library is at hand, or without intervals.)
 pub fn needs_current_content(inbound: &Inbound) -> bool {
     match inbound {
-        Inbound::Text(text) => matches!(Command::parse(text), Some(Command::Today | Command::Help)),
-        Inbound::Follow { .. } | Inbound::Unfollow | Inbound::Postback { .. } => false,
+        Inbound::Text(text) => matches!(
+            Command::parse(text),
+            Some(Command::Today | Command::Help | Command::Survey)
+        ),
+        // A survey's answer is checked against the survey as the pack has it now (open,
+        // questions); a typed answer to a survey question is read with the library at hand.
+        Inbound::Postback { data, .. } => {
+            matches!(Postback::parse(data), Parsed::Ours(Postback::Survey { .. }))
+        }
+        Inbound::Follow { .. } | Inbound::Unfollow => false,
     }
 }
 
@@ -369,6 +379,11 @@ impl Turn<'_> {
         if let Some(command) = Command::parse(text) {
             return self.command(command);
         }
+        if let Some(PendingQuestion::SurveyText { survey, question }) = self.pending() {
+            if self.consent_needed().is_none() {
+                return self.survey_text(&survey, &question, text);
+            }
+        }
         let asking = match self.pending() {
             Some(PendingQuestion::NewRegistrationDate) => {
                 Some(Asking::New(DateExpectation::Either))
@@ -382,7 +397,8 @@ impl Turn<'_> {
             Some(
                 PendingQuestion::DeleteConfirmation
                 | PendingQuestion::LossConfirmation { .. }
-                | PendingQuestion::ResumeAfterRefollow,
+                | PendingQuestion::ResumeAfterRefollow
+                | PendingQuestion::SurveyText { .. },
             ) => {
                 // Something other than an answer: the question lapses, so a later stray
                 // 削除する cannot act on it.
@@ -419,14 +435,15 @@ impl Turn<'_> {
             Parsed::Unknown => return self.stale(),
             Parsed::Ours(postback) => postback,
         };
-        let needs_consent = match postback {
+        let needs_consent = match &postback {
             Postback::Picker(_) if date.is_some() => Some(NoticeOccasion::Date),
             Postback::Date(..) => Some(NoticeOccasion::Date),
             Postback::Picker(_)
             | Postback::Change(_)
             | Postback::Born(_)
             | Postback::Babies(..)
-            | Postback::Resume => Some(NoticeOccasion::Request),
+            | Postback::Resume
+            | Postback::Survey { .. } => Some(NoticeOccasion::Request),
             // Stopping and erasing never wait for consent; the consent buttons answer it.
             Postback::DeleteConfirm
             | Postback::EndAllConfirm
@@ -479,6 +496,7 @@ impl Turn<'_> {
             Postback::ConsentAgree => self.agree(),
             Postback::ConsentDecline => self.decline(),
             Postback::Language(language) => self.set_language(language),
+            Postback::Survey { survey, tap } => self.survey_tap(&survey, tap),
         }
     }
 
@@ -521,6 +539,7 @@ impl Turn<'_> {
             Command::Register => self.start_registration(),
             Command::Today => self.today_message(),
             Command::Language => self.ask_language(),
+            Command::Survey => self.list_surveys(),
         }
     }
 
