@@ -24,6 +24,11 @@
 //! the new notice up instead of acting (同意する / 同意しない, the latter erasing everything);
 //! stopping, erasing, help and the notice itself ([`Command::works_without_consent`]) always
 //! work. Daily sends go on meanwhile under the consent given earlier.
+//!
+//! Surveys ([`crate::survey`], `survey.rs`): the invitation's buttons and 「アンケート」's lead
+//! through the research-consent question and the survey's own, one reply each; a free-text
+//! question waits in [`PendingQuestion::SurveyText`]. Answers are household writes like any
+//! other (the webhook's event log and the household's version make them once-only).
 
 mod command;
 pub mod postback;
