@@ -556,7 +556,8 @@ impl Texts for EasyJapanese {
              さくじょ：とうろく を ぜんぶ けす\n\
              ぜんぶ おわる：メッセージ を ぜんぶ おわりに する\n\
              こじん じょうほう：ほぞん する こと の せつめい\n\
-             げんご：日本語 / やさしい にほんご / English\n\n\
+             げんご：日本語 / やさしい にほんご / English\n\
+             アンケート：いま の アンケート に こたえる\n\n\
              メッセージ は {} とどきます（にんしん中 は まいにち。こども は {}）。",
             hour(delivery_hour),
             self.child_cadence(schedule)

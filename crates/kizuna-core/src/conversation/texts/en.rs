@@ -604,7 +604,8 @@ impl Texts for English {
              Delete: erase your registration\n\
              End all: end all messages, for any reason\n\
              Privacy: what we store and how we handle it\n\
-             Language: 日本語 / やさしい にほんご / English\n\n\
+             Language: 日本語 / やさしい にほんご / English\n\
+             Survey: answer the survey we are asking you about, if any\n\n\
              Messages come {} (in pregnancy daily; for a child {}).",
             hour(delivery_hour),
             self.child_cadence(schedule)
