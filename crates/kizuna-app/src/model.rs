@@ -415,7 +415,8 @@ pub struct RunCounts {
 pub struct RunUpdate {
     pub status: RunStatus,
     pub add: RunCounts,
-    /// Households newly sent each town notice (note id → count), added like the counts.
+    /// Households newly sent each town notice (note id → count), added like the counts; a
+    /// survey's invitations count under `survey/<survey id>`.
     pub notices: BTreeMap<String, u64>,
     /// Why a run failed, in words for the operator (never a user id or token).
     pub note: Option<String>,

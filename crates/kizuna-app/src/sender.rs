@@ -1218,10 +1218,13 @@ fn is_settled(state: &DeliveryState) -> bool {
     )
 }
 
-/// The town notices a plan carries (note ids), counted when the push is sent.
+/// The town notices a plan carries (note ids) and its survey invitation (`survey/<id>`, the
+/// invitations a survey's response rate is counted against), counted when the push is sent.
+/// An invitation rides on the push like a notice: it adds no counted message.
 fn notice_ids(plan: &DailyPlan) -> impl Iterator<Item = String> + '_ {
     plan.items.iter().filter_map(|i| match &i.kind {
         PlannedKind::Note { id } => Some(id.clone()),
+        PlannedKind::Survey { .. } => Some(i.content_key()),
         _ => None,
     })
 }

@@ -96,6 +96,10 @@ fn check_fails_with_file_and_line_on_each_broken_fixture() {
             "municipalities/Kizuna_Town/municipality.toml:1: \"Kizuna_Town\" is not a valid municipality directory name",
         ),
         ("unreadable-file", "base/latin1.toml:1: unreadable file"),
+        (
+            "bad-survey",
+            "surveys/usefulness.toml:14: a choice question has 2 to 12 choices (one LINE button each), not 1",
+        ),
         ("bad-date", "municipalities/kizuna-town/event.toml:3: TOML error"),
         // A typo'd key: the file is reported once, without "no closing message" and
         // "no birthday message" for what it holds.
@@ -307,6 +311,53 @@ fn preview_fills_the_towns_center_and_contact() {
     assert!(
         text.contains("きずな町こども家庭センターか、きずな町保健センター（電話 000-000-0000、平日 8時30分〜17時15分）へ。"),
         "{text}"
+    );
+}
+
+/// The sample survey (open 2027-10-01 to 11-30, babies 60–180 days old) reaches a baby born
+/// 2027-08-01 on the survey's first day, once, as the last object with the consent buttons.
+#[test]
+fn preview_shows_the_one_day_a_survey_reaches_the_parent() {
+    let out = kizuna(&[
+        "preview",
+        "--born",
+        "2027-08-01",
+        "--from",
+        "2027-09-28",
+        "--days",
+        "10",
+        "--content",
+        sample_content().to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert_eq!(text.matches("【アンケート】").count(), 1, "{text}");
+    assert!(
+        text.contains("2027-10-01（金） 生後61日  [child/61, survey/messages-2027]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("【アンケート】 messages-2027（最後の吹き出しにボタン: 研究に使ってよい / 研究には使わないで）"),
+        "{text}"
+    );
+    let json = kizuna(&[
+        "preview",
+        "--born",
+        "2027-08-01",
+        "--from",
+        "2027-10-01",
+        "--days",
+        "1",
+        "--json",
+        "--content",
+        sample_content().to_str().unwrap(),
+    ]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+    assert_eq!(line["items"][1]["item"]["kind"], "survey");
+    assert_eq!(line["items"][1]["item"]["id"], "messages-2027");
+    assert_eq!(
+        line["messages"][1]["quickReply"]["items"][0]["action"]["data"],
+        "kizuna:v1:sv:messages-2027:research-consent:yes"
     );
 }
 

@@ -5,8 +5,10 @@
 //! registration with a `baby_count`, so they never produce duplicate messages.
 
 use crate::ids::{LineUserId, MunicipalityId};
+use crate::survey::{SurveyId, SurveyResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The language a household reads: the conversation's replies and, where the content pack has
 /// a text for the day, the daily message (otherwise the Japanese base text).
@@ -129,6 +131,11 @@ pub enum PendingQuestion {
     LossConfirmation { registration: Option<u32> },
     /// After re-following: resume the kept registrations or not.
     ResumeAfterRefollow,
+    /// The typed answer to a survey's free-text question ([`crate::survey`]).
+    SurveyText {
+        survey: crate::survey::SurveyId,
+        question: crate::survey::QuestionId,
+    },
     /// Agreement to the privacy notice before anything is registered (first contact).
     /// `policy_version` is the version shown, so a tap after the town published a newer one
     /// records nothing and shows the newer notice instead.
@@ -171,6 +178,10 @@ pub struct Household {
     /// Japanese. Storing it needs no consent: it is a display choice about no one.
     #[serde(default, skip_serializing_if = "is_japanese")]
     pub language: Language,
+    /// The parent's answers to network surveys, by survey ([`crate::survey`]). Kept here so
+    /// that they follow the household's retention and go with it on 削除.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub surveys: BTreeMap<SurveyId, SurveyResponse>,
     /// Optimistic-concurrency version: every stored write increments it and is conditional on
     /// the previous value, so two concurrent events for one parent cannot corrupt each other.
     #[serde(default)]
@@ -193,6 +204,7 @@ impl Household {
             pending: None,
             consent: None,
             language: Language::Japanese,
+            surveys: BTreeMap::new(),
             version: 0,
         }
     }

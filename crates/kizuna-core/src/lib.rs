@@ -12,6 +12,7 @@ pub mod ids;
 pub mod message;
 pub mod plan;
 pub mod programme;
+pub mod survey;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod typed_date;

@@ -15,6 +15,14 @@
 //! Notes fire once, on the first day in their window that the registration (for date windows:
 //! the household) receives a programme message on or after the day it registered. Planning is
 //! stateless — a note whose day fell while the household was paused is not sent later.
+//!
+//! 3. a network survey's invitation ([`crate::survey`]), at most one, always the **last**
+//!    object: LINE shows quick-reply buttons only on the last message of a push, and the
+//!    invitation carries the research-consent question's buttons. It is sent once per
+//!    household, on the first day one of its registrations is in the survey's audience and
+//!    receives a programme message while the survey is open (stateless like notes), and
+//!    never to a household that has answered it. The push stays one request of at most five
+//!    objects — one counted message, whatever it holds.
 
 pub use crate::calendar::age_in_months;
 use crate::content::template::push_decimal;
@@ -25,6 +33,7 @@ use crate::programme::{
     birthday_age, gestational_day, programme_day, programme_day_and_birthday, GestationalAge,
     ProgrammeDay, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY,
 };
+use crate::survey::{AudienceWindow, Survey, SurveyId};
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
 
@@ -63,9 +72,20 @@ pub struct PlannedItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PlannedKind {
-    Programme { day: ProgrammeDay },
-    Birthday { age: u8, source: TextSource },
-    Note { id: String },
+    Programme {
+        day: ProgrammeDay,
+    },
+    Birthday {
+        age: u8,
+        source: TextSource,
+    },
+    Note {
+        id: String,
+    },
+    /// A survey's invitation, with the research-consent question's buttons.
+    Survey {
+        id: SurveyId,
+    },
 }
 
 impl PlannedItem {
@@ -83,6 +103,7 @@ impl PlannedItem {
                 source: TextSource::Municipality,
             } => format!("municipality/birthday/{age}"),
             PlannedKind::Note { id } => format!("note/{id}"),
+            PlannedKind::Survey { id } => format!("survey/{id}"),
         }
     }
 }
@@ -248,10 +269,110 @@ pub fn plan_household(
         plan.messages.push(Message::text(text));
         plan.items.push(item);
     }
-    if plan.messages.len() > MAX_MESSAGES_PER_REQUEST {
-        combine(&mut plan);
+    // Only a day with a programme message carries an invitation (most days of most households
+    // have none to look for: the check is a scan of a handful of surveys).
+    let programme_today = plan
+        .items
+        .iter()
+        .any(|i| matches!(i.kind, PlannedKind::Programme { .. }));
+    let survey = programme_today
+        .then(|| surveys_due(household, date, content).next())
+        .flatten();
+    let room = MAX_MESSAGES_PER_REQUEST - usize::from(survey.is_some());
+    if plan.messages.len() > room {
+        combine(&mut plan, room);
+    }
+    if let Some(survey) = survey {
+        plan.messages.push(crate::conversation::survey_invitation(
+            survey,
+            household.language,
+        ));
+        plan.items.push(PlannedItem {
+            registration: None,
+            kind: PlannedKind::Survey {
+                id: survey.id.clone(),
+            },
+        });
     }
     plan
+}
+
+/// The surveys whose invitation `household` receives on `date`, in id order (the plan sends
+/// the first; two surveys due on one day are an authoring mistake `content check` cannot see
+/// per household, and the second is then reached through 「アンケート」 only).
+pub fn surveys_due<'c>(
+    household: &'c Household,
+    date: NaiveDate,
+    content: &MunicipalityContent<'c>,
+) -> impl Iterator<Item = &'c Survey> + 'c {
+    let content = *content;
+    let library = content.library();
+    library
+        .surveys()
+        .iter()
+        .filter(move |s| may_be_asked(s, household, library.is_sample()))
+        .filter(move |s| survey_invitation_date(s, household, &content) == Some(date))
+}
+
+/// Whether `survey` may reach `household` at all: its town is in the audience, it has not
+/// answered, and a sample survey only goes out from a sample pack.
+pub fn may_be_asked(survey: &Survey, household: &Household, sample_pack: bool) -> bool {
+    (!survey.sample || sample_pack)
+        && !household.surveys.contains_key(&survey.id)
+        && survey
+            .audience
+            .municipalities
+            .as_ref()
+            .is_none_or(|towns| towns.contains(&household.municipality))
+}
+
+/// The date `survey`'s invitation goes to `household` (ignoring whether it answered or where
+/// it lives: see [`may_be_asked`]): the earliest, over its active registrations, first date
+/// on which the registration receives a programme message while in one of the survey's windows
+/// (any day of its programme when there are none), the survey is open, and it has registered.
+pub fn survey_invitation_date(
+    survey: &Survey,
+    household: &Household,
+    content: &MunicipalityContent<'_>,
+) -> Option<NaiveDate> {
+    household
+        .registrations
+        .iter()
+        .filter(|r| r.is_active())
+        .filter_map(|reg| {
+            let from = survey.opens_on.max(reg.registered_on);
+            if survey.audience.windows.is_empty() {
+                return first_programme_message_on_or_after(reg, from, content)
+                    .filter(|&d| d <= survey.closes_on);
+            }
+            survey
+                .audience
+                .windows
+                .iter()
+                .filter_map(|window| {
+                    let (first, last) = window_dates(*window, reg)?;
+                    let date = first_programme_message_on_or_after(reg, from.max(first), content)?;
+                    (date <= last.min(survey.closes_on)).then_some(date)
+                })
+                .min()
+        })
+        .min()
+}
+
+/// The dates `window` covers for `reg`, if it is a window of `reg`'s programme.
+fn window_dates(window: AudienceWindow, reg: &Registration) -> Option<(NaiveDate, NaiveDate)> {
+    let on = |origin: NaiveDate, day: u16| origin.checked_add_days(Days::new(u64::from(day)));
+    match (window, reg.subject) {
+        (AudienceWindow::Maternity { first, last }, Subject::Pregnancy { due_date }) => {
+            // Gestational day 280 is the due date.
+            let day0 = due_date.checked_sub_days(Days::new(280))?;
+            Some((on(day0, first)?, on(day0, last)?))
+        }
+        (AudienceWindow::Child { first, last }, Subject::Child { birth_date, .. }) => {
+            Some((on(birth_date, first)?, on(birth_date, last)?))
+        }
+        _ => None,
+    }
 }
 
 fn render(
@@ -419,10 +540,11 @@ fn first_programme_message_on_or_after(
     }
 }
 
-/// Brings a plan with more than five texts down to five objects by combining the neighbouring
-/// pair with the smallest combined length, as long as it fits LINE's limit; texts that cannot be
-/// combined are dropped from the end (municipal texts first) and reported.
-fn combine(plan: &mut DailyPlan) {
+/// Brings a plan with more than `room` texts (five, or four when an invitation follows) down
+/// to `room` objects by combining the neighbouring pair with the smallest combined length, as
+/// long as it fits LINE's limit; texts that cannot be combined are dropped from the end
+/// (municipal texts first) and reported.
+fn combine(plan: &mut DailyPlan, room: usize) {
     struct Part {
         text: String,
         utf16: usize,
@@ -443,7 +565,7 @@ fn combine(plan: &mut DailyPlan) {
         .collect();
     let separator = utf16_len(COMBINED_SEPARATOR);
     let mut dropped = Vec::new();
-    while parts.len() > MAX_MESSAGES_PER_REQUEST {
+    while parts.len() > room {
         let best = (0..parts.len() - 1)
             .map(|i| (i, parts[i].utf16 + separator + parts[i + 1].utf16))
             .filter(|&(_, len)| len <= MAX_TEXT_UTF16)

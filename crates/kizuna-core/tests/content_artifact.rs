@@ -201,6 +201,18 @@ fn format_fingerprint() {
         "lang/en/child.toml",
         "[[child]]\nday = 3\ntext = \"Day {age_days}.\"\n",
     ));
+    // A survey with every kind of window and question (artifact format 3).
+    files.push(file(
+        "surveys/s-1.toml",
+        concat!(
+            "title = \"題\"\nsample = true\nopens_on = 2027-01-01\ncloses_on = 2027-03-31\n",
+            "invitation = \"お願い\"\nthanks = \"感謝\"\n\n",
+            "[audience]\nmunicipalities = [\"t-town\"]\nstages = [\"16w0d\", \"27w6d\"]\nchild_days = [0, 180]\n\n",
+            "[[question]]\nid = \"a\"\ntype = \"scale\"\ntext = \"1〜5\"\nlow = \"低\"\nhigh = \"高\"\n\n",
+            "[[question]]\nid = \"b\"\ntype = \"choice\"\ntext = \"選\"\nchoices = [\"x\", \"y\"]\n\n",
+            "[[question]]\nid = \"c\"\ntype = \"text\"\ntext = \"自由\"\nmax_chars = 100\n",
+        ),
+    ));
     let (library, _gaps) = ContentLibrary::from_files_allowing_gaps(files).unwrap_or_else(|e| {
         panic!(
             "fixture pack: {}",
@@ -210,6 +222,11 @@ fn format_fingerprint() {
                 .join("\n")
         )
     });
+    assert_eq!(
+        library.surveys().len(),
+        1,
+        "the fixture's survey is in the library"
+    );
     let bytes = library.to_artifact();
     assert_eq!(
         ContentLibrary::from_artifact(&bytes).unwrap().to_artifact(),
@@ -217,7 +234,7 @@ fn format_fingerprint() {
     );
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
-        "a6f0be7fb46a5327221971515e884fde5653d83a0d372a5a445b5948159bee4d",
+        "1e9f66d67a3f774d8cb1b614647800d55eddb05306a82acbcc65b3924776b0e5",
         "the compiled format changed: bump ARTIFACT_FORMAT_VERSION, then update this value"
     );
 }

@@ -170,7 +170,7 @@ fn misplaced_and_misnamed_files_are_reported() {
             "municipalities/Ama/municipality.toml:1: \"Ama\" is not a valid municipality directory name: municipality id must be 1–40 characters of a–z, 0–9 or '-', not starting with '-'",
             "municipalities/ama/municipality.toml:1: missing `display_name = \"…\"` (e.g. display_name = \"きずな町\")",
             "municipalities/ama/notes.toml:1: [[maternity]] belongs in the base pack; an overlay has display_name, kodomo_center, [contact], [[birthday]] and [[note]]",
-            "stray.toml:1: not part of a content pack: put it in base/, lang/<language>/ or municipalities/<municipality-id>/",
+            "stray.toml:1: not part of a content pack: put it in base/, lang/<language>/, municipalities/<municipality-id>/ or surveys/",
         ]
     );
 }

@@ -125,6 +125,19 @@ proptest! {
             }).count()
         };
         prop_assert_eq!(programme_items, expected);
+        // A survey's invitation: at most one, the last object (the only one with buttons).
+        let surveys = p.items.iter().filter(|i| matches!(i.kind, PlannedKind::Survey { .. })).count();
+        prop_assert!(surveys <= 1);
+        if surveys == 1 {
+            let last_is_survey = matches!(p.items.last().map(|i| &i.kind), Some(PlannedKind::Survey { .. }));
+            prop_assert!(last_is_survey, "the invitation is the last item");
+            prop_assert!(programme_items > 0, "an invitation only rides on a programme message");
+        }
+        for (i, m) in p.messages.iter().enumerate() {
+            let has_buttons = matches!(m, kizuna_core::Message::Text { quick_reply: Some(_), .. });
+            let last = i + 1 == p.messages.len();
+            prop_assert_eq!(has_buttons, surveys == 1 && last);
+        }
     }
 
     /// A registration ended by a loss never yields anything, whatever the date.

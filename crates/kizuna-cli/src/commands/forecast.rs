@@ -183,3 +183,96 @@ pub fn print(forecasts: &[Forecast], month: Month, out: &mut dyn Write) -> std::
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Days, NaiveDate};
+    use kizuna_core::content::{ContentLibrary, SourceFile};
+    use kizuna_core::plan::PlannedKind;
+    use kizuna_core::{LineUserId, Registration, RegistrationStatus, Subject};
+    use std::path::Path;
+
+    /// Every `.toml` of the repository's sample pack, as the sender reads them.
+    fn sample_files() -> Vec<SourceFile> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else if path.extension().is_some_and(|e| e == "toml") {
+                    out.push(SourceFile {
+                        path: path
+                            .strip_prefix(root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                        text: std::fs::read_to_string(&path).unwrap(),
+                    });
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let mut files = Vec::new();
+        walk(&root, &root, &mut files);
+        files
+    }
+
+    /// A baby born every other day from 2027-05-01: in October 2027, many are in the sample
+    /// survey's 60–180-day window, some pass its first day.
+    fn households(town: &MunicipalityId) -> Vec<Household> {
+        (0..120u64)
+            .map(|i| {
+                let user = LineUserId::parse(&format!("U{:032x}", i + 1)).unwrap();
+                let mut h = Household::new(town.clone(), user);
+                let birth = NaiveDate::from_ymd_opt(2027, 5, 1).unwrap() + Days::new(i * 2);
+                h.registrations.push(Registration {
+                    id: 1,
+                    subject: Subject::Child {
+                        birth_date: birth,
+                        due_date: None,
+                    },
+                    baby_count: 1,
+                    status: RegistrationStatus::Active,
+                    registered_on: birth,
+                });
+                h
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_survey_in_the_pack_leaves_the_forecast_unchanged() {
+        let with = ContentLibrary::from_files(sample_files()).unwrap();
+        let without = ContentLibrary::from_files(
+            sample_files()
+                .into_iter()
+                .filter(|f| !f.path.starts_with("surveys/")),
+        )
+        .unwrap();
+        assert!(!with.surveys().is_empty() && without.surveys().is_empty());
+        let town = MunicipalityId::parse("kizuna-town").unwrap();
+        let households = households(&town);
+        let october = Month::parse("2027-10").unwrap();
+        // Not vacuous: the survey's invitation rides on some of October's pushes.
+        let invitations = october
+            .days()
+            .flat_map(|day| {
+                households.iter().map(move |h| (h, day)).filter(|(h, day)| {
+                    plan_household(h, *day, &with.for_municipality(&town))
+                        .items
+                        .iter()
+                        .any(|i| matches!(i.kind, PlannedKind::Survey { .. }))
+                })
+            })
+            .count();
+        assert!(invitations > 10, "{invitations} invitations");
+        let counted_with = count_month(&households, &with.for_municipality(&town), october);
+        let counted_without = count_month(&households, &without.for_municipality(&town), october);
+        assert_eq!(
+            counted_with, counted_without,
+            "(messages, peak day) with and without the survey"
+        );
+        assert!(counted_with.0 > 0);
+    }
+}

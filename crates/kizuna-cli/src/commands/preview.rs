@@ -290,6 +290,23 @@ fn write_text_day(out: &mut impl std::io::Write, day: &Day) -> std::io::Result<(
     if !notices.is_empty() {
         writeln!(out, "  【お知らせ】 {}", notices.join(", "))?;
     }
+    // A survey's invitation: the day it would reach this parent (once), as the push's last
+    // object with the research-consent buttons.
+    for item in &day.plan.items {
+        if let PlannedKind::Survey { id } = &item.kind {
+            let buttons = day
+                .plan
+                .messages
+                .last()
+                .map(quick_reply_labels)
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  【アンケート】 {id}（最後の吹き出しにボタン: {}）",
+                buttons.join(" / ")
+            )?;
+        }
+    }
     for (i, message) in day.plan.messages.iter().enumerate() {
         if i > 0 {
             writeln!(out, "  ──")?;
@@ -299,6 +316,26 @@ fn write_text_day(out: &mut impl std::io::Write, day: &Day) -> std::io::Result<(
         }
     }
     writeln!(out)
+}
+
+/// The labels of a message's quick-reply buttons.
+fn quick_reply_labels(m: &Message) -> Vec<String> {
+    let Message::Text {
+        quick_reply: Some(quick),
+        ..
+    } = m
+    else {
+        return Vec::new();
+    };
+    quick
+        .items
+        .iter()
+        .map(|i| match &i.action {
+            kizuna_core::Action::Message { label, .. }
+            | kizuna_core::Action::Postback { label, .. }
+            | kizuna_core::Action::DatetimePicker { label, .. } => label.clone(),
+        })
+        .collect()
 }
 
 fn escape(s: &str) -> String {

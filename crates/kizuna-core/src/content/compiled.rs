@@ -36,7 +36,8 @@ pub const ARTIFACT_MAGIC: [u8; 8] = *b"KIZUNACL";
 /// artifact written by another format version is refused as stale.
 ///
 /// 2: the day tables keyed by programme (one array of tables instead of a field each).
-pub const ARTIFACT_FORMAT_VERSION: u32 = 2;
+/// 3: the pack's surveys.
+pub const ARTIFACT_FORMAT_VERSION: u32 = 3;
 
 const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 32;
 

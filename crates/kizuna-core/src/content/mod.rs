@@ -10,6 +10,8 @@
 //!                                      ja-easy), any subset of days; the rest falls back to base
 //! municipalities/<id>/municipality.toml display_name = "きずな町", kodomo_center, [contact]
 //! municipalities/<id>/*.toml           [[birthday]] (overrides the base), [[note]]
+//! surveys/<id>.toml                    one network survey (crate::survey): audience, dates,
+//!                                      invitation, [[question]], thanks
 //! ```
 //!
 //! Everything is parsed and validated up front ([`ContentLibrary::from_files`]); a library that
@@ -33,6 +35,7 @@ use crate::household::Language;
 use crate::ids::MunicipalityId;
 pub use crate::programme::CHILD_LAST_POSSIBLE_DAY;
 use crate::programme::{Programme, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY};
+use crate::survey::Survey;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -265,6 +268,8 @@ pub struct ContentLibrary {
     /// `lang/<code>/`: texts in other languages, by day like the base tables; `None` where
     /// the language has no text (the base's is sent).
     pub(crate) translations: BTreeMap<Language, Translation>,
+    /// `surveys/<id>.toml`: the network's surveys, validated ([`crate::survey`]).
+    pub(crate) surveys: Vec<Survey>,
 }
 
 /// One language's texts (a subset of the base's days).
@@ -288,8 +293,13 @@ pub struct Coverage {
 }
 
 impl ContentLibrary {
+    /// The pack's surveys, open or not, in id order.
+    pub fn surveys(&self) -> &[Survey] {
+        &self.surveys
+    }
+
     /// Parses and validates a content directory given as in-memory files (the sender reads them
-    /// from S3). Files outside `base/` and `municipalities/<id>/`, files under `tools/`, and
+    /// from S3). Files outside `base/`, `lang/<code>/`, `municipalities/<id>/` and `surveys/`, files under `tools/`, and
     /// files not ending in `.toml` are ignored. All problems are returned, not just the first.
     pub fn from_files(
         files: impl IntoIterator<Item = SourceFile>,

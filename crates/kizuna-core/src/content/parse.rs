@@ -19,11 +19,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use toml::Spanned;
 
+mod survey;
+
 const PACK_FILE: &str = "pack.toml";
 const MUNICIPALITY_FILE: &str = "municipality.toml";
 const CHILD_DAYS: usize = CHILD_LAST_POSSIBLE_DAY as usize + 1;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     id: Option<Spanned<String>>,
@@ -108,6 +110,8 @@ enum Place {
     Municipality(String),
     /// `lang/<code>/`: texts in another language, any subset of the base's days.
     Lang(Language),
+    /// `surveys/<id>.toml`: a network survey (read by `survey::read_surveys`).
+    Survey,
 }
 
 /// One parsed file plus what we need to point at its lines.
@@ -301,6 +305,8 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
         check_base_birthdays(&mut b, &base, closing_origin.as_ref());
     }
     let translations = build_translations(&mut b, &sources, &towns, &schedule, &longest_town);
+    let town_ids = towns.keys().map(String::as_str).collect();
+    let surveys = survey::read_surveys(&mut b, &sources.surveys, &town_ids, pack.sample);
     check_programme_lengths(&mut b, &base_texts, &longest_town);
     if b.checks_editorial() {
         // The base, rendered with the longest value of each town field.
@@ -320,6 +326,7 @@ pub(super) fn build(mut files: Vec<SourceFile>, display_prefix: &str, mode: Mode
             digest,
             municipalities,
             translations,
+            surveys,
         )
     })
 }
@@ -333,6 +340,7 @@ fn library(
     digest: String,
     municipalities: BTreeMap<MunicipalityId, Overlay>,
     translations: BTreeMap<Language, Translation>,
+    surveys: Vec<crate::survey::Survey>,
 ) -> ContentLibrary {
     let bare = |t: Option<Text>| t.map(|t| t.template);
     ContentLibrary {
@@ -349,6 +357,7 @@ fn library(
         next_child_day: schedule.next_child_day,
         municipalities,
         translations,
+        surveys,
     }
 }
 
@@ -357,6 +366,7 @@ struct Sources<'f> {
     base: Vec<Parsed<'f>>,
     overlays: BTreeMap<String, Vec<Parsed<'f>>>,
     langs: BTreeMap<Language, Vec<Parsed<'f>>>,
+    surveys: Vec<&'f SourceFile>,
     unread_base: Unread,
     unread_overlays: BTreeMap<String, Unread>,
 }
@@ -369,6 +379,7 @@ fn read_sources<'f>(b: &mut Builder, files: &'f [SourceFile]) -> Sources<'f> {
         base: Vec::new(),
         overlays: BTreeMap::new(),
         langs: BTreeMap::new(),
+        surveys: Vec::new(),
         unread_base: Unread::default(),
         unread_overlays: BTreeMap::new(),
     };
@@ -376,6 +387,11 @@ fn read_sources<'f>(b: &mut Builder, files: &'f [SourceFile]) -> Sources<'f> {
         let Some(place) = classify(&file.path, b) else {
             continue;
         };
+        if let Place::Survey = place {
+            // Its own format, read once the pack's towns are known.
+            sources.surveys.push(file);
+            continue;
+        }
         let raw = match toml::from_str::<RawFile>(&file.text) {
             Ok(raw) => raw,
             Err(e) => {
@@ -395,6 +411,8 @@ fn read_sources<'f>(b: &mut Builder, files: &'f [SourceFile]) -> Sources<'f> {
             Place::Base => sources.base.push(parsed),
             Place::Municipality(id) => sources.overlays.entry(id).or_default().push(parsed),
             Place::Lang(language) => sources.langs.entry(language).or_default().push(parsed),
+            // Kept unparsed above.
+            Place::Survey => {}
         }
     }
     sources
@@ -411,8 +429,8 @@ impl Sources<'_> {
                     .add(unread);
                 self.overlays.entry(id).or_default();
             }
-            // Nothing of a language pack is required, so nothing follows from it.
-            Place::Lang(_) => {}
+            // Nothing of a language pack or a survey is required, so nothing follows from it.
+            Place::Lang(_) | Place::Survey => {}
         }
     }
 
@@ -1040,6 +1058,7 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
         ["base", _] => Some(Place::Base),
+        parts if survey::is_survey_path(parts) => Some(Place::Survey),
         ["lang", code, _] => match Language::from_code(code) {
             Some(Language::Japanese) => {
                 b.error(
@@ -1079,7 +1098,7 @@ fn classify(path: &str, b: &mut Builder) -> Option<Place> {
             b.error(
                 path,
                 1,
-                "not part of a content pack: put it in base/, lang/<language>/ or municipalities/<municipality-id>/",
+                "not part of a content pack: put it in base/, lang/<language>/, municipalities/<municipality-id>/ or surveys/",
             );
             None
         }

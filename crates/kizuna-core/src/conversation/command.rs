@@ -40,6 +40,8 @@ pub enum Command {
     Register,
     /// 言語 / language: choose the language of replies and messages.
     Language,
+    /// アンケート: the open surveys the parent may answer, each with a button.
+    Survey,
 }
 
 impl Command {

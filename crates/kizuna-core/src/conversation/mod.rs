@@ -24,13 +24,20 @@
 //! the new notice up instead of acting (同意する / 同意しない, the latter erasing everything);
 //! stopping, erasing, help and the notice itself ([`Command::works_without_consent`]) always
 //! work. Daily sends go on meanwhile under the consent given earlier.
+//!
+//! Surveys ([`crate::survey`], `survey.rs`): the invitation's buttons and 「アンケート」's lead
+//! through the research-consent question and the survey's own, one reply each; a free-text
+//! question waits in [`PendingQuestion::SurveyText`]. Answers are household writes like any
+//! other (the webhook's event log and the household's version make them once-only).
 
 mod command;
 pub mod postback;
+mod survey;
 mod texts;
 
 pub use command::Command;
-pub use postback::{DateTarget, Postback};
+pub use postback::{DateTarget, Postback, SurveyTap};
+pub(crate) use survey::survey_invitation;
 
 use crate::content::{ContentLibrary, ScheduleRule};
 use crate::household::{
@@ -114,8 +121,16 @@ pub struct Context<'a> {
 /// whatever library is at hand, or without intervals.)
 pub fn needs_current_content(inbound: &Inbound) -> bool {
     match inbound {
-        Inbound::Text(text) => matches!(Command::parse(text), Some(Command::Today | Command::Help)),
-        Inbound::Follow { .. } | Inbound::Unfollow | Inbound::Postback { .. } => false,
+        Inbound::Text(text) => matches!(
+            Command::parse(text),
+            Some(Command::Today | Command::Help | Command::Survey)
+        ),
+        // A survey's answer is checked against the survey as the pack has it now (open,
+        // questions); a typed answer to a survey question is read with the library at hand.
+        Inbound::Postback { data, .. } => {
+            matches!(Postback::parse(data), Parsed::Ours(Postback::Survey { .. }))
+        }
+        Inbound::Follow { .. } | Inbound::Unfollow => false,
     }
 }
 
@@ -369,6 +384,11 @@ impl Turn<'_> {
         if let Some(command) = Command::parse(text) {
             return self.command(command);
         }
+        if let Some(PendingQuestion::SurveyText { survey, question }) = self.pending() {
+            if self.consent_needed().is_none() {
+                return self.survey_text(&survey, &question, text);
+            }
+        }
         let asking = match self.pending() {
             Some(PendingQuestion::NewRegistrationDate) => {
                 Some(Asking::New(DateExpectation::Either))
@@ -382,7 +402,8 @@ impl Turn<'_> {
             Some(
                 PendingQuestion::DeleteConfirmation
                 | PendingQuestion::LossConfirmation { .. }
-                | PendingQuestion::ResumeAfterRefollow,
+                | PendingQuestion::ResumeAfterRefollow
+                | PendingQuestion::SurveyText { .. },
             ) => {
                 // Something other than an answer: the question lapses, so a later stray
                 // 削除する cannot act on it.
@@ -419,14 +440,15 @@ impl Turn<'_> {
             Parsed::Unknown => return self.stale(),
             Parsed::Ours(postback) => postback,
         };
-        let needs_consent = match postback {
+        let needs_consent = match &postback {
             Postback::Picker(_) if date.is_some() => Some(NoticeOccasion::Date),
             Postback::Date(..) => Some(NoticeOccasion::Date),
             Postback::Picker(_)
             | Postback::Change(_)
             | Postback::Born(_)
             | Postback::Babies(..)
-            | Postback::Resume => Some(NoticeOccasion::Request),
+            | Postback::Resume
+            | Postback::Survey { .. } => Some(NoticeOccasion::Request),
             // Stopping and erasing never wait for consent; the consent buttons answer it.
             Postback::DeleteConfirm
             | Postback::EndAllConfirm
@@ -479,6 +501,7 @@ impl Turn<'_> {
             Postback::ConsentAgree => self.agree(),
             Postback::ConsentDecline => self.decline(),
             Postback::Language(language) => self.set_language(language),
+            Postback::Survey { survey, tap } => self.survey_tap(&survey, tap),
         }
     }
 
@@ -521,6 +544,7 @@ impl Turn<'_> {
             Command::Register => self.start_registration(),
             Command::Today => self.today_message(),
             Command::Language => self.ask_language(),
+            Command::Survey => self.list_surveys(),
         }
     }
 

@@ -6,9 +6,12 @@
 //! messages keep working or get a clear "this button is no longer used" reply.
 //!
 //! Payloads carry registration ids and, for the "which date did you mean" question, a date —
-//! never a LINE user id. LINE limits postback data to 300 characters; ours stay under 40.
+//! never a LINE user id. LINE limits postback data to 300 characters; ours stay under 40,
+//! except a survey's (`sv:<survey>:<question>:<answer>`, two ids of at most 24 characters:
+//! under 70).
 
 use crate::household::Language;
+use crate::survey::{QuestionId, SurveyId, RESEARCH_CONSENT_QUESTION_ID};
 use chrono::NaiveDate;
 
 /// Every payload we own starts with this.
@@ -28,7 +31,18 @@ pub enum DateTarget {
     Born(u32),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a survey button says ([`crate::survey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SurveyTap {
+    /// Start or go on: the next unanswered question (「アンケート」's buttons).
+    Next,
+    /// The research-consent question's yes or no.
+    Consent(bool),
+    /// A choice's index or a scale's point for one of the survey's own questions.
+    Answer { question: QuestionId, value: u8 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Postback {
     /// A date picker; the date comes in the event's `postback.params.date`.
     Picker(DateTarget),
@@ -55,10 +69,13 @@ pub enum Postback {
     ConsentDecline,
     /// A language button (`lang:ja`, `lang:ja-easy`, `lang:en`).
     Language(Language),
+    /// A survey's button: `sv:<survey>:next`, `sv:<survey>:research-consent:yes|no`,
+    /// `sv:<survey>:<question>:<n>`.
+    Survey { survey: SurveyId, tap: SurveyTap },
 }
 
 /// How a postback's data reads to us.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     /// Not our namespace: the town's other services own it.
     NotOurs,
@@ -91,8 +108,16 @@ impl DateTarget {
 impl Postback {
     /// The `data` string to put on a button.
     pub fn data(&self) -> String {
-        let body = match *self {
+        let body = match self {
             Postback::Picker(target) => format!("date:{}", target.encode()),
+            Postback::Survey { survey, tap } => match tap {
+                SurveyTap::Next => format!("sv:{survey}:next"),
+                SurveyTap::Consent(yes) => format!(
+                    "sv:{survey}:{RESEARCH_CONSENT_QUESTION_ID}:{}",
+                    if *yes { "yes" } else { "no" }
+                ),
+                SurveyTap::Answer { question, value } => format!("sv:{survey}:{question}:{value}"),
+            },
             Postback::Date(target, date) => {
                 format!("set:{}:{}", target.encode(), date.format("%Y-%m-%d"))
             }
@@ -136,9 +161,28 @@ impl Postback {
             ["consent", "agree"] => Some(Postback::ConsentAgree),
             ["consent", "decline"] => Some(Postback::ConsentDecline),
             ["lang", code] => Language::from_code(code).map(Postback::Language),
+            ["sv", survey, rest @ ..] => survey_tap(rest).and_then(|tap| {
+                Some(Postback::Survey {
+                    survey: SurveyId::parse(survey).ok()?,
+                    tap,
+                })
+            }),
             _ => None,
         };
         postback.map_or(Parsed::Unknown, Parsed::Ours)
+    }
+}
+
+fn survey_tap(parts: &[&str]) -> Option<SurveyTap> {
+    match parts {
+        ["next"] => Some(SurveyTap::Next),
+        [RESEARCH_CONSENT_QUESTION_ID, "yes"] => Some(SurveyTap::Consent(true)),
+        [RESEARCH_CONSENT_QUESTION_ID, "no"] => Some(SurveyTap::Consent(false)),
+        [question, value] => Some(SurveyTap::Answer {
+            question: QuestionId::parse(question).ok()?,
+            value: value.parse().ok()?,
+        }),
+        _ => None,
     }
 }
 
@@ -168,12 +212,35 @@ mod tests {
             Postback::Language(Language::Japanese),
             Postback::Language(Language::EasyJapanese),
             Postback::Language(Language::English),
+            Postback::Survey {
+                survey: SurveyId::parse("messages-2027").unwrap(),
+                tap: SurveyTap::Next,
+            },
+            Postback::Survey {
+                survey: SurveyId::parse("messages-2027").unwrap(),
+                tap: SurveyTap::Consent(true),
+            },
+            Postback::Survey {
+                survey: SurveyId::parse("messages-2027").unwrap(),
+                tap: SurveyTap::Consent(false),
+            },
+            Postback::Survey {
+                survey: SurveyId::parse(&"s".repeat(24)).unwrap(),
+                tap: SurveyTap::Answer {
+                    question: QuestionId::parse(&"q".repeat(24)).unwrap(),
+                    value: 12,
+                },
+            },
         ];
         for postback in all {
             let data = postback.data();
             assert!(data.starts_with("kizuna:v1:"), "{data}");
             assert!(data.len() <= 300);
-            assert_eq!(Postback::parse(&data), Parsed::Ours(postback), "{data}");
+            assert_eq!(
+                Postback::parse(&data),
+                Parsed::Ours(postback.clone()),
+                "{data}"
+            );
         }
     }
 
@@ -187,6 +254,13 @@ mod tests {
         assert_eq!(Postback::parse("kizuna:v1:babies:1:9"), Parsed::Unknown);
         assert_eq!(Postback::parse("kizuna:v1:consent:maybe"), Parsed::Unknown);
         assert_eq!(Postback::parse("kizuna:v1:lang:fr"), Parsed::Unknown);
+        assert_eq!(Postback::parse("kizuna:v1:sv:Bad Id:next"), Parsed::Unknown);
+        assert_eq!(Postback::parse("kizuna:v1:sv:s:q:x"), Parsed::Unknown);
+        assert_eq!(
+            Postback::parse("kizuna:v1:sv:s:research-consent:maybe"),
+            Parsed::Unknown
+        );
+        assert_eq!(Postback::parse("kizuna:v1:sv:s"), Parsed::Unknown);
         assert_eq!(
             Postback::parse("kizuna:v1:set:due:2027-02-30"),
             Parsed::Unknown

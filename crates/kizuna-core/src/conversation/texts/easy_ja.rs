@@ -37,6 +37,7 @@ pub const COMMAND_WORDS: CommandWords = &[
     (&["こじん じょうほう"], Command::Privacy),
     (&["とうろく"], Command::Register),
     (&["げんご"], Command::Language),
+    (&["アンケート"], Command::Survey),
     (&["きょう の メッセージ"], Command::Today),
 ];
 
@@ -555,7 +556,8 @@ impl Texts for EasyJapanese {
              さくじょ：とうろく を ぜんぶ けす\n\
              ぜんぶ おわる：メッセージ を ぜんぶ おわりに する\n\
              こじん じょうほう：ほぞん する こと の せつめい\n\
-             げんご：日本語 / やさしい にほんご / English\n\n\
+             げんご：日本語 / やさしい にほんご / English\n\
+             アンケート：いま の アンケート に こたえる\n\n\
              メッセージ は {} とどきます（にんしん中 は まいにち。こども は {}）。",
             hour(delivery_hour),
             self.child_cadence(schedule)
@@ -673,5 +675,52 @@ impl Texts for EasyJapanese {
             self.date(future),
             self.date(past)
         )
+    }
+
+    fn research_consent_question(&self) -> &'static str {
+        "はじめに ひとつ だけ きかせて ください。この アンケート の こたえ を、まち や だいがく が いっしょに する けんきゅう にも つかって いいですか。なまえ や LINE の アカウント は けんきゅう に わたしません。「つかわないで」を えらんでも、この あと の しつもん に こたえられます。"
+    }
+    fn label_research_yes(&self) -> &'static str {
+        "けんきゅう に つかって いい"
+    }
+    fn label_research_no(&self) -> &'static str {
+        "つかわないで"
+    }
+    fn survey_scale_hint(&self, low: &str, high: &str) -> String {
+        format!("（1：{low}　〜　5：{high}）")
+    }
+    fn survey_text_hint(&self, max_chars: u16) -> String {
+        format!("この トーク に、{max_chars}もじ まで で おくって ください。")
+    }
+    fn survey_text_too_long(&self, max_chars: u16, chars: usize) -> String {
+        format!("ありがとう ございます。でも {chars}もじ ありました。{max_chars}もじ まで に して、もう一度 おくって ください。")
+    }
+    fn survey_answer_changed(&self) -> &'static str {
+        "こたえ を かえました。ありがとう ございます。"
+    }
+    fn survey_all_answered(&self) -> &'static str {
+        "ぜんぶ の しつもん に こたえて います。ありがとう ございました。こたえ を かえたい ときは、まえ の しつもん の ボタン を もう一度 おして ください。"
+    }
+    fn survey_closed(&self) -> &'static str {
+        "この アンケート は おわりました。ありがとう ございました。"
+    }
+    fn survey_unknown(&self) -> &'static str {
+        "この アンケート は いま は ありません。"
+    }
+    fn survey_not_for_you(&self) -> &'static str {
+        "この アンケート は、ほかの ひと に おねがい して います。ありがとう ございます。"
+    }
+    fn survey_none(&self) -> &'static str {
+        "いま おねがい して いる アンケート は ありません。"
+    }
+    fn survey_list(&self, titles: &[&str]) -> String {
+        let list: Vec<String> = titles.iter().map(|t| format!("・{t}")).collect();
+        format!(
+            "いま おねがい して いる アンケート です。した の ボタン から はじめられます。\n{}",
+            list.join("\n")
+        )
+    }
+    fn survey_unavailable(&self) -> &'static str {
+        "ごめんなさい。いま は アンケート を ひらけません。すこし たってから、もう一度 おくって ください。"
     }
 }

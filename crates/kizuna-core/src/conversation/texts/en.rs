@@ -37,6 +37,7 @@ pub const COMMAND_WORDS: CommandWords = &[
     (&["Privacy"], Command::Privacy),
     (&["Register", "Sign up"], Command::Register),
     (&["Language"], Command::Language),
+    (&["Survey", "Surveys"], Command::Survey),
     (
         &[
             "Today",
@@ -603,7 +604,8 @@ impl Texts for English {
              Delete: erase your registration\n\
              End all: end all messages, for any reason\n\
              Privacy: what we store and how we handle it\n\
-             Language: 日本語 / やさしい にほんご / English\n\n\
+             Language: 日本語 / やさしい にほんご / English\n\
+             Survey: answer the survey we are asking you about, if any\n\n\
              Messages come {} (in pregnancy daily; for a child {}).",
             hour(delivery_hour),
             self.child_cadence(schedule)
@@ -723,5 +725,49 @@ impl Texts for English {
             self.date(future),
             self.date(past)
         )
+    }
+
+    fn research_consent_question(&self) -> &'static str {
+        "First, one question: may your answers to this survey also be used for joint research by the participating towns and universities? Your name and LINE account are never given to researchers. If you say no, you can still answer the questions that follow."
+    }
+    fn label_research_yes(&self) -> &'static str {
+        "Yes, for research"
+    }
+    fn label_research_no(&self) -> &'static str {
+        "No research use"
+    }
+    fn survey_scale_hint(&self, low: &str, high: &str) -> String {
+        format!("(1: {low} – 5: {high})")
+    }
+    fn survey_text_hint(&self, max_chars: u16) -> String {
+        format!("Please send your answer in this chat, up to {max_chars} characters.")
+    }
+    fn survey_text_too_long(&self, max_chars: u16, chars: usize) -> String {
+        format!("Thank you. Your answer has {chars} characters; please shorten it to {max_chars} and send it again.")
+    }
+    fn survey_answer_changed(&self) -> &'static str {
+        "Your answer has been changed. Thank you."
+    }
+    fn survey_all_answered(&self) -> &'static str {
+        "You have answered every question. Thank you. To change an answer, tap its button again."
+    }
+    fn survey_closed(&self) -> &'static str {
+        "This survey has ended. Thank you for your help."
+    }
+    fn survey_unknown(&self) -> &'static str {
+        "This survey is not open any more."
+    }
+    fn survey_not_for_you(&self) -> &'static str {
+        "This survey is for some parents only. Thank you all the same."
+    }
+    fn survey_none(&self) -> &'static str {
+        "There is no survey for you to answer at the moment."
+    }
+    fn survey_list(&self, titles: &[&str]) -> String {
+        let list: Vec<String> = titles.iter().map(|t| format!("- {t}")).collect();
+        format!("These surveys are open for you. Tap a button below to start (or to go on where you stopped).\n{}", list.join("\n"))
+    }
+    fn survey_unavailable(&self) -> &'static str {
+        "Sorry, the survey cannot be opened right now. Please try again a little later."
     }
 }

@@ -59,6 +59,7 @@ pub const COMMAND_WORDS: CommandWords = &[
     ),
     (&["登録", "登録したい"], Command::Register),
     (&["言語", "げんご"], Command::Language),
+    (&["アンケート", "ｱﾝｹｰﾄ"], Command::Survey),
     (
         &[
             "今日のメッセージ",
@@ -590,7 +591,8 @@ impl Texts for Japanese {
              削除：登録内容をすべて削除\n\
              配信をすべて終了：どのような理由でも、すべての配信を終わりにできます\n\
              個人情報：保存している情報と、その取り扱いの説明\n\
-             言語：日本語 / やさしい にほんご / English の切り替え\n\n\
+             言語：日本語 / やさしい にほんご / English の切り替え\n\
+             アンケート：いまお願いしているアンケートに答える\n\n\
              メッセージは{delivery_hour}時ごろにお届けしています（妊娠中は毎日、お子さんは{}）。",
             self.child_cadence(schedule)
         )
@@ -709,5 +711,49 @@ impl Texts for Japanese {
             self.date(future),
             self.date(past)
         )
+    }
+
+    fn research_consent_question(&self) -> &'static str {
+        "はじめに一つだけ確認させてください。このアンケートのお答えを、参加している市町村や大学などが一緒に行う研究にも使ってよいですか。お名前やLINEのアカウントが研究に渡ることはありません。「使わないで」を選んでも、このあとの質問にはお答えいただけます。"
+    }
+    fn label_research_yes(&self) -> &'static str {
+        "研究に使ってよい"
+    }
+    fn label_research_no(&self) -> &'static str {
+        "研究には使わないで"
+    }
+    fn survey_scale_hint(&self, low: &str, high: &str) -> String {
+        format!("（1：{low}　〜　5：{high}）")
+    }
+    fn survey_text_hint(&self, max_chars: u16) -> String {
+        format!("このトークに、{max_chars}文字までで送ってください。")
+    }
+    fn survey_text_too_long(&self, max_chars: u16, chars: usize) -> String {
+        format!("ありがとうございます。ただ、{chars}文字ありました。お手数ですが、{max_chars}文字までにまとめて、もう一度送ってください。")
+    }
+    fn survey_answer_changed(&self) -> &'static str {
+        "お答えを変更しました。ありがとうございます。"
+    }
+    fn survey_all_answered(&self) -> &'static str {
+        "すべての質問にお答えいただいています。ありがとうございました。お答えを変えたいときは、前の質問のボタンをもう一度押してください。"
+    }
+    fn survey_closed(&self) -> &'static str {
+        "このアンケートは終了しました。ご協力ありがとうございました。"
+    }
+    fn survey_unknown(&self) -> &'static str {
+        "このアンケートは、いまは受け付けていません。"
+    }
+    fn survey_not_for_you(&self) -> &'static str {
+        "このアンケートは、一部の方にお願いしているものです。お気持ちだけ、ありがたく頂戴します。"
+    }
+    fn survey_none(&self) -> &'static str {
+        "いまお願いしているアンケートはありません。"
+    }
+    fn survey_list(&self, titles: &[&str]) -> String {
+        let list: Vec<String> = titles.iter().map(|t| format!("・{t}")).collect();
+        format!("いまお願いしているアンケートです。下のボタンから始められます（途中からの再開もできます）。\n{}", list.join("\n"))
+    }
+    fn survey_unavailable(&self) -> &'static str {
+        "申し訳ありません。いまはアンケートを開けません。しばらくしてから、もう一度お試しください。"
     }
 }

@@ -340,6 +340,35 @@ pub trait Texts: Sync {
     fn implausible(&self, refusal: &ImplausibleDate) -> String;
     fn birth_far_from_due(&self, due_date: NaiveDate) -> String;
     fn which_date(&self, future: NaiveDate, past: NaiveDate) -> String;
+
+    // ---- surveys (the survey's own title, questions and thanks are the pack's, in Japanese) ----
+    /// The question every survey asks first: may the answers be used for joint research?
+    /// Plain words, a yes/no with its two buttons.
+    fn research_consent_question(&self) -> &'static str;
+    fn label_research_yes(&self) -> &'static str;
+    fn label_research_no(&self) -> &'static str;
+    /// Under a 1–5 question: what 1 and 5 mean.
+    fn survey_scale_hint(&self, low: &str, high: &str) -> String;
+    /// Under a free-text question: type the answer, up to `max_chars` characters.
+    fn survey_text_hint(&self, max_chars: u16) -> String;
+    /// A typed answer longer than the question allows (`chars` characters).
+    fn survey_text_too_long(&self, max_chars: u16, chars: usize) -> String;
+    /// An answer given again, after the last question: the new one replaces the old.
+    fn survey_answer_changed(&self) -> &'static str;
+    /// 「アンケート」 with every question answered already.
+    fn survey_all_answered(&self) -> &'static str;
+    /// A tap after the survey's last day: nothing is stored.
+    fn survey_closed(&self) -> &'static str;
+    /// A tap for a survey the pack no longer has: nothing is stored.
+    fn survey_unknown(&self) -> &'static str;
+    /// A tap from a household the survey is not for: nothing is stored.
+    fn survey_not_for_you(&self) -> &'static str;
+    /// 「アンケート」 with nothing to answer.
+    fn survey_none(&self) -> &'static str;
+    /// 「アンケート」: the surveys to answer, by title, each with a button below.
+    fn survey_list(&self, titles: &[&str]) -> String;
+    /// The content could not be read to answer about a survey.
+    fn survey_unavailable(&self) -> &'static str;
 }
 
 #[cfg(test)]
@@ -620,6 +649,37 @@ mod tests {
         for language in Language::ALL {
             labels.push(("own_name".to_owned(), language.own_name().to_owned()));
         }
+        for label in [t.label_research_yes(), t.label_research_no()] {
+            labels.push(("survey label".to_owned(), label.to_owned()));
+        }
+        for (name, text) in [
+            (
+                "research_consent_question",
+                t.research_consent_question().to_owned(),
+            ),
+            (
+                "survey_scale_hint",
+                t.survey_scale_hint("役に立っていない", "とても役に立っている"),
+            ),
+            ("survey_text_hint", t.survey_text_hint(200)),
+            ("survey_text_too_long", t.survey_text_too_long(200, 321)),
+            (
+                "survey_answer_changed",
+                t.survey_answer_changed().to_owned(),
+            ),
+            ("survey_all_answered", t.survey_all_answered().to_owned()),
+            ("survey_closed", t.survey_closed().to_owned()),
+            ("survey_unknown", t.survey_unknown().to_owned()),
+            ("survey_not_for_you", t.survey_not_for_you().to_owned()),
+            ("survey_none", t.survey_none().to_owned()),
+            (
+                "survey_list",
+                t.survey_list(&["メッセージについてのアンケート", "もうひとつ"]),
+            ),
+            ("survey_unavailable", t.survey_unavailable().to_owned()),
+        ] {
+            texts.push((name.to_owned(), text));
+        }
         (texts, labels)
     }
 
@@ -718,6 +778,9 @@ mod tests {
             t.deleted(),
             t.delete_question(),
             t.language_set(),
+            t.research_consent_question(),
+            t.survey_closed(),
+            t.survey_none(),
         ] {
             for sentence in text.split('。').filter(|s| s.chars().count() > 8) {
                 assert!(sentence.contains(' '), "no spaces in {sentence}");
