@@ -4,17 +4,13 @@
 //! message; its answers come back through the webhook and are stored once under LINE's
 //! redelivery and under two taps at once; 削除 erases them with the household.
 
-use chrono::NaiveDate;
 use kizuna_app::ports::HouseholdStore as _;
 use kizuna_aws::compose;
 use kizuna_core::survey::{Answer, SurveyId};
+use kizuna_core::testing::date as d;
 use kizuna_core::{Household, LineUserId, Registration, RegistrationStatus, Subject};
 use kizuna_tests::stack::*;
 use serde_json::Value;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
 
 fn survey() -> SurveyId {
     SurveyId::parse("messages-2027").unwrap()
