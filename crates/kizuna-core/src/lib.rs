@@ -13,6 +13,8 @@ pub mod message;
 pub mod plan;
 pub mod programme;
 pub mod survey;
+pub mod survey_export;
+pub mod survey_results;
 pub mod typed_date;
 
 pub use calendar::{today_in_japan, JAPAN};
