@@ -6,14 +6,15 @@
 //! network only in the researchers' export ([`crate::survey_export`]), and only for parents
 //! who agreed to the joint research.
 //!
-//! **Response rate.** No record says which households were invited (the invitation rides on
-//! the daily push and is decided statelessly). So the denominator is what can be computed
-//! from what is stored: the households stored now that had a registration in the survey's
-//! audience on at least one day the survey was open (up to the report's date) — *eligible*
-//! households ([`in_audience_while_open`]). That counts some households that were never
-//! invited (one paused, unfollowed or without a message on every such day), so the rate is a
-//! lower bound of the rate among those actually invited. Households deleted (削除, retention)
-//! are gone from both numerator and denominator.
+//! **Response rate** = respondents ÷ *eligible* households. No record says which households
+//! were invited (the invitation rides on the daily push and is decided statelessly), so the
+//! denominator is what can be computed from what is stored: the households stored now that
+//! had a registration in the survey's audience on at least one day the survey was open (up
+//! to the report's date, [`in_audience_while_open`]), plus every household that answered
+//! (only a household in the audience can; one whose dates were corrected since may no longer
+//! look it). That counts some households that were never invited (one paused, unfollowed or
+//! without a message on every such day), so the rate is a lower bound of the rate among
+//! those actually invited. Households deleted (削除, retention) are gone from both.
 
 use crate::household::{Household, Registration, RegistrationStatus, Subject};
 use crate::ids::MunicipalityId;
@@ -93,11 +94,9 @@ pub struct SurveyCounts {
     pub consent_yes: u64,
     pub consent_no: u64,
     pub consent_unanswered: u64,
-    /// Households in the audience while the survey was open (module docs: the response
-    /// rate's denominator).
+    /// Households in the audience while the survey was open, respondents included (module
+    /// docs: the response rate's denominator).
     pub eligible: u64,
-    /// Of the eligible households, those that answered (the response rate's numerator).
-    pub eligible_respondents: u64,
     /// Per authored question, in the survey's order.
     pub questions: Vec<QuestionCounts>,
 }
@@ -110,7 +109,6 @@ impl SurveyCounts {
             consent_no: 0,
             consent_unanswered: 0,
             eligible: 0,
-            eligible_respondents: 0,
             questions: survey
                 .questions
                 .iter()
@@ -125,15 +123,14 @@ impl SurveyCounts {
         self.consent_no += other.consent_no;
         self.consent_unanswered += other.consent_unanswered;
         self.eligible += other.eligible;
-        self.eligible_respondents += other.eligible_respondents;
         for (a, b) in self.questions.iter_mut().zip(&other.questions) {
             a.add(b);
         }
     }
 
-    /// Eligible households that answered ÷ eligible households, or `None` without any.
+    /// Respondents ÷ eligible households, or `None` without any.
     pub fn response_rate(&self) -> Option<f64> {
-        (self.eligible > 0).then(|| self.eligible_respondents as f64 / self.eligible as f64)
+        (self.eligible > 0).then(|| self.respondents as f64 / self.eligible as f64)
     }
 }
 
@@ -166,21 +163,24 @@ impl<'a> SurveyTally<'a> {
 
     pub fn add(&mut self, household: &Household) {
         let survey = self.survey;
+        let eligible = in_audience_while_open(household, survey, self.as_of);
+        let response = household
+            .surveys
+            .get(&survey.id)
+            .filter(|r| r.has_answered());
+        if !eligible && response.is_none() && !self.towns.contains_key(&household.municipality) {
+            // A town outside the audience, with nothing to count: not listed.
+            return;
+        }
         let counts = self
             .towns
             .entry(household.municipality.clone())
             .or_insert_with(|| SurveyCounts::new(survey));
-        let eligible = in_audience_while_open(household, survey, self.as_of);
-        counts.eligible += u64::from(eligible);
-        let Some(response) = household
-            .surveys
-            .get(&survey.id)
-            .filter(|r| r.has_answered())
-        else {
+        counts.eligible += u64::from(eligible || response.is_some());
+        let Some(response) = response else {
             return;
         };
         counts.respondents += 1;
-        counts.eligible_respondents += u64::from(eligible);
         match response.research_consent {
             Some(true) => counts.consent_yes += 1,
             Some(false) => counts.consent_no += 1,
@@ -424,6 +424,16 @@ pub(crate) mod tests {
         assert_eq!((b.respondents, b.consent_unanswered, b.consent_no), (2, 0, 1));
         assert_eq!(b.questions[0], QuestionCounts::Choice(vec![0, 1, 0]));
         assert_eq!(b.eligible, 4);
+        // A respondent no longer in the audience by its dates still counts as eligible.
+        let mut moved = answered(household("c-town", 8), Some(true), None, None, None);
+        moved.registrations[0].subject = Subject::Child {
+            birth_date: d(2020, 1, 1),
+            due_date: None,
+        };
+        let mut with_moved = households.clone();
+        with_moved.push(moved);
+        let c = &tally(&s, d(2027, 6, 10), [], &with_moved).towns[&town("c-town")];
+        assert_eq!((c.respondents, c.eligible), (1, 1));
         // A town with nothing stored is still listed, with zeros.
         assert_eq!(results.towns[&town("c-town")].respondents, 0);
         let n = &results.network;
@@ -432,7 +442,7 @@ pub(crate) mod tests {
         assert_eq!(n.questions[1], QuestionCounts::Scale([0, 0, 0, 1, 2]));
         assert_eq!(n.questions[1].answered(), 3);
         assert_eq!(n.questions[2], QuestionCounts::Text(2));
-        assert_eq!((n.eligible, n.eligible_respondents), (7, 5));
+        assert_eq!(n.eligible, 7);
         assert_eq!(n.response_rate(), Some(5.0 / 7.0));
     }
 
