@@ -147,7 +147,10 @@ async fn seeded() -> (kizuna_tests::TestAws, Ops, Survey, Survey) {
     let (first, second) = (survey("usefulness-2027"), survey("support-2027"));
     let store = aws.households();
     for seed in seeds() {
-        store.save(&household(&seed, &[&first, &second])).await.unwrap();
+        store
+            .save(&household(&seed, &[&first, &second]))
+            .await
+            .unwrap();
     }
     (aws, ops, first, second)
 }
@@ -172,9 +175,11 @@ async fn results_hide_small_counts_and_no_figure_names_a_parent() {
     let value = |town: &str, question: &str, answer: &str| -> String {
         let prefix = format!(",{town},");
         csv.lines()
-            .find(|l| l.contains(&prefix) && l.contains(&format!(",{question},")) && {
-                let fields: Vec<&str> = l.split(',').collect();
-                fields[6] == answer
+            .find(|l| {
+                l.contains(&prefix) && l.contains(&format!(",{question},")) && {
+                    let fields: Vec<&str> = l.split(',').collect();
+                    fields[6] == answer
+                }
             })
             .unwrap_or_else(|| panic!("{town} {question} {answer}: {csv}"))
             .rsplit(',')
@@ -223,7 +228,10 @@ async fn the_export_is_consenting_pseudonymous_and_forgets_a_deleted_household()
 
     // Before the stack generated the key: a clear error naming the secret, not the key.
     let missing = key_reader.get().await.unwrap_err();
-    assert!(matches!(missing, PseudonymKeyError::Missing(_)), "{missing}");
+    assert!(
+        matches!(missing, PseudonymKeyError::Missing(_)),
+        "{missing}"
+    );
     assert!(missing.to_string().contains(&ops.config.survey_key_secret));
     // What CloudFormation's GenerateSecretString does: 64 random letters and digits.
     let secret_value = "Zq3".repeat(21) + "x";
@@ -236,7 +244,10 @@ async fn the_export_is_consenting_pseudonymous_and_forgets_a_deleted_household()
         .await
         .unwrap();
     let key = key_reader.get().await.unwrap();
-    assert!(!format!("{key:?}").contains("Zq3"), "the key is never printed");
+    assert!(
+        !format!("{key:?}").contains("Zq3"),
+        "the key is never printed"
+    );
 
     let rows = survey::export_rows(&ops, &first, &key).await.unwrap();
     let csv = to_csv(&first, &rows);
@@ -246,7 +257,10 @@ async fn the_export_is_consenting_pseudonymous_and_forgets_a_deleted_household()
         assert!(!csv.contains(&user), "a LINE user id in the export");
     }
     assert!(!csv.contains(&secret_value));
-    assert!(!csv.contains("2027-05-0") && !csv.contains("2027-05-1"), "no answer date");
+    assert!(
+        !csv.contains("2027-05-0") && !csv.contains("2027-05-1"),
+        "no answer date"
+    );
     let all = seeds();
     for seed in &all {
         let text = comment(seed.n);
@@ -296,7 +310,10 @@ async fn the_export_is_consenting_pseudonymous_and_forgets_a_deleted_household()
         .await
         .unwrap();
     let big = &report.results.towns[&id("big-town")];
-    assert_eq!((big.respondents, big.consent_yes, big.eligible), (10, 7, 13));
+    assert_eq!(
+        (big.respondents, big.consent_yes, big.eligible),
+        (10, 7, 13)
+    );
 }
 
 #[tokio::test]

@@ -214,10 +214,9 @@ pub fn to_csv(survey: &Survey, rows: &[ExportRow]) -> String {
         for (question, answer) in survey.questions.iter().zip(&row.answers) {
             fields.push(match (answer, &question.kind) {
                 (None, _) => String::new(),
-                (Some(Answer::Choice(i)), QuestionKind::Choice { choices }) => choices
-                    .get(usize::from(*i))
-                    .cloned()
-                    .unwrap_or_default(),
+                (Some(Answer::Choice(i)), QuestionKind::Choice { choices }) => {
+                    choices.get(usize::from(*i)).cloned().unwrap_or_default()
+                }
                 (Some(Answer::Scale(p)), _) => p.to_string(),
                 (Some(Answer::Text(text)), _) => defuse_formula(text),
                 // An answer that no longer fits the definition: left empty, as unanswered.
@@ -296,16 +295,40 @@ mod tests {
         // a-town: 6 consenting, 2 declining; b-town: 5 consenting; c-town: 2 consenting.
         for n in 0..8 {
             let consent = Some(n < 6);
-            households.push(answered(household("a-town", n), consent, Some(0), Some(4), None));
+            households.push(answered(
+                household("a-town", n),
+                consent,
+                Some(0),
+                Some(4),
+                None,
+            ));
         }
         for n in 10..15 {
-            households.push(answered(household("b-town", n), Some(true), Some(1), None, None));
+            households.push(answered(
+                household("b-town", n),
+                Some(true),
+                Some(1),
+                None,
+                None,
+            ));
         }
         for n in 20..22 {
-            households.push(answered(household("c-town", n), Some(true), None, None, None));
+            households.push(answered(
+                household("c-town", n),
+                Some(true),
+                None,
+                None,
+                None,
+            ));
         }
         // Never answered the consent question: not exported.
-        households.push(answered(household("c-town", 30), None, Some(0), None, Some("x")));
+        households.push(answered(
+            household("c-town", 30),
+            None,
+            Some(0),
+            None,
+            Some("x"),
+        ));
         let k = key(1);
         let mut export = SurveyExport::new(&s, &k);
         households.iter().for_each(|h| export.add(h));
@@ -324,15 +347,21 @@ mod tests {
         for h in &households {
             assert!(!csv.contains(h.user.as_str()));
         }
-        assert!(csv.starts_with(
-            "pseudonym,survey,survey_month,town,stage_band,talk,useful,comment\r\n"
-        ));
-        assert!(csv.contains(",usefulness-2027,2027-05,a-town,child_0_2m,いる,4,\r\n"), "{csv}");
-        assert!(csv.contains(",usefulness-2027,2027-05,other,child_0_2m,いない,,\r\n"), "{csv}");
+        assert!(csv
+            .starts_with("pseudonym,survey,survey_month,town,stage_band,talk,useful,comment\r\n"));
+        assert!(
+            csv.contains(",usefulness-2027,2027-05,a-town,child_0_2m,いる,4,\r\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains(",usefulness-2027,2027-05,other,child_0_2m,いない,,\r\n"),
+            "{csv}"
+        );
         // The declining and the unanswered households' rows are not there.
-        for h in households.iter().filter(|h| {
-            h.surveys[&sid("usefulness-2027")].research_consent != Some(true)
-        }) {
+        for h in households
+            .iter()
+            .filter(|h| h.surveys[&sid("usefulness-2027")].research_consent != Some(true))
+        {
             assert!(!csv.contains(&k.pseudonym(&s, h)));
         }
     }
@@ -365,7 +394,11 @@ mod tests {
             pseudonym: "0123456789abcdef".into(),
             town: Some(town("a-town")),
             stage_band: None,
-            answers: vec![None, None, Some(Answer::Text("=HYPERLINK(\"x\"),\nまた".into()))],
+            answers: vec![
+                None,
+                None,
+                Some(Answer::Text("=HYPERLINK(\"x\"),\nまた".into())),
+            ],
         }];
         let csv = to_csv(&s, &rows);
         assert!(

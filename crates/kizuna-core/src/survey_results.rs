@@ -313,7 +313,10 @@ pub(crate) mod tests {
                         first: 112,
                         last: 195,
                     },
-                    AudienceWindow::Child { first: 0, last: 100 },
+                    AudienceWindow::Child {
+                        first: 0,
+                        last: 100,
+                    },
                 ],
             },
             opens_on: d(2027, 5, 1),
@@ -400,11 +403,29 @@ pub(crate) mod tests {
     fn counts_per_choice_point_and_text_per_town_and_for_the_network() {
         let s = survey();
         let households = vec![
-            answered(household("a-town", 1), Some(true), Some(0), Some(5), Some("助かります")),
+            answered(
+                household("a-town", 1),
+                Some(true),
+                Some(0),
+                Some(5),
+                Some("助かります"),
+            ),
             answered(household("a-town", 2), Some(false), Some(0), Some(4), None),
-            answered(household("a-town", 3), Some(true), Some(2), None, Some("  ")),
+            answered(
+                household("a-town", 3),
+                Some(true),
+                Some(2),
+                None,
+                Some("  "),
+            ),
             answered(household("b-town", 4), None, None, None, None),
-            answered(household("b-town", 5), Some(true), Some(1), Some(5), Some("特になし")),
+            answered(
+                household("b-town", 5),
+                Some(true),
+                Some(1),
+                Some(5),
+                Some("特になし"),
+            ),
             // In the audience, never answered.
             household("b-town", 6),
             // An answer the definition does not have (choice 7, scale 9): not counted.
@@ -413,15 +434,27 @@ pub(crate) mod tests {
         let results = tally(&s, d(2027, 6, 10), [town("c-town")], &households);
         let a = &results.towns[&town("a-town")];
         assert_eq!(
-            (a.respondents, a.consent_yes, a.consent_no, a.consent_unanswered),
+            (
+                a.respondents,
+                a.consent_yes,
+                a.consent_no,
+                a.consent_unanswered
+            ),
             (3, 2, 1, 0)
         );
         assert_eq!(a.questions[0], QuestionCounts::Choice(vec![2, 0, 1]));
         assert_eq!(a.questions[1], QuestionCounts::Scale([0, 0, 0, 1, 1]));
-        assert_eq!(a.questions[2], QuestionCounts::Text(1), "blank text is no answer");
+        assert_eq!(
+            a.questions[2],
+            QuestionCounts::Text(1),
+            "blank text is no answer"
+        );
         let b = &results.towns[&town("b-town")];
         // An empty response (nothing answered) is not a respondent.
-        assert_eq!((b.respondents, b.consent_unanswered, b.consent_no), (2, 0, 1));
+        assert_eq!(
+            (b.respondents, b.consent_unanswered, b.consent_no),
+            (2, 0, 1)
+        );
         assert_eq!(b.questions[0], QuestionCounts::Choice(vec![0, 1, 0]));
         assert_eq!(b.eligible, 4);
         // A respondent no longer in the audience by its dates still counts as eligible.
@@ -489,6 +522,10 @@ pub(crate) mod tests {
         // No windows: any day of the programme.
         named.audience = Audience::default();
         assert!(in_audience_while_open(&old, &named, as_of));
-        assert!(!in_audience_while_open(&Household::new(town("a"), user(9)), &named, as_of));
+        assert!(!in_audience_while_open(
+            &Household::new(town("a"), user(9)),
+            &named,
+            as_of
+        ));
     }
 }

@@ -288,7 +288,10 @@ fn the_research_key_is_generated_retained_and_readable_by_no_function() {
     );
     let length = int(t.property(id, &["GenerateSecretString", "PasswordLength"]));
     assert!(length as usize >= kizuna_core::survey_export::MIN_KEY_BYTES * 2);
-    assert!(t.property(id, &["SecretString"]).is_none(), "never typed in");
+    assert!(
+        t.property(id, &["SecretString"]).is_none(),
+        "never typed in"
+    );
 
     // The name the CLI reads: the namespaced one for stage kizuna-${Stage}, and for the
     // default stage the CLI's default.
@@ -335,9 +338,12 @@ fn the_research_key_is_generated_retained_and_readable_by_no_function() {
         .into_iter()
         .find(|p| referenced_ids(t.property(p, &["SecretId"]).unwrap()) == ids(&[id]))
         .expect("a resource policy on the research key");
-    assert_eq!(t.property(&policy, &["BlockPublicPolicy"]), Some(&Value::from(true)));
+    assert_eq!(
+        t.property(policy, &["BlockPublicPolicy"]),
+        Some(&Value::from(true))
+    );
     let deny = t
-        .statements_of(&policy)
+        .statements_of(policy)
         .into_iter()
         .find(|s| s.effect == "Deny")
         .expect("a Deny statement");
@@ -347,7 +353,7 @@ fn the_research_key_is_generated_retained_and_readable_by_no_function() {
         deny.actions
     );
     let principals = t
-        .property(&policy, &["ResourcePolicy", "Statement"])
+        .property(policy, &["ResourcePolicy", "Statement"])
         .and_then(Value::as_sequence)
         .unwrap()
         .iter()
@@ -375,7 +381,9 @@ fn the_research_key_is_generated_retained_and_readable_by_no_function() {
     assert!(global.get(env_var::SURVEY_KEY_SECRET).is_none());
     for function in FUNCTIONS {
         let own = t.property(function, &["Environment", "Variables"]);
-        assert!(own.and_then(|v| v.get(env_var::SURVEY_KEY_SECRET)).is_none());
+        assert!(own
+            .and_then(|v| v.get(env_var::SURVEY_KEY_SECRET))
+            .is_none());
     }
 }
 

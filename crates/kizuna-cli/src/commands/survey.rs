@@ -328,11 +328,7 @@ pub struct ShownResults {
 
 impl ShownResults {
     pub fn new(results: &SurveyResults) -> Self {
-        let counts: Vec<&SurveyCounts> = results
-            .towns
-            .values()
-            .chain([&results.network])
-            .collect();
+        let counts: Vec<&SurveyCounts> = results.towns.values().chain([&results.network]).collect();
         let respondent_rows: Vec<Vec<u64>> = counts.iter().map(|c| respondent_cells(c)).collect();
         let shown = suppress_rows(
             &respondent_rows,
@@ -475,9 +471,7 @@ pub fn render(report: &ResultsReport, only: Option<&MunicipalityId>, format: For
 
 /// Display width in a terminal: East Asian wide characters take two columns.
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if c >= '\u{1100}' { 2 } else { 1 })
-        .sum()
+    s.chars().map(|c| if c >= '\u{1100}' { 2 } else { 1 }).sum()
 }
 
 fn pad_left(s: &str, w: usize) -> String {
@@ -702,11 +696,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}
         }
         let _ = writeln!(out, "</tr>");
     }
-    let _ = writeln!(
-        out,
-        r#"</table><p class="note">{}</p>"#,
-        escape(RATE_NOTE)
-    );
+    let _ = writeln!(out, r#"</table><p class="note">{}</p>"#, escape(RATE_NOTE));
     for (n, question) in survey.questions.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -819,10 +809,8 @@ mod tests {
     fn households(t: &str, from: u32, n: u32, choice: Option<u8>) -> Vec<Household> {
         (from..from + n)
             .map(|k| {
-                let mut h = Household::new(
-                    town(t),
-                    LineUserId::parse(&format!("U{k:032x}")).unwrap(),
-                );
+                let mut h =
+                    Household::new(town(t), LineUserId::parse(&format!("U{k:032x}")).unwrap());
                 h.registrations = vec![Registration {
                     id: 1,
                     subject: Subject::Child {
@@ -901,7 +889,12 @@ mod tests {
         // a-town's 3 is not 15 − 12, c-town's 2 not the network's いる minus the others.
         assert_nothing_subtracts(
             talk,
-            &[vec![12, 3, 15], vec![20, 9, 29], vec![2, 0, 2], vec![34, 12, 46]],
+            &[
+                vec![12, 3, 15],
+                vec![20, 9, 29],
+                vec![2, 0, 2],
+                vec![34, 12, 46],
+            ],
         );
         // The free-text question had no answers: zeros, shown.
         assert!(shown.questions[1].iter().all(|r| r == &[Shown::Value(0)]));
@@ -931,12 +924,25 @@ mod tests {
         // With two towns the network's column gives a-town's away unless b-town's is hidden
         // too; the network's figures and the towns' totals stay.
         assert!(talk[1][0].is_hidden() && talk[1][1].is_hidden(), "{talk:?}");
-        assert_eq!(talk[2], [Shown::Value(32), Shown::Value(12), Shown::Value(44)]);
-        assert_eq!((talk[0][2], talk[1][2]), (Shown::Value(15), Shown::Value(29)));
+        assert_eq!(
+            talk[2],
+            [Shown::Value(32), Shown::Value(12), Shown::Value(44)]
+        );
+        assert_eq!(
+            (talk[0][2], talk[1][2]),
+            (Shown::Value(15), Shown::Value(29))
+        );
         let b = &shown.response[1];
-        assert_eq!((b.respondents, b.eligible), (Shown::Value(29), Shown::Value(39)));
+        assert_eq!(
+            (b.respondents, b.eligible),
+            (Shown::Value(29), Shown::Value(39))
+        );
         assert_eq!(b.response_rate, Some(29.0 / 39.0));
-        assert_eq!(shown.response[2].response_rate, Some(44.0 / 59.0), "the network's");
+        assert_eq!(
+            shown.response[2].response_rate,
+            Some(44.0 / 59.0),
+            "the network's"
+        );
         let table = render(&report, None, Format::Table);
         assert!(table.contains("74%"), "{table}");
     }
@@ -949,12 +955,24 @@ mod tests {
         for line in only.lines() {
             assert!(whole.contains(line), "{line}");
         }
-        assert!(!only.contains("b-town") && only.contains(",network,"), "{only}");
-        assert!(only.contains(",a-town,あ町,talk,相談できる人はいますか,2,いない,<5\n"), "{only}");
+        assert!(
+            !only.contains("b-town") && only.contains(",network,"),
+            "{only}"
+        );
+        assert!(
+            only.contains(",a-town,あ町,talk,相談できる人はいますか,2,いない,<5\n"),
+            "{only}"
+        );
         let table = render(&report, Some(&town("a-town")), Format::Table);
-        assert!(table.contains("あ町") && table.contains(NETWORK_LABEL), "{table}");
+        assert!(
+            table.contains("あ町") && table.contains(NETWORK_LABEL),
+            "{table}"
+        );
         assert!(!table.contains("べ村"), "{table}");
-        assert!(table.contains("■ 問1 相談できる人はいますか（ひとつ選択）"), "{table}");
+        assert!(
+            table.contains("■ 問1 相談できる人はいますか（ひとつ選択）"),
+            "{table}"
+        );
     }
 
     #[test]
@@ -963,8 +981,14 @@ mod tests {
         report.survey.title = "<b>アンケート</b>".into();
         let page = render(&report, None, Format::Html);
         assert!(page.contains("&lt;b&gt;アンケート&lt;/b&gt;"));
-        assert!(!page.contains("<script") && !page.contains("http"), "no external assets");
-        assert!(page.contains(r#"aria-label="&lt;5"><rect width="0""#), "{page}");
+        assert!(
+            !page.contains("<script") && !page.contains("http"),
+            "no external assets"
+        );
+        assert!(
+            page.contains(r#"aria-label="&lt;5"><rect width="0""#),
+            "{page}"
+        );
         assert!(page.contains("<svg"));
         for n in 0..700u32 {
             assert!(!page.contains(&format!("U{n:032x}")));
