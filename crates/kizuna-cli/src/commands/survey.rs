@@ -441,7 +441,7 @@ fn kind_label(kind: &QuestionKind) -> &'static str {
     match kind {
         QuestionKind::Choice { .. } => "ひとつ選択",
         QuestionKind::Scale { .. } => "5段階",
-        QuestionKind::Text { .. } => "自由記述（件数のみ。内容は研究用データにのみ含まれます）",
+        QuestionKind::Text { .. } => "自由記述・件数のみ表示",
     }
 }
 
@@ -706,17 +706,20 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}
             escape(kind_label(&question.kind))
         );
         let columns = answer_columns(&question.kind);
-        // The answers' bars: one chart per printed row, answers down the side (the total
-        // has no bar).
+        // Answers down the side, a column per printed row; bars for the network's and the
+        // chosen town's counts (every town's would make a page of many towns too wide), none
+        // for the total.
         let answers = match question.kind {
             QuestionKind::Text { .. } => 1,
             _ => columns.len() - 1,
         };
+        let with_bars = |i: usize| shown.rows[i].is_none() || only.is_some();
         let _ = write!(out, "<table><tr><th></th>");
         for &i in &printed {
             let _ = write!(
                 out,
-                r#"<th colspan="2">{}</th>"#,
+                r#"<th colspan="{}">{}</th>"#,
+                if with_bars(i) { 2 } else { 1 },
                 escape(&row_name(report, &shown.rows[i]))
             );
         }
@@ -735,16 +738,15 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}
             let _ = write!(out, "<tr><th>{}</th>", escape(label));
             for (k, &i) in printed.iter().enumerate() {
                 let value = shown.questions[n][i][c];
-                let chart = if c < answers {
-                    bar(value, max[k])
-                } else {
-                    String::new()
-                };
-                let _ = write!(
-                    out,
-                    r#"<td class="n">{}</td><td>{chart}</td>"#,
-                    escape(&value.to_string())
-                );
+                let _ = write!(out, r#"<td class="n">{}</td>"#, escape(&value.to_string()));
+                if with_bars(i) {
+                    let chart = if c < answers {
+                        bar(value, max[k])
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(out, "<td>{chart}</td>");
+                }
             }
             let _ = writeln!(out, "</tr>");
         }
@@ -985,11 +987,23 @@ mod tests {
             !page.contains("<script") && !page.contains("http"),
             "no external assets"
         );
+        // The whole network's page: bars for the network only (34 of 46 いる: the longest).
+        assert_eq!(
+            page.matches("<svg").count(),
+            2 + 1,
+            "いる, いない, 記入あり"
+        );
+        assert!(
+            page.contains(r#"aria-label="34"><rect width="200""#),
+            "{page}"
+        );
+        // One town's page: its bars too, none for its hidden count.
+        let page = render(&report, Some(&town("a-town")), Format::Html);
         assert!(
             page.contains(r#"aria-label="&lt;5"><rect width="0""#),
             "{page}"
         );
-        assert!(page.contains("<svg"));
+        assert_eq!(page.matches("<svg").count(), 2 * 3);
         for n in 0..700u32 {
             assert!(!page.contains(&format!("U{n:032x}")));
         }
