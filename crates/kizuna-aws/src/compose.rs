@@ -6,7 +6,7 @@
 use crate::{
     warmup, AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore,
     DynamoMunicipalityDirectory, DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore,
-    SecretsManagerChannelSecrets, SqsSendQueue,
+    SecretsManagerChannelSecrets, SecretsManagerPseudonymKey, SqsSendQueue,
 };
 use kizuna_app::clock::Clock;
 use kizuna_app::retention::{RetentionPorts, RetentionPurge};
@@ -40,6 +40,11 @@ pub fn secrets(config: &Config, clients: &AwsClients) -> Arc<SecretsManagerChann
         clients.secrets.clone(),
         &config.secret_prefix,
     ))
+}
+
+/// The researchers' pseudonym key (operators' CLI only: no function is given its name).
+pub fn pseudonym_key(config: &Config, clients: &AwsClients) -> SecretsManagerPseudonymKey {
+    SecretsManagerPseudonymKey::new(clients.secrets.clone(), &config.survey_key_secret)
 }
 
 pub fn runs(config: &Config, clients: &AwsClients) -> Arc<DynamoRunRecords> {

@@ -8,6 +8,10 @@ pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
 /// The SAM template gives each stage `kizuna/{Stage}/` (its default stage is `prod`), so the
 /// operator CLI run without `KIZUNA_SECRET_PREFIX` writes where production reads.
 pub const DEFAULT_SECRET_PREFIX: &str = "kizuna/prod/";
+/// Default name of the researchers' pseudonym key (`KIZUNA_SURVEY_KEY_SECRET`): the prod
+/// stage's. Outside `kizuna/{Stage}/` on purpose: the functions may read every secret under
+/// that prefix, and none of them may read this one (infra/template.yaml, ResearchPseudonymKey).
+pub const DEFAULT_SURVEY_KEY_SECRET: &str = "kizuna-prod-research/survey-pseudonym-key";
 /// Default of `KIZUNA_WARM_UP_AT_INIT` (see [`Config::warm_up_at_init`]).
 pub const DEFAULT_WARM_UP_AT_INIT: bool = true;
 
@@ -24,6 +28,9 @@ pub mod env_var {
     pub const SEND_QUEUE_URL: &str = "KIZUNA_SEND_QUEUE_URL";
     pub const SECRET_PREFIX: &str = "KIZUNA_SECRET_PREFIX";
     pub const WARM_UP_AT_INIT: &str = "KIZUNA_WARM_UP_AT_INIT";
+    /// The operators' CLI only (`kizuna survey export`); never given to a function, so it is
+    /// in [`super::Config::to_operator_env`], not in [`super::Config::to_env`].
+    pub const SURVEY_KEY_SECRET: &str = "KIZUNA_SURVEY_KEY_SECRET";
     /// The AWS SDKs' own variable; Kizuna reads it too (see [`super::Config::aws_endpoint_url`]).
     pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 }
@@ -55,6 +62,10 @@ pub struct Config {
     /// so the first event does not pay for them. docs/benchmarks.md ("Start-up") has the
     /// measurements behind the default.
     pub warm_up_at_init: bool,
+    /// `KIZUNA_SURVEY_KEY_SECRET` (default [`DEFAULT_SURVEY_KEY_SECRET`]): the Secrets
+    /// Manager name of the key that pseudonymises the researchers' survey export. Read by the
+    /// operators' CLI only.
+    pub survey_key_secret: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +137,8 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_owned()),
             aws_endpoint_url: get(env_var::AWS_ENDPOINT_URL),
             warm_up_at_init,
+            survey_key_secret: get(env_var::SURVEY_KEY_SECRET)
+                .unwrap_or_else(|| DEFAULT_SURVEY_KEY_SECRET.to_owned()),
         })
     }
 
@@ -151,6 +164,7 @@ impl Config {
             secret_prefix: format!("{namespace}/line/"),
             aws_endpoint_url,
             warm_up_at_init: DEFAULT_WARM_UP_AT_INIT,
+            survey_key_secret: format!("{namespace}-research/survey-pseudonym-key"),
         }
     }
 
@@ -176,6 +190,14 @@ impl Config {
         if let Some(url) = &self.aws_endpoint_url {
             env.push((env_var::AWS_ENDPOINT_URL, url.clone()));
         }
+        env
+    }
+
+    /// [`Config::to_env`] plus what only the operators' CLI reads
+    /// ([`env_var::SURVEY_KEY_SECRET`]): what a harness gives the `kizuna` binary.
+    pub fn to_operator_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = self.to_env();
+        env.push((env_var::SURVEY_KEY_SECRET, self.survey_key_secret.clone()));
         env
     }
 
@@ -244,6 +266,7 @@ mod tests {
         assert_eq!(c.secret_prefix, "kizuna/prod/");
         assert_eq!(c.aws_endpoint_url, None);
         assert_eq!(c.warm_up_at_init, DEFAULT_WARM_UP_AT_INIT);
+        assert_eq!(c.survey_key_secret, DEFAULT_SURVEY_KEY_SECRET);
         assert_eq!(c.tables.households, "h");
         assert_eq!(c.send_queue_name(), "q");
     }
@@ -339,13 +362,19 @@ mod tests {
         );
         config.warm_up_at_init = !DEFAULT_WARM_UP_AT_INIT;
         config.secret_prefix = "elsewhere/".into();
+        config.survey_key_secret = "elsewhere-research/key".into();
         let env: HashMap<String, String> = config
-            .to_env()
+            .to_operator_env()
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         let read_back = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
         assert_eq!(read_back, config);
+        // The functions' environment has no name of the research key.
+        assert!(config
+            .to_env()
+            .iter()
+            .all(|(name, _)| *name != env_var::SURVEY_KEY_SECRET));
 
         config.aws_endpoint_url = None;
         assert!(config

@@ -25,6 +25,7 @@ mod municipalities;
 mod paging;
 pub mod provision;
 mod queue;
+mod research_key;
 mod runs;
 pub mod schema;
 mod secrets;
@@ -36,7 +37,7 @@ pub use clients::AwsClients;
 pub use config::env_var;
 pub use config::{
     Config, ConfigError, TableNames, DEFAULT_LINE_API_BASE, DEFAULT_SECRET_PREFIX,
-    DEFAULT_WARM_UP_AT_INIT,
+    DEFAULT_SURVEY_KEY_SECRET, DEFAULT_WARM_UP_AT_INIT,
 };
 pub use content::S3ContentStore;
 pub use deliveries::DynamoDeliveryLedger;
@@ -45,5 +46,6 @@ pub use households::DynamoHouseholdStore;
 pub use municipalities::DynamoMunicipalityDirectory;
 pub use paging::object_etags;
 pub use queue::SqsSendQueue;
+pub use research_key::{PseudonymKeyError, SecretsManagerPseudonymKey};
 pub use runs::DynamoRunRecords;
 pub use secrets::SecretsManagerChannelSecrets;

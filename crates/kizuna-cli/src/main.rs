@@ -44,6 +44,10 @@ enum Command {
     /// (LINE user id on stdin or in a file, never on the command line); every use is audited.
     #[command(subcommand)]
     Household(commands::household::HouseholdCommand),
+    /// Network surveys: results per town and for the network (small counts hidden), and the
+    /// researchers' pseudonymised export of consenting households' answers.
+    #[command(subcommand)]
+    Survey(commands::survey::SurveyCommand),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Send(args) => commands::send::run(args),
         Command::Forecast(args) => commands::forecast::run(args),
         Command::Household(cmd) => commands::household::run(cmd),
+        Command::Survey(cmd) => commands::survey::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,8 @@ pub mod message;
 pub mod plan;
 pub mod programme;
 pub mod survey;
+pub mod survey_export;
+pub mod survey_results;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod typed_date;

@@ -196,6 +196,9 @@ impl Template {
                     | "AWS::S3::BucketPolicy"
                     | "AWS::SQS::QueuePolicy",
                 ) => props.get("PolicyDocument").into_iter().collect(),
+                Some("AWS::SecretsManager::ResourcePolicy") => {
+                    props.get("ResourcePolicy").into_iter().collect()
+                }
                 Some("AWS::Serverless::Function") => props
                     .get("Policies")
                     .and_then(Value::as_sequence)

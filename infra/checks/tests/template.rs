@@ -269,6 +269,124 @@ fn secrets_are_readable_only_under_the_stages_prefix() {
     );
 }
 
+/// The researchers' pseudonym key (`kizuna survey export`): generated, encrypted, retained,
+/// named as kizuna-aws expects, and out of every function's reach — by name (outside the
+/// functions' prefix), by resource policy (each function role denied), and by
+/// configuration (no function is given its name).
+#[test]
+fn the_research_key_is_generated_retained_and_readable_by_no_function() {
+    let t = template();
+    let id = "ResearchPseudonymKey";
+    assert_eq!(t.resource_type(id), Some("AWS::SecretsManager::Secret"));
+    let resource = t.resource(id).unwrap();
+    for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        assert_eq!(string(resource.get(policy)), "Retain", "{policy}");
+    }
+    assert_eq!(
+        string(t.property(id, &["KmsKeyId"])),
+        "alias/aws/secretsmanager"
+    );
+    let length = int(t.property(id, &["GenerateSecretString", "PasswordLength"]));
+    assert!(length as usize >= kizuna_core::survey_export::MIN_KEY_BYTES * 2);
+    assert!(
+        t.property(id, &["SecretString"]).is_none(),
+        "never typed in"
+    );
+
+    // The name the CLI reads: the namespaced one for stage kizuna-${Stage}, and for the
+    // default stage the CLI's default.
+    let name = t.property(id, &["Name"]).unwrap();
+    let config = kizuna_aws::Config::for_namespace("kizuna-${Stage}", None, "http://q", "http://l");
+    assert_eq!(
+        format!("{name:?}"),
+        format!("{:?}", sub(&config.survey_key_secret))
+    );
+    let default_stage = string(
+        t.root()
+            .get("Parameters")
+            .and_then(|p| p.get("Stage"))
+            .and_then(|p| p.get("Default")),
+    );
+    assert_eq!(
+        config.survey_key_secret.replace("${Stage}", default_stage),
+        kizuna_aws::DEFAULT_SURVEY_KEY_SECRET
+    );
+    let output = t
+        .root()
+        .get("Outputs")
+        .and_then(|o| o.get("SurveyKeySecretName"))
+        .and_then(|o| o.get("Value"))
+        .expect("SurveyKeySecretName output");
+    assert_eq!(output, name);
+
+    // Outside the only prefix any function may read (`kizuna/${Stage}/*`,
+    // secrets_are_readable_only_under_the_stages_prefix), and no Allow names it.
+    assert!(!config.survey_key_secret.starts_with("kizuna/"));
+    for statement in t.statements().iter().filter(|s| s.is_allow()) {
+        let resources = format!("{:?}", statement.resources);
+        assert!(
+            !resources.contains("research") && !resources.contains(id),
+            "{} / {:?} reaches the research key",
+            statement.owner,
+            statement.sid
+        );
+    }
+
+    // The resource policy denies every function role everything on it.
+    let policy = t
+        .ids_of_type("AWS::SecretsManager::ResourcePolicy")
+        .into_iter()
+        .find(|p| referenced_ids(t.property(p, &["SecretId"]).unwrap()) == ids(&[id]))
+        .expect("a resource policy on the research key");
+    assert_eq!(
+        t.property(policy, &["BlockPublicPolicy"]),
+        Some(&Value::from(true))
+    );
+    let deny = t
+        .statements_of(policy)
+        .into_iter()
+        .find(|s| s.effect == "Deny")
+        .expect("a Deny statement");
+    assert!(
+        deny.actions.iter().any(|a| a == "secretsmanager:*"),
+        "{:?}",
+        deny.actions
+    );
+    let principals = t
+        .property(policy, &["ResourcePolicy", "Statement"])
+        .and_then(Value::as_sequence)
+        .unwrap()
+        .iter()
+        .find(|s| s.get("Effect") == Some(&Value::from("Deny")))
+        .and_then(|s| s.get("Principal"))
+        .and_then(|p| p.get("AWS"))
+        .unwrap();
+    let roles: BTreeSet<String> = FUNCTIONS
+        .iter()
+        .map(|f| {
+            let role = t.function_property(f, "Role").unwrap();
+            referenced_ids(role).into_iter().next().unwrap()
+        })
+        .collect();
+    assert_eq!(referenced_ids(principals), roles);
+
+    // No function is given the key's name.
+    let global = t
+        .root()
+        .get("Globals")
+        .and_then(|g| g.get("Function"))
+        .and_then(|f| f.get("Environment"))
+        .and_then(|e| e.get("Variables"))
+        .unwrap();
+    assert!(global.get(env_var::SURVEY_KEY_SECRET).is_none());
+    for function in FUNCTIONS {
+        let own = t.property(function, &["Environment", "Variables"]);
+        assert!(own
+            .and_then(|v| v.get(env_var::SURVEY_KEY_SECRET))
+            .is_none());
+    }
+}
+
 /// `!Sub text` as serde_yaml reads it.
 fn sub(text: &str) -> Value {
     serde_yaml::from_str(&format!("!Sub {text}")).unwrap()
@@ -901,8 +1019,9 @@ fn webhook_api_logs_requests_without_bodies_or_addresses() {
 
 /// Resource types that take tags, and (explicitly) those that do not, so a new kind of
 /// resource forces a decision.
-const TAGGED_AS_LIST: [&str; 7] = [
+const TAGGED_AS_LIST: [&str; 8] = [
     "AWS::DynamoDB::Table",
+    "AWS::SecretsManager::Secret",
     "AWS::SQS::Queue",
     "AWS::S3::Bucket",
     "AWS::Logs::LogGroup",
@@ -911,7 +1030,11 @@ const TAGGED_AS_LIST: [&str; 7] = [
     "AWS::IAM::Role",
 ];
 const TAGGED_AS_MAP: [&str; 2] = ["AWS::Serverless::Function", "AWS::Serverless::HttpApi"];
-const NOT_TAGGABLE: [&str; 2] = ["AWS::SNS::Subscription", "AWS::S3::BucketPolicy"];
+const NOT_TAGGABLE: [&str; 3] = [
+    "AWS::SNS::Subscription",
+    "AWS::S3::BucketPolicy",
+    "AWS::SecretsManager::ResourcePolicy",
+];
 
 #[test]
 fn everything_taggable_is_tagged_with_project_and_stage() {

@@ -11,4 +11,5 @@ pub mod richmenu;
 pub mod runs;
 pub mod send;
 pub mod stats;
+pub mod survey;
 pub mod sync;
