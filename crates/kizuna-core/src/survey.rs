@@ -22,6 +22,7 @@
 //! version makes concurrent taps safe, and the answers follow the household's retention and
 //! are erased with it on 削除 — no second place holds them.
 
+use crate::household::Subject;
 use crate::ids::MunicipalityId;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -142,6 +143,25 @@ pub enum AudienceWindow {
     Maternity { first: u16, last: u16 },
     /// Child age in days from birth (day 0).
     Child { first: u16, last: u16 },
+}
+
+impl AudienceWindow {
+    /// Whether `subject` is in this window on `date`: a pregnancy by its gestational day, a
+    /// child by its age in days. The one window check of the invitation's stage band and the
+    /// results' denominator (the plan's invitation date works the other way, from the window
+    /// to its dates).
+    pub fn contains(&self, subject: &Subject, date: NaiveDate) -> bool {
+        let (first, last) = match (self, subject) {
+            (AudienceWindow::Maternity { first, last }, Subject::Pregnancy { .. })
+            | (AudienceWindow::Child { first, last }, Subject::Child { .. }) => (*first, *last),
+            _ => return false,
+        };
+        let day = subject
+            .programme()
+            .spec()
+            .day_on(subject.given_date(), date);
+        (i64::from(first)..=i64::from(last)).contains(&day)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

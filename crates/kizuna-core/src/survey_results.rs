@@ -16,10 +16,10 @@
 //! without a message on every such day), so the rate is a lower bound of the rate among
 //! those actually invited. Households deleted (削除, retention) are gone from both.
 
-use crate::household::{Household, Registration, RegistrationStatus, Subject};
+use crate::household::{Household, Registration, RegistrationStatus};
 use crate::ids::MunicipalityId;
 use crate::programme::programme_day;
-use crate::survey::{Answer, AudienceWindow, QuestionKind, Survey, SCALE_POINTS};
+use crate::survey::{Answer, QuestionKind, Survey, SCALE_POINTS};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -266,30 +266,20 @@ fn in_window_on(survey: &Survey, r: &Registration, day: NaiveDate) -> bool {
     if windows.is_empty() {
         return programme_day(&r.subject, day).is_some();
     }
-    let stage = r
-        .subject
-        .programme()
-        .spec()
-        .day_on(r.subject.given_date(), day);
-    windows.iter().any(|w| match (w, &r.subject) {
-        (AudienceWindow::Maternity { first, last }, Subject::Pregnancy { .. })
-        | (AudienceWindow::Child { first, last }, Subject::Child { .. }) => {
-            (i64::from(*first)..=i64::from(*last)).contains(&stage)
-        }
-        _ => false,
-    })
+    windows.iter().any(|w| w.contains(&r.subject, day))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::household::Subject;
     use crate::ids::LineUserId;
-    use crate::survey::{Audience, Question, RecordedAnswer, SurveyId, SurveyResponse};
+    use crate::survey::{
+        Audience, AudienceWindow, Question, RecordedAnswer, SurveyId, SurveyResponse,
+    };
     use std::collections::BTreeSet;
 
-    pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    pub use crate::testing::date as d;
 
     pub fn sid(s: &str) -> SurveyId {
         SurveyId::parse(s).unwrap()

@@ -13,10 +13,10 @@ use super::{postback_button, Postback, Turn};
 use crate::household::{Household, Language, PendingQuestion};
 use crate::message::{Message, QuickReplyItem, MAX_QUICK_REPLY_ITEMS};
 use crate::plan::{may_be_asked, survey_invitation_date};
-use crate::programme::{programme_day, report_band, ProgrammeDay};
+use crate::programme::report_band;
 use crate::survey::{
-    Answer, AudienceWindow, Question, QuestionId, QuestionKind, RecordedAnswer, Survey, SurveyId,
-    SurveyResponse, SCALE_POINTS,
+    Answer, Question, QuestionId, QuestionKind, RecordedAnswer, Survey, SurveyId, SurveyResponse,
+    SCALE_POINTS,
 };
 use chrono::NaiveDate;
 
@@ -80,16 +80,7 @@ fn stage_band(survey: &Survey, household: &Household, today: NaiveDate) -> Optio
             .audience
             .windows
             .iter()
-            .any(|w| match (*w, programme_day(subject, today)) {
-                (
-                    AudienceWindow::Maternity { first, last },
-                    Some(ProgrammeDay::Maternity { gestational_day }),
-                ) => (first..=last).contains(&gestational_day),
-                (AudienceWindow::Child { first, last }, Some(ProgrammeDay::Child { age_days })) => {
-                    (first..=last).contains(&age_days)
-                }
-                _ => false,
-            })
+            .any(|w| w.contains(subject, today))
     };
     let active: Vec<_> = household.active_registrations().collect();
     let reg = active
