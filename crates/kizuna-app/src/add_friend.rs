@@ -130,7 +130,8 @@ mod tests {
     #[test]
     fn ids_that_line_never_issues_are_refused() {
         // Each case gets the variant that names what is wrong.
-        let cases: [(&str, fn(&InvalidBasicId) -> bool); 6] = [
+        type IsExpected = fn(&InvalidBasicId) -> bool;
+        let cases: [(&str, IsExpected); 6] = [
             ("123abcde", |e| matches!(e, InvalidBasicId::MissingAt(_))),
             ("", |e| matches!(e, InvalidBasicId::MissingAt(_))),
             ("@", |e| matches!(e, InvalidBasicId::Length(_))),
