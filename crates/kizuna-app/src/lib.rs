@@ -7,6 +7,7 @@
 //! records that cross those ports. The webhook's LINE protocol (signature, event types) is
 //! the pure `kizuna-line-webhook` crate.
 
+pub mod add_friend;
 pub mod clock;
 pub mod content;
 pub mod fanout_sim;

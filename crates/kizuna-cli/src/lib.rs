@@ -3,4 +3,6 @@
 //! that builds those adapters from the environment (`kizuna_aws::Config::from_env`).
 
 pub mod commands;
+pub mod flyer;
+pub mod qr;
 pub mod suppression;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod content;
+pub mod flyer;
 pub mod forecast;
 pub mod household;
 pub mod municipality;

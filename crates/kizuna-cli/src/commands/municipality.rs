@@ -1,4 +1,5 @@
-//! `kizuna municipality add|list|show|disable|enable|richmenu`: bring a town on board.
+//! `kizuna municipality add|list|show|disable|enable|richmenu|qr|flyer`: bring a town on
+//! board (`qr` and `flyer`: commands/flyer.rs).
 //!
 //! Channel secrets and tokens are read from a file or stdin, never from the command line
 //! (shell history, `ps`), and are never printed back.
@@ -51,6 +52,11 @@ pub enum MunicipalityCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// The town's add-friend URL and its QR code (PNG or SVG).
+    Qr(crate::commands::flyer::QrArgs),
+    /// A printable A4 flyer and a card for the 母子健康手帳 (PDF), in Japanese, with the
+    /// town's QR code, what parents receive, how to register and whom to ask.
+    Flyer(crate::commands::flyer::FlyerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +126,12 @@ pub fn run(cmd: MunicipalityCommand) -> anyhow::Result<ExitCode> {
             }
             MunicipalityCommand::Richmenu { id, remove: true } => {
                 crate::commands::richmenu::remove(&ops, &id, &mut out).await
+            }
+            MunicipalityCommand::Qr(args) => {
+                crate::commands::flyer::qr(&ops, &args, &mut out).await
+            }
+            MunicipalityCommand::Flyer(args) => {
+                crate::commands::flyer::flyer(&ops, &args, &mut out).await
             }
         }
     })
@@ -345,8 +357,9 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
     match &verified {
         Some(bot) => writeln!(
             out,
-            "bot verified with LINE: {} (add-friend link https://line.me/R/ti/p/{})",
-            bot.basic_id, bot.basic_id
+            "bot verified with LINE: {} (add-friend link {})",
+            bot.basic_id,
+            add_friend_link(&bot.basic_id)
         )?,
         None => writeln!(
             out,
@@ -399,6 +412,15 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
         writeln!(out, "  [ ] {item}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The add-friend URL LINE documents (`kizuna_app::add_friend`), or a note that the basic id
+/// LINE returned has an unexpected shape.
+fn add_friend_link(basic_id: &str) -> String {
+    match kizuna_app::add_friend::BotBasicId::parse(basic_id) {
+        Ok(id) => id.add_friend_url(),
+        Err(e) => format!("unavailable: {e}"),
+    }
 }
 
 /// What a clerk sets in the LINE console (Japanese first: that is the console's language).
@@ -473,7 +495,7 @@ pub async fn show(ops: &Ops, id: &MunicipalityId, out: &mut dyn Write) -> anyhow
         "bot verified:    {}",
         match (&m.bot_user_id, &m.bot_basic_id) {
             (Some(_), Some(basic)) =>
-                format!("yes ({basic}, add-friend link https://line.me/R/ti/p/{basic})"),
+                format!("yes ({basic}, add-friend link {})", add_friend_link(basic)),
             (Some(_), None) => "yes (basic id unknown: run `municipality add` again)".to_owned(),
             _ => "NO (run `kizuna municipality add` with the channel credentials)".to_owned(),
         }
