@@ -19,9 +19,10 @@
 use crate::clock::Clock;
 use crate::content::{ContentCache, ContentError};
 use crate::model::{ChannelCredentials, Municipality};
+use crate::model::FollowChange;
 use crate::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, Messenger, MessengerError,
-    MunicipalityDirectory, StoreError, WebhookEventLog, WebhookForwarder,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, FollowTally, HouseholdStore, Messenger,
+    MessengerError, MunicipalityDirectory, StoreError, WebhookEventLog, WebhookForwarder,
 };
 use chrono::NaiveDate;
 use kizuna_core::content::ContentLibrary;
@@ -74,6 +75,8 @@ pub struct WebhookPorts {
     pub secrets: Arc<dyn ChannelSecrets>,
     pub households: Arc<dyn HouseholdStore>,
     pub events: Arc<dyn WebhookEventLog>,
+    /// Follow and unfollow events per town and month, for `kizuna stats`.
+    pub follows: Arc<dyn FollowTally>,
     /// The delivery ledger, for 削除: its items name the parent's user id and delivery days.
     pub deliveries: Arc<dyn DeliveryLedger>,
     pub forwarder: Arc<dyn WebhookForwarder>,
@@ -372,9 +375,16 @@ impl WebhookHandler {
                 Claim::InProgress => return Err(EventError::InProgress),
             }
         }
-        let result = self
-            .apply(municipality, credentials, &user, &inbound, event)
-            .await;
+        // Counted before the household changes: if counting fails the event is released and
+        // redelivered whole, and a count already made is not made again (it is keyed by the
+        // event id), so the month's figure neither loses nor doubles the event.
+        let result = match self.count_follow(municipality, event).await {
+            Ok(()) => {
+                self.apply(municipality, credentials, &user, &inbound, event)
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
         if fresh_event {
             match &result {
                 Ok(_) => self.ports.events.complete(&event.webhook_event_id).await?,
@@ -386,6 +396,33 @@ impl WebhookHandler {
             }
         }
         result
+    }
+
+    /// Adds a follow or unfollow event to the town's monthly tally, in the month of the day it
+    /// is handled (Japan time), as the household's own dates are. An event without an id
+    /// cannot be counted exactly once and is not counted.
+    async fn count_follow(&self, municipality: &Municipality, event: &Event) -> Result<(), StoreError> {
+        let change = match event.kind {
+            EventKind::Follow { is_unblocked: false } => FollowChange::NewFriend,
+            EventKind::Follow { is_unblocked: true } => FollowChange::Unblocked,
+            EventKind::Unfollow => FollowChange::Unfollowed,
+            _ => return Ok(()),
+        };
+        if event.webhook_event_id.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        self.ports
+            .follows
+            .count_once(
+                &municipality.id,
+                today_in_japan(now),
+                change,
+                &event.webhook_event_id,
+                now,
+            )
+            .await
+            .map(|_| ())
     }
 
     async fn apply(

@@ -3,4 +3,5 @@
 //! that builds those adapters from the environment (`kizuna_aws::Config::from_env`).
 
 pub mod commands;
+pub mod funnel;
 pub mod suppression;

@@ -175,6 +175,11 @@ pub struct Household {
     /// the previous value, so two concurrent events for one parent cannot corrupt each other.
     #[serde(default)]
     pub version: u64,
+    /// The Japan date the household was last paused (by 停止, or by a re-follow that waits for
+    /// 再開), while it is paused; for the monthly figures of `kizuna stats`. Households paused
+    /// before the date was kept have none: they count as paused since they registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_on: Option<NaiveDate>,
 }
 
 fn is_japanese(language: &Language) -> bool {
@@ -194,6 +199,7 @@ impl Household {
             consent: None,
             language: Language::Japanese,
             version: 0,
+            paused_on: None,
         }
     }
 
@@ -219,6 +225,21 @@ impl Household {
 
     pub fn registration_mut(&mut self, id: u32) -> Option<&mut Registration> {
         self.registrations.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Pauses the household (nothing is sent until 再開) from `today`; a household already
+    /// paused keeps the date it was paused.
+    pub fn pause(&mut self, today: NaiveDate) {
+        if !self.paused {
+            self.paused_on = Some(today);
+        }
+        self.paused = true;
+    }
+
+    /// Ends a pause.
+    pub fn unpause(&mut self) {
+        self.paused = false;
+        self.paused_on = None;
     }
 
     /// The id the next registration gets.

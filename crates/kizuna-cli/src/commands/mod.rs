@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod forecast;
+pub mod funnel_report;
 pub mod household;
 pub mod municipality;
 pub mod notice;
