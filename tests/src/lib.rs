@@ -63,7 +63,10 @@ impl TestAws {
     }
 
     pub fn follows(&self) -> kizuna_aws::DynamoFollowTally {
-        kizuna_aws::DynamoFollowTally::new(self.clients.dynamodb.clone(), &self.config.tables.events)
+        kizuna_aws::DynamoFollowTally::new(
+            self.clients.dynamodb.clone(),
+            &self.config.tables.events,
+        )
     }
 
     pub fn ledger(&self) -> DynamoDeliveryLedger {

@@ -11,8 +11,8 @@ pub use crate::messaging::{
     Messenger, MessengerError, MonthlyQuota, PushReceipt, WebhookForwarder,
 };
 use crate::model::{
-    ChannelCredentials, ContentSnapshot, DeliveryRecord, DeliveryState, FollowChange,
-    FollowCounts, Municipality, Page, RunKey, RunRecord, RunUpdate, SendJob, Shard,
+    ChannelCredentials, ContentSnapshot, DeliveryRecord, DeliveryState, FollowChange, FollowCounts,
+    Municipality, Page, RunKey, RunRecord, RunUpdate, SendJob, Shard,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -18,8 +18,8 @@
 
 use crate::clock::Clock;
 use crate::content::{ContentCache, ContentError};
-use crate::model::{ChannelCredentials, Municipality};
 use crate::model::FollowChange;
+use crate::model::{ChannelCredentials, Municipality};
 use crate::ports::{
     ChannelSecrets, Claim, ContentStore, DeliveryLedger, FollowTally, HouseholdStore, Messenger,
     MessengerError, MunicipalityDirectory, StoreError, WebhookEventLog, WebhookForwarder,
@@ -401,9 +401,15 @@ impl WebhookHandler {
     /// Adds a follow or unfollow event to the town's monthly tally, in the month of the day it
     /// is handled (Japan time), as the household's own dates are. An event without an id
     /// cannot be counted exactly once and is not counted.
-    async fn count_follow(&self, municipality: &Municipality, event: &Event) -> Result<(), StoreError> {
+    async fn count_follow(
+        &self,
+        municipality: &Municipality,
+        event: &Event,
+    ) -> Result<(), StoreError> {
         let change = match event.kind {
-            EventKind::Follow { is_unblocked: false } => FollowChange::NewFriend,
+            EventKind::Follow {
+                is_unblocked: false,
+            } => FollowChange::NewFriend,
             EventKind::Follow { is_unblocked: true } => FollowChange::Unblocked,
             EventKind::Unfollow => FollowChange::Unfollowed,
             _ => return Ok(()),
@@ -572,7 +578,10 @@ mod follow_tally_tests {
         ) -> Result<(), MessengerError> {
             Ok(())
         }
-        async fn monthly_quota(&self, _: &ChannelCredentials) -> Result<MonthlyQuota, MessengerError> {
+        async fn monthly_quota(
+            &self,
+            _: &ChannelCredentials,
+        ) -> Result<MonthlyQuota, MessengerError> {
             unreachable!("the webhook does not ask for the quota")
         }
         async fn quota_consumption(&self, _: &ChannelCredentials) -> Result<u64, MessengerError> {

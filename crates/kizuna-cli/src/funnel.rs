@@ -200,7 +200,12 @@ pub fn funnel<'a>(
 ) -> Vec<FunnelMonth> {
     let mut out: Vec<FunnelMonth> = months
         .iter()
-        .zip(follows.iter().copied().chain(std::iter::repeat(FollowCounts::default())))
+        .zip(
+            follows
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(FollowCounts::default())),
+        )
         .map(|(m, f)| FunnelMonth::new(*m, today, f))
         .collect();
     for h in households {
@@ -306,11 +311,13 @@ pub fn shown(m: &FunnelMonth, births_per_year: Option<u32>) -> Vec<Cell> {
         ],
     );
     let mut cells: Vec<Cell> = counts.into_iter().map(Cell::Count).collect();
-    cells.push(if matches!(cells[PREGNANCIES], Cell::Count(s) if s.is_hidden()) {
-        Cell::PercentWithheld
-    } else {
-        Cell::Percent(m.coverage(births_per_year).map(|c| c * 100.0))
-    });
+    cells.push(
+        if matches!(cells[PREGNANCIES], Cell::Count(s) if s.is_hidden()) {
+            Cell::PercentWithheld
+        } else {
+            Cell::Percent(m.coverage(births_per_year).map(|c| c * 100.0))
+        },
+    );
     debug_assert_eq!(cells.len(), FUNNEL_ROWS.len());
     debug_assert_eq!(FUNNEL_ROWS[COVERAGE].0, "coverage_percent");
     cells
@@ -417,7 +424,10 @@ pub fn network_median(metric: &NetworkMetric, towns: &[TownFigures]) -> (Option<
 }
 
 /// Each metric for `town`, beside the network's median over `all`.
-pub fn compare(town: &TownFigures, all: &[TownFigures]) -> Vec<(&'static NetworkMetric, Comparison)> {
+pub fn compare(
+    town: &TownFigures,
+    all: &[TownFigures],
+) -> Vec<(&'static NetworkMetric, Comparison)> {
     NETWORK_METRICS
         .iter()
         .map(|metric| {
@@ -563,7 +573,9 @@ mod tests {
         // Pregnancies in the window at each month end: the blocked one is left out from
         // February, the ended one in March.
         assert_eq!(
-            f.iter().map(|m| m.pregnancies_in_window).collect::<Vec<_>>(),
+            f.iter()
+                .map(|m| m.pregnancies_in_window)
+                .collect::<Vec<_>>(),
             [4, 3, 2]
         );
     }
@@ -595,7 +607,10 @@ mod tests {
             d(2027, 4, 30)
         ));
         // A child registered as a child is never a pregnancy.
-        assert!(!pregnancy_in_window(&child(d(2027, 1, 1), d(2026, 12, 1)), d(2026, 11, 1)));
+        assert!(!pregnancy_in_window(
+            &child(d(2027, 1, 1), d(2026, 12, 1)),
+            d(2026, 11, 1)
+        ));
     }
 
     #[test]
@@ -703,7 +718,10 @@ mod tests {
         // The last town: 3 active of 10 and 3 pregnancies are small counts, so it is shown
         // neither rate of its own (30 % of 10 would say 3), only the network's.
         let compared = compare(&towns[3], &towns);
-        assert!(compared.iter().all(|(_, c)| c.own.is_none()), "{compared:?}");
+        assert!(
+            compared.iter().all(|(_, c)| c.own.is_none()),
+            "{compared:?}"
+        );
         assert!(compared.iter().all(|(_, c)| c.median.is_some()));
     }
 }

@@ -1075,7 +1075,10 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
     // December: 7 pregnancies that stay active, and one each that is paused on 5 January,
     // ended on 6 January, blocked on 7 January.
     for n in 0..7 {
-        save(&ops, &town, n, |h| h.registrations = vec![pregnancy(d(2026, 12, 5))]).await;
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![pregnancy(d(2026, 12, 5))]
+        })
+        .await;
     }
     save(&ops, &town, 7, |h| {
         h.registrations = vec![pregnancy(d(2026, 12, 6))];
@@ -1099,7 +1102,10 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
     .await;
     // January: 5 pregnancies and 1 child.
     for n in 10..15 {
-        save(&ops, &town, n, |h| h.registrations = vec![pregnancy(d(2027, 1, 3))]).await;
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![pregnancy(d(2027, 1, 3))]
+        })
+        .await;
     }
     save(&ops, &town, 15, |h| {
         h.registrations = vec![Registration {
@@ -1157,7 +1163,10 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
     );
     // 7 + 1 paused + 5 in the window; the ended and the blocked ones are not.
     assert_eq!(jan.pregnancies_in_window, 13);
-    assert_eq!(jan.follows.new_friends, 6, "the redelivered follow counts once");
+    assert_eq!(
+        jan.follows.new_friends, 6,
+        "the redelivered follow counts once"
+    );
 
     let csv = stats::render(&stats, Month::of(date), date, Format::Csv);
     for line in [
@@ -1174,8 +1183,14 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
         assert!(csv.contains(line), "{line} in {csv}");
     }
     let html = stats::render(&stats, Month::of(date), date, Format::Html);
-    assert!(html.contains("登録の流れ") && html.contains("<svg"), "{html}");
-    assert!(!html.contains("<script") && !html.contains("http"), "{html}");
+    assert!(
+        html.contains("登録の流れ") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "{html}"
+    );
     for n in 0..26 {
         assert!(!html.contains(&user(n)) && !csv.contains(&user(n)));
     }

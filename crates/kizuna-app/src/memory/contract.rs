@@ -12,9 +12,8 @@ use crate::model::{
 };
 use crate::ports::{
     ChannelSecrets, Claim, ContentStore, DeliveryLedger, DeliveryOutcome, FollowTally,
-    HouseholdStore,
-    MunicipalityDirectory, PageCommit, RunRecords, ShardLease, ShardProgress, StoreError,
-    WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
+    HouseholdStore, MunicipalityDirectory, PageCommit, RunRecords, ShardLease, ShardProgress,
+    StoreError, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
 };
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
 use futures::future::join_all;
@@ -942,9 +941,9 @@ pub async fn follow_events_are_counted_once_per_town_and_month(tally: &dyn Follo
     // The same event handled by three invocations at once: one of them counts it; the others
     // find it counted, or (DynamoDB's transaction conflict) fail retryably and would find it
     // counted when LINE redelivers.
-    let racing = join_all((0..3).map(|_| {
-        tally.count_once(&town, feb, FollowChange::NewFriend, "01EVENTF", now)
-    }))
+    let racing = join_all(
+        (0..3).map(|_| tally.count_once(&town, feb, FollowChange::NewFriend, "01EVENTF", now)),
+    )
     .await;
     assert_eq!(
         racing.iter().filter(|r| matches!(r, Ok(true))).count(),
@@ -959,7 +958,10 @@ pub async fn follow_events_are_counted_once_per_town_and_month(tally: &dyn Follo
     );
 
     let counts = tally
-        .counts(&town, &[date(2027, 1, 1), date(2027, 2, 15), date(2026, 12, 1)])
+        .counts(
+            &town,
+            &[date(2027, 1, 1), date(2027, 2, 15), date(2026, 12, 1)],
+        )
         .await
         .unwrap();
     assert_eq!(

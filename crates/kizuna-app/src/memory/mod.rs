@@ -25,9 +25,8 @@ use crate::model::{
 };
 use crate::ports::{
     ChannelSecrets, Claim, ContentStore, DeliveryLedger, FollowTally, HouseholdStore,
-    MunicipalityDirectory,
-    PageCommit, RunRecords, SendQueue, ShardLease, ShardProgress, StoreError, StoreResult,
-    WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
+    MunicipalityDirectory, PageCommit, RunRecords, SendQueue, ShardLease, ShardProgress,
+    StoreError, StoreResult, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

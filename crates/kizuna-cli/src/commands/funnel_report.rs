@@ -19,10 +19,10 @@ fn columns(s: &MunicipalityStats) -> Vec<(&FunnelMonth, Vec<Cell>)> {
 }
 
 fn births(s: &MunicipalityStats) -> String {
-    s.births_per_year
-        .map_or("not set (municipality add --births-per-year)".to_owned(), |b| {
-            b.to_string()
-        })
+    s.births_per_year.map_or(
+        "not set (municipality add --births-per-year)".to_owned(),
+        |b| b.to_string(),
+    )
 }
 
 pub fn table(out: &mut String, s: &MunicipalityStats) {
@@ -52,11 +52,7 @@ pub fn table(out: &mut String, s: &MunicipalityStats) {
 pub fn csv(out: &mut String, s: &MunicipalityStats) {
     for (m, cells) in columns(s) {
         for ((key, _), cell) in FUNNEL_ROWS.iter().zip(cells) {
-            let _ = writeln!(
-                out,
-                "{},{},{},funnel:{key},{cell}",
-                s.id, m.as_of, m.month
-            );
+            let _ = writeln!(out, "{},{},{},funnel:{key},{cell}", s.id, m.as_of, m.month);
         }
     }
 }
@@ -139,10 +135,7 @@ fn line_chart(out: &mut String, title: &str, labels: &[String], cells: &[Cell]) 
         let x = i as u32 * slot + slot / 2;
         if let Some(v) = cell.number() {
             let (_, y) = point(i, v);
-            let _ = writeln!(
-                out,
-                r##"<circle cx="{x}" cy="{y}" r="3" fill="#c05050"/>"##
-            );
+            let _ = writeln!(out, r##"<circle cx="{x}" cy="{y}" r="3" fill="#c05050"/>"##);
         }
         let _ = writeln!(
             out,
@@ -191,7 +184,10 @@ pub fn html(out: &mut String, s: &MunicipalityStats) {
             .iter()
             .position(|r| r.0 == key)
             .expect("a funnel row");
-        columns.iter().map(|(_, cells)| cells[i]).collect::<Vec<_>>()
+        columns
+            .iter()
+            .map(|(_, cells)| cells[i])
+            .collect::<Vec<_>>()
     };
     bar_chart(out, "登録開始（件）", &labels, &row("started"));
     if s.births_per_year.is_some() {
@@ -220,7 +216,10 @@ pub fn render_network(
     format: Format,
 ) -> String {
     let all: Vec<TownFigures> = stats.iter().filter_map(figures).collect();
-    let shown: Vec<(&MunicipalityStats, Vec<(&'static str, &'static str, Comparison)>)> = stats
+    let shown: Vec<(
+        &MunicipalityStats,
+        Vec<(&'static str, &'static str, Comparison)>,
+    )> = stats
         .iter()
         .filter(|s| only.is_none_or(|id| s.id == id))
         .filter_map(|s| {
@@ -327,7 +326,13 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    fn town(id: &str, births: Option<u32>, active: u64, stopped: u64, preg: u64) -> MunicipalityStats {
+    fn town(
+        id: &str,
+        births: Option<u32>,
+        active: u64,
+        stopped: u64,
+        preg: u64,
+    ) -> MunicipalityStats {
         let month = Month::parse("2027-01").unwrap();
         let mut m = FunnelMonth::new(month, d(2027, 1, 31), FollowCounts::default());
         m.active = active;
@@ -357,11 +362,17 @@ mod tests {
             csv.contains("a-town,2027-01,active_rate_percent,80.0,80.0,3\n"),
             "{csv}"
         );
-        assert!(csv.contains("a-town,2027-01,coverage_percent,49.4,49.4,3\n"), "{csv}");
+        assert!(
+            csv.contains("a-town,2027-01,coverage_percent,49.4,49.4,3\n"),
+            "{csv}"
+        );
         assert!(!csv.contains("b-town") && !csv.contains("c-town"), "{csv}");
         assert!(!csv.contains("50.0") && !csv.contains("24.7"), "{csv}");
         let page = render_network(&stats, Some("b-town"), month, Format::Html);
-        assert!(page.contains("b-town町") && !page.contains("a-town"), "{page}");
+        assert!(
+            page.contains("b-town町") && !page.contains("a-town"),
+            "{page}"
+        );
         assert!(!page.contains("<script"));
         let table = render_network(&stats, None, month, Format::Table);
         assert_eq!(table.matches("active_rate_percent").count(), 3, "{table}");
