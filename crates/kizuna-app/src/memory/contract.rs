@@ -953,7 +953,7 @@ pub async fn follow_events_are_counted_once_per_town_and_month(tally: &dyn Follo
     assert!(
         racing
             .iter()
-            .all(|r| matches!(r, Ok(_)) || r.as_ref().is_err_and(StoreError::is_retryable)),
+            .all(|r| r.is_ok() || r.as_ref().is_err_and(StoreError::is_retryable)),
         "{racing:?}"
     );
 

@@ -208,6 +208,9 @@ fn percent(p: Option<f64>) -> String {
     p.map_or("-".to_owned(), |p| format!("{p:.1}"))
 }
 
+/// One metric of a town: key, label, the town's figure beside the network's.
+type MetricRow = (&'static str, &'static str, Comparison);
+
 /// Each shown town's metrics beside the network's medians (computed over `stats`, every town).
 pub fn render_network(
     stats: &[MunicipalityStats],
@@ -216,10 +219,7 @@ pub fn render_network(
     format: Format,
 ) -> String {
     let all: Vec<TownFigures> = stats.iter().filter_map(figures).collect();
-    let shown: Vec<(
-        &MunicipalityStats,
-        Vec<(&'static str, &'static str, Comparison)>,
-    )> = stats
+    let shown: Vec<(&MunicipalityStats, Vec<MetricRow>)> = stats
         .iter()
         .filter(|s| only.is_none_or(|id| s.id == id))
         .filter_map(|s| {
