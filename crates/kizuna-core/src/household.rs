@@ -279,6 +279,40 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_keeps_its_first_day_and_households_stored_before_it_read_without_one() {
+        let mut h = household();
+        let stored = serde_json::to_value(&h).unwrap();
+        assert!(
+            stored.get("paused_on").is_none(),
+            "not written while not paused"
+        );
+        let (first, later) = (
+            NaiveDate::from_ymd_opt(2027, 1, 5).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+        );
+        h.pause(first);
+        h.pause(later);
+        assert!(h.paused);
+        assert_eq!(
+            h.paused_on,
+            Some(first),
+            "pausing again keeps the first day"
+        );
+        let json = serde_json::to_value(&h).unwrap();
+        assert_eq!(json["paused_on"], "2027-01-05");
+        assert_eq!(serde_json::from_value::<Household>(json).unwrap(), h);
+        h.unpause();
+        assert!(!h.paused);
+        assert_eq!(h.paused_on, None);
+        // An item paused before the date was kept.
+        let mut old = serde_json::to_value(household()).unwrap();
+        old["paused"] = serde_json::json!(true);
+        let read: Household = serde_json::from_value(old).unwrap();
+        assert!(read.paused);
+        assert_eq!(read.paused_on, None);
+    }
+
+    #[test]
     fn households_stored_before_consent_read_as_not_consented() {
         let mut stored = serde_json::to_value(household()).unwrap();
         assert!(
