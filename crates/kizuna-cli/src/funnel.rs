@@ -355,6 +355,10 @@ pub struct NetworkMetric {
     pub label_ja: &'static str,
     /// `None`: the town has no such figure (e.g. no births per year given).
     pub rate: fn(&TownFigures) -> Option<Rate>,
+    /// The funnel rows ([`FUNNEL_ROWS`]) the rate is computed from: the town's own rate is
+    /// shown only when its funnel prints them all, or the rate would give a withheld count
+    /// back (5 active of a withheld 6 registered: 83.3 %).
+    pub from_rows: &'static [&'static str],
 }
 
 pub const NETWORK_METRICS: &[NetworkMetric] = &[
@@ -367,6 +371,7 @@ pub const NETWORK_METRICS: &[NetworkMetric] = &[
                 denominator: expected_pregnancies_in_window(t.births_per_year?),
             })
         },
+        from_rows: &["pregnancies_in_window"],
     },
     NetworkMetric {
         key: "active_rate_percent",
@@ -377,6 +382,7 @@ pub const NETWORK_METRICS: &[NetworkMetric] = &[
                 denominator: t.month.registered() as f64,
             })
         },
+        from_rows: &["active", "registered"],
     },
 ];
 
@@ -391,8 +397,9 @@ pub const MIN_TOWNS_FOR_MEDIAN: usize = 3;
 /// One metric for one town beside the network.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
-    /// The town's own rate, `None` when it has none, or when its numerator is 1–4 (the rate
-    /// and the denominator would give the small count back).
+    /// The town's own rate, `None` when it has none, when its numerator is 1–4 (the rate
+    /// and the denominator would give the small count back), or when the town's funnel
+    /// withholds a row it is computed from ([`NetworkMetric::from_rows`]).
     pub own: Option<f64>,
     /// The median over the towns with enough data, `None` when fewer than
     /// [`MIN_TOWNS_FOR_MEDIAN`] have it.
@@ -428,11 +435,19 @@ pub fn compare(
     town: &TownFigures,
     all: &[TownFigures],
 ) -> Vec<(&'static NetworkMetric, Comparison)> {
+    let cells = shown(&town.month, town.births_per_year);
+    let printed = |row: &str| {
+        FUNNEL_ROWS
+            .iter()
+            .position(|r| r.0 == row)
+            .is_some_and(|i| matches!(cells[i], Cell::Count(Shown::Value(_))))
+    };
     NETWORK_METRICS
         .iter()
         .map(|metric| {
             let own = (metric.rate)(town)
                 .filter(|r| r.denominator > 0.0 && !SMALL.contains(&r.numerator))
+                .filter(|_| metric.from_rows.iter().all(|row| printed(row)))
                 .map(Rate::percent);
             let (median, towns) = network_median(metric, all);
             (metric, Comparison { own, median, towns })
@@ -723,5 +738,30 @@ mod tests {
             "{compared:?}"
         );
         assert!(compared.iter().all(|(_, c)| c.median.is_some()));
+    }
+
+    #[test]
+    fn a_rate_is_not_shown_when_its_funnel_withholds_what_it_is_computed_from() {
+        // 5 active of 6 registered, the one other household stopped: the funnel hides the
+        // stopped 1 and withholds another cell of the group with it, so 83.3 % must not be
+        // shown either: with whichever of 5 and 6 is printed it gives the other back.
+        let mut town = town(Some(100), 5, 6, 36);
+        let cells = shown(&town.month, town.births_per_year);
+        let at = |row: &str| cells[FUNNEL_ROWS.iter().position(|r| r.0 == row).unwrap()];
+        assert!(
+            matches!(at("active"), Cell::Count(s) if s.is_hidden())
+                || matches!(at("registered"), Cell::Count(s) if s.is_hidden()),
+            "{cells:?}"
+        );
+        let compared = compare(&town, &[town]);
+        assert_eq!(compared[1].0.key, "active_rate_percent");
+        assert_eq!(compared[1].1.own, None);
+        // The coverage's count is printed: shown.
+        assert!(compared[0].1.own.is_some());
+        // 10 active and 5 stopped of 15: everything is printed, and so is the rate.
+        town.month.active = 10;
+        town.month.stopped = 5;
+        let compared = compare(&town, &[town]);
+        assert!((compared[1].1.own.unwrap() - 66.666).abs() < 0.01);
     }
 }

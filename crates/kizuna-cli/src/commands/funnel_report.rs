@@ -235,7 +235,7 @@ pub fn render_network(
         "medians over the towns whose denominator is at least {MIN_DENOMINATOR_FOR_MEDIAN} \
          (registered households; expected pregnancies in the window), shown when at least \
          {MIN_TOWNS_FOR_MEDIAN} towns have one; a town's own rate is not shown when its count \
-         is 1–4"
+         is 1–4 or withheld in its funnel"
     );
     let mut out = String::new();
     match format {
@@ -287,7 +287,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}
 .note{{color:#777;font-size:.85em}}
 </style></head><body>
 <h1>きずなメール 自治体間の比較（{month}）</h1>
-<p class="note">ネットワーク全体の中央値は、分母（登録世帯数・想定妊娠数）が{MIN_DENOMINATOR_FOR_MEDIAN}以上の自治体だけで計算し、{MIN_TOWNS_FOR_MEDIAN}自治体以上あるときに表示します。他の自治体の値は表示しません。自分の町の値も、もとの件数が1〜4のときは表示しません。</p>"#
+<p class="note">ネットワーク全体の中央値は、分母（登録世帯数・想定妊娠数）が{MIN_DENOMINATOR_FOR_MEDIAN}以上の自治体だけで計算し、{MIN_TOWNS_FOR_MEDIAN}自治体以上あるときに表示します。他の自治体の値は表示しません。自分の町の値も、もとの件数が1〜4のとき、または月別の表で「x」のときは表示しません。</p>"#
             );
             for (s, rows) in &shown {
                 let _ = writeln!(out, "<h2>{}</h2>", escape(&s.display_name));
