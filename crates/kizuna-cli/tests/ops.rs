@@ -97,6 +97,7 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     args.access_token_file = Some(token_file);
     args.privacy_url = Some("https://www.town.ama.example/privacy".into());
     args.privacy_policy_version = Some("2".into());
+    args.births_per_year = Some(120);
     let request = AddRequest::from_args(&args, &mut "chsecret-SECRET-42\n".as_bytes()).unwrap();
     let mut out = Vec::new();
     let code = municipality::add(&ops, request, &mut out).await.unwrap();
@@ -142,6 +143,7 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
         Some("https://www.town.ama.example/privacy")
     );
     assert_eq!(record.privacy_policy_version, "2");
+    assert_eq!(record.births_per_year, Some(120));
 
     let mut out = Vec::new();
     municipality::show(&ops, &id("ama-town"), &mut out)
@@ -198,6 +200,20 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     let shown = text(out);
     assert!(shown.contains("bot verified:    NO"), "{shown}");
     assert!(shown.contains("privacy policy:  NOT SET"), "{shown}");
+    assert!(shown.contains("births per year: not set"), "{shown}");
+    // Births per year: given once, kept when `add` is run again without it.
+    args.births_per_year = Some(45);
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .unwrap();
+    args.births_per_year = None;
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    let mut out = Vec::new();
+    municipality::add(&ops, request, &mut out).await.unwrap();
+    assert!(text(out).contains("births per year: 45"));
+    let kept = aws.municipalities().get(&id("kizuna-town")).await.unwrap();
+    assert_eq!(kept.unwrap().births_per_year, Some(45));
 
     // Wrong credentials: a clear failure in Japanese and English, and nothing stored.
     let mut args = add_args("bad-town");
