@@ -62,6 +62,13 @@ impl TestAws {
         DynamoWebhookEventLog::new(self.clients.dynamodb.clone(), &self.config.tables.events)
     }
 
+    pub fn follows(&self) -> kizuna_aws::DynamoFollowTally {
+        kizuna_aws::DynamoFollowTally::new(
+            self.clients.dynamodb.clone(),
+            &self.config.tables.events,
+        )
+    }
+
     pub fn ledger(&self) -> DynamoDeliveryLedger {
         DynamoDeliveryLedger::new(
             self.clients.dynamodb.clone(),

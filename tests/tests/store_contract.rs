@@ -30,6 +30,7 @@ on_moto! {
     event_claims_follow_the_idempotency_protocol(events);
     done_events_are_found_among_many(events);
     concurrent_claims_of_one_event_have_one_winner(events);
+    follow_events_are_counted_once_per_town_and_month(follows);
     forget_user_removes_one_parent(ledger);
     concurrent_lease_claims_have_one_winner(ledger);
     run_records_count_atomically_and_list(runs);

@@ -724,3 +724,66 @@ async fn a_whole_journey_in_english() {
         stack.line.contract_violations()
     );
 }
+
+/// The town's funnel counts follows and blocks from the webhook events themselves: a follower
+/// who never agrees to the notice leaves no registration but is a new friend. Each event
+/// counts once, however often LINE delivers it.
+#[tokio::test]
+async fn follows_and_blocks_are_counted_once_per_event_for_the_funnel() {
+    use kizuna_app::model::FollowCounts;
+    use kizuna_app::ports::FollowTally;
+    let stack = stack_on(today()).await;
+    let town = town_id("kizuna-town");
+    let tally = kizuna_aws::compose::follows(&stack.config, &stack.clients);
+    let counts = || async { tally.counts(&town, &[today()]).await.unwrap()[0] };
+    assert_eq!(counts().await, FollowCounts::default());
+
+    let u = user(30);
+    let follow = fake_line::webhook::follow_event(&u, &stack.reply_token(&u), false);
+    // Delivered, redelivered, and delivered twice more at once: one new friend.
+    let (a, _) = stack.post_events(&town, vec![follow.clone()]).await;
+    let (b, _) = stack
+        .post_events(&town, vec![fake_line::webhook::redelivered(follow.clone())])
+        .await;
+    let again = fake_line::webhook::redelivered(follow.clone());
+    let (x, y) = tokio::join!(
+        stack.post_events(&town, vec![again.clone()]),
+        stack.post_events(&town, vec![again.clone()]),
+    );
+    assert_eq!((a, b), (200, 200));
+    assert!(x.0 == 200 || y.0 == 200, "{x:?} {y:?}");
+    assert_eq!(counts().await.new_friends, 1);
+    // Never agreed to anything: no registration is stored, yet the follow is counted.
+    assert!(stack
+        .household(&town, &u)
+        .await
+        .is_none_or(|h| h.registrations.is_empty()));
+
+    // The block, twice; then the unblock (a follow with isUnblocked), twice.
+    let block = fake_line::webhook::unfollow_event(&u);
+    for event in [block.clone(), fake_line::webhook::redelivered(block)] {
+        assert_eq!(stack.post_events(&town, vec![event]).await.0, 200);
+    }
+    let unblock = fake_line::webhook::follow_event(&u, &stack.reply_token(&u), true);
+    for event in [unblock.clone(), fake_line::webhook::redelivered(unblock)] {
+        assert_eq!(stack.post_events(&town, vec![event]).await.0, 200);
+    }
+    assert_eq!(
+        counts().await,
+        FollowCounts {
+            new_friends: 1,
+            unblocked: 1,
+            unfollowed: 1
+        }
+    );
+    // A second parent's follow is a second new friend; messages are not follows.
+    let v = user(31);
+    parent_follows(&stack, &v).await;
+    assert_eq!(counts().await.new_friends, 2);
+}
+
+async fn parent_follows(stack: &kizuna_local::LocalStack, u: &str) {
+    let parent = Parent::new(stack, "kizuna-town", u.to_owned());
+    parent.follow_and_agree().await;
+    parent.say("ヘルプ").await;
+}

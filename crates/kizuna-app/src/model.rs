@@ -59,7 +59,15 @@ pub struct Municipality {
     /// to; when the town publishes a new one, the parent is asked again at the next contact.
     #[serde(default = "default_privacy_policy_version")]
     pub privacy_policy_version: String,
+    /// Births the town expects in a year (the clerk's figure, e.g. last year's 出生数): the
+    /// denominator of the registration coverage in `kizuna stats`. `None` until given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub births_per_year: Option<u32>,
 }
+
+/// The range `births_per_year` may take: a town has at least one birth a year, and no town in
+/// Japan has a hundred thousand.
+pub const BIRTHS_PER_YEAR: std::ops::RangeInclusive<u32> = 1..=100_000;
 
 /// The version every municipality starts with.
 pub const FIRST_PRIVACY_POLICY_VERSION: &str = "1";
@@ -104,6 +112,12 @@ pub enum InvalidMunicipality {
     PrivacyUrl,
     #[error("プライバシーポリシーの版が空です / the privacy policy version must not be empty")]
     PrivacyPolicyVersion,
+    #[error(
+        "年間出生数は {min}〜{max} で指定してください / births per year must be {min}–{max}, got {0}",
+        min = BIRTHS_PER_YEAR.start(),
+        max = BIRTHS_PER_YEAR.end()
+    )]
+    BirthsPerYear(u32),
 }
 
 impl Municipality {
@@ -122,6 +136,7 @@ impl Municipality {
             bot_basic_id: None,
             privacy_url: None,
             privacy_policy_version: default_privacy_policy_version(),
+            births_per_year: None,
         }
     }
 
@@ -150,6 +165,11 @@ impl Municipality {
         }
         if self.privacy_policy_version.trim().is_empty() {
             return Err(InvalidMunicipality::PrivacyPolicyVersion);
+        }
+        if let Some(n) = self.births_per_year {
+            if !BIRTHS_PER_YEAR.contains(&n) {
+                return Err(InvalidMunicipality::BirthsPerYear(n));
+            }
         }
         Ok(())
     }
@@ -435,6 +455,67 @@ pub struct RunRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A change of friendship that LINE reports in a webhook event. Counted per town and month
+/// ([`crate::ports::FollowTally`]) for the registration funnel: a follower who never agrees to
+/// the privacy notice leaves no household, so the number of new friends exists nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FollowChange {
+    /// A follow that is not an unblock: someone added the account as a friend.
+    NewFriend,
+    /// A follow with `isUnblocked`: a former friend unblocked the account.
+    Unblocked,
+    /// An unfollow (LINE sends it when the account is blocked).
+    Unfollowed,
+}
+
+impl FollowChange {
+    pub const ALL: [FollowChange; 3] = [
+        FollowChange::NewFriend,
+        FollowChange::Unblocked,
+        FollowChange::Unfollowed,
+    ];
+
+    /// The name of its count, in stored items and reports.
+    pub fn key(self) -> &'static str {
+        match self {
+            FollowChange::NewFriend => "new_friends",
+            FollowChange::Unblocked => "unblocked",
+            FollowChange::Unfollowed => "unfollowed",
+        }
+    }
+}
+
+/// One town's follow events in one month: counts only, nothing about anyone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FollowCounts {
+    pub new_friends: u64,
+    pub unblocked: u64,
+    pub unfollowed: u64,
+}
+
+impl FollowCounts {
+    pub fn get(&self, change: FollowChange) -> u64 {
+        match change {
+            FollowChange::NewFriend => self.new_friends,
+            FollowChange::Unblocked => self.unblocked,
+            FollowChange::Unfollowed => self.unfollowed,
+        }
+    }
+
+    pub fn get_mut(&mut self, change: FollowChange) -> &mut u64 {
+        match change {
+            FollowChange::NewFriend => &mut self.new_friends,
+            FollowChange::Unblocked => &mut self.unblocked,
+            FollowChange::Unfollowed => &mut self.unfollowed,
+        }
+    }
+}
+
+/// The month a date is in, as the follow tally keys it: `YYYY-MM`.
+pub fn month_key(date: NaiveDate) -> String {
+    date.format("%Y-%m").to_string()
+}
+
 /// One file of a content pack as stored (path = object key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentFile {
@@ -550,6 +631,19 @@ mod tests {
         assert_eq!(m.validate(), Ok(()));
         m.privacy_policy_version = " ".into();
         assert_eq!(m.validate(), Err(InvalidMunicipality::PrivacyPolicyVersion));
+        let mut m = ok.clone();
+        for (births, valid) in [(0, false), (1, true), (100_000, true), (100_001, false)] {
+            m.births_per_year = Some(births);
+            assert_eq!(
+                m.validate(),
+                if valid {
+                    Ok(())
+                } else {
+                    Err(InvalidMunicipality::BirthsPerYear(births))
+                },
+                "{births}"
+            );
+        }
         let mut m = ok;
         m.send_shards = 4;
         let shards: Vec<_> = m.shards().collect();
@@ -566,6 +660,7 @@ mod tests {
         assert_eq!(m.push_rate_per_second, 2_000);
         assert_eq!(m.send_shards, 1);
         assert_eq!(m.bot_user_id, None);
+        assert_eq!(m.births_per_year, None, "towns stored before it have none");
     }
 
     #[test]

@@ -11,8 +11,8 @@ pub use crate::messaging::{
     Messenger, MessengerError, MonthlyQuota, PushReceipt, WebhookForwarder,
 };
 use crate::model::{
-    ChannelCredentials, ContentSnapshot, DeliveryRecord, DeliveryState, Municipality, Page, RunKey,
-    RunRecord, RunUpdate, SendJob, Shard,
+    ChannelCredentials, ContentSnapshot, DeliveryRecord, DeliveryState, FollowChange, FollowCounts,
+    Municipality, Page, RunKey, RunRecord, RunUpdate, SendJob, Shard,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -140,6 +140,31 @@ pub trait WebhookEventLog: Send + Sync {
         event_ids: &[&str],
         now: DateTime<Utc>,
     ) -> StoreResult<HashSet<String>>;
+}
+
+/// Per town and month, how many follow events of each [`FollowChange`] arrived: counts only
+/// (no user id), for the registration funnel of `kizuna stats`.
+#[async_trait]
+pub trait FollowTally: Send + Sync {
+    /// Adds one to `municipality`'s count of `change` in the month of `on` (a Japan date),
+    /// once per `event_id`: a redelivered event, or one handled again after a failure, adds
+    /// nothing. Returns whether this call counted it.
+    async fn count_once(
+        &self,
+        municipality: &MunicipalityId,
+        on: NaiveDate,
+        change: FollowChange,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// The counts of the months of `months` (any date in each), in that order; a month
+    /// without events is all zeros.
+    async fn counts(
+        &self,
+        municipality: &MunicipalityId,
+        months: &[NaiveDate],
+    ) -> StoreResult<Vec<FollowCounts>>;
 }
 
 /// Where a send job stands, as its shard lease says. Only the sender holding the lease writes

@@ -18,10 +18,11 @@
 
 use crate::clock::Clock;
 use crate::content::{ContentCache, ContentError};
+use crate::model::FollowChange;
 use crate::model::{ChannelCredentials, Municipality};
 use crate::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, Messenger, MessengerError,
-    MunicipalityDirectory, StoreError, WebhookEventLog, WebhookForwarder,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, FollowTally, HouseholdStore, Messenger,
+    MessengerError, MunicipalityDirectory, StoreError, WebhookEventLog, WebhookForwarder,
 };
 use chrono::NaiveDate;
 use kizuna_core::content::ContentLibrary;
@@ -74,6 +75,8 @@ pub struct WebhookPorts {
     pub secrets: Arc<dyn ChannelSecrets>,
     pub households: Arc<dyn HouseholdStore>,
     pub events: Arc<dyn WebhookEventLog>,
+    /// Follow and unfollow events per town and month, for `kizuna stats`.
+    pub follows: Arc<dyn FollowTally>,
     /// The delivery ledger, for 削除: its items name the parent's user id and delivery days.
     pub deliveries: Arc<dyn DeliveryLedger>,
     pub forwarder: Arc<dyn WebhookForwarder>,
@@ -372,9 +375,16 @@ impl WebhookHandler {
                 Claim::InProgress => return Err(EventError::InProgress),
             }
         }
-        let result = self
-            .apply(municipality, credentials, &user, &inbound, event)
-            .await;
+        // Counted before the household changes: if counting fails the event is released and
+        // redelivered whole, and a count already made is not made again (it is keyed by the
+        // event id), so the month's figure neither loses nor doubles the event.
+        let result = match self.count_follow(municipality, event).await {
+            Ok(()) => {
+                self.apply(municipality, credentials, &user, &inbound, event)
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
         if fresh_event {
             match &result {
                 Ok(_) => self.ports.events.complete(&event.webhook_event_id).await?,
@@ -386,6 +396,39 @@ impl WebhookHandler {
             }
         }
         result
+    }
+
+    /// Adds a follow or unfollow event to the town's monthly tally, in the month of the day it
+    /// is handled (Japan time), as the household's own dates are. An event without an id
+    /// cannot be counted exactly once and is not counted.
+    async fn count_follow(
+        &self,
+        municipality: &Municipality,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let change = match event.kind {
+            EventKind::Follow {
+                is_unblocked: false,
+            } => FollowChange::NewFriend,
+            EventKind::Follow { is_unblocked: true } => FollowChange::Unblocked,
+            EventKind::Unfollow => FollowChange::Unfollowed,
+            _ => return Ok(()),
+        };
+        if event.webhook_event_id.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        self.ports
+            .follows
+            .count_once(
+                &municipality.id,
+                today_in_japan(now),
+                change,
+                &event.webhook_event_id,
+                now,
+            )
+            .await
+            .map(|_| ())
     }
 
     /// Applies one parent's event: the conversation's answer stored, then replied.
@@ -526,5 +569,179 @@ fn inbound_of(event: &Event) -> Option<Inbound> {
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
         }),
         EventKind::Unknown => None,
+    }
+}
+
+/// The follow tally as the webhook drives it, on the in-memory stores: an event that fails
+/// half-way and is redelivered is counted once, and a tally that cannot be written leaves the
+/// household untouched for the redelivery.
+#[cfg(test)]
+mod follow_tally_tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::memory::InMemoryStores;
+    use crate::messaging::{MonthlyQuota, PushReceipt};
+    use crate::model::{ChannelSecret, FollowCounts};
+    use async_trait::async_trait;
+    use kizuna_core::Message;
+
+    const SECRET: &str = "tally-secret";
+    const USER: &str = "U00000000000000000000000000000031";
+
+    /// Replies go nowhere; nothing else is called by a follow.
+    struct SilentMessenger;
+
+    #[async_trait]
+    impl Messenger for SilentMessenger {
+        async fn check_access(&self, _: &ChannelCredentials) -> Result<(), MessengerError> {
+            Ok(())
+        }
+        async fn push(
+            &self,
+            _: &ChannelCredentials,
+            _: &LineUserId,
+            _: &[Message],
+            _: uuid::Uuid,
+        ) -> Result<PushReceipt, MessengerError> {
+            unreachable!("the webhook does not push")
+        }
+        async fn reply(
+            &self,
+            _: &ChannelCredentials,
+            _: &str,
+            _: &[Message],
+        ) -> Result<(), MessengerError> {
+            Ok(())
+        }
+        async fn monthly_quota(
+            &self,
+            _: &ChannelCredentials,
+        ) -> Result<MonthlyQuota, MessengerError> {
+            unreachable!("the webhook does not ask for the quota")
+        }
+        async fn quota_consumption(&self, _: &ChannelCredentials) -> Result<u64, MessengerError> {
+            unreachable!("the webhook does not ask for the quota")
+        }
+    }
+
+    struct NoForward;
+
+    #[async_trait]
+    impl WebhookForwarder for NoForward {
+        async fn forward(&self, _: &str, _: &[u8], _: &str) -> Result<u16, String> {
+            Ok(200)
+        }
+    }
+
+    async fn handler(stores: &InMemoryStores) -> WebhookHandler {
+        let town = MunicipalityId::parse("tally-town").unwrap();
+        stores
+            .municipalities
+            .put(&Municipality::new(town.clone(), "集計町", 8))
+            .await
+            .unwrap();
+        stores
+            .secrets
+            .put(
+                &town,
+                &ChannelCredentials {
+                    channel_id: "1".into(),
+                    channel_secret: ChannelSecret::new(SECRET),
+                    channel_access_token: None,
+                },
+            )
+            .await
+            .unwrap();
+        let ports = WebhookPorts {
+            municipalities: stores.municipalities.clone(),
+            secrets: stores.secrets.clone(),
+            households: stores.households.clone(),
+            events: stores.events.clone(),
+            follows: stores.follows.clone(),
+            deliveries: stores.ledger.clone(),
+            forwarder: Arc::new(NoForward),
+            messenger: Arc::new(SilentMessenger),
+            content: stores.content.clone(),
+        };
+        let now = chrono::DateTime::parse_from_rfc3339("2027-01-10T03:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        WebhookHandler::new(ports, Arc::new(FixedClock::new(now)))
+    }
+
+    /// A follow with a fixed event id, as LINE delivers (or redelivers) it.
+    async fn deliver_follow(handler: &WebhookHandler, redelivery: bool) -> u16 {
+        let body = serde_json::json!({
+            "destination": "Ubot",
+            "events": [{
+                "type": "follow",
+                "mode": "active",
+                "timestamp": 1_799_000_000_000_i64,
+                "source": { "type": "user", "userId": USER },
+                "webhookEventId": "01TALLYFOLLOW0000000000000",
+                "deliveryContext": { "isRedelivery": redelivery },
+                "replyToken": "rt",
+                "follow": { "isUnblocked": false },
+            }],
+        })
+        .to_string();
+        let signature = signature::sign(SECRET.as_bytes(), body.as_bytes());
+        handler
+            .handle("tally-town", Some(&signature), body.as_bytes())
+            .await
+            .status
+    }
+
+    async fn new_friends(stores: &InMemoryStores) -> u64 {
+        let town = MunicipalityId::parse("tally-town").unwrap();
+        let day = NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+        stores.follows.counts(&town, &[day]).await.unwrap()[0].new_friends
+    }
+
+    #[tokio::test]
+    async fn a_follow_that_fails_after_being_counted_is_counted_once_over_its_redelivery() {
+        let stores = InMemoryStores::new();
+        let handler = handler(&stores).await;
+        // Counted, then the household read fails: 500, the event is released.
+        stores
+            .households
+            .faults
+            .fail_next(1, StoreError::Unavailable("down".into()));
+        assert_eq!(deliver_follow(&handler, false).await, 500);
+        assert_eq!(new_friends(&stores).await, 1);
+        // LINE redelivers: handled now, and not counted again.
+        assert_eq!(deliver_follow(&handler, true).await, 200);
+        assert_eq!(new_friends(&stores).await, 1);
+        // Once done, a further redelivery is a duplicate event.
+        assert_eq!(deliver_follow(&handler, true).await, 200);
+        assert_eq!(new_friends(&stores).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_tally_that_cannot_be_written_leaves_the_event_to_the_redelivery() {
+        let stores = InMemoryStores::new();
+        let handler = handler(&stores).await;
+        stores
+            .follows
+            .faults
+            .fail_next(1, StoreError::Unavailable("down".into()));
+        assert_eq!(deliver_follow(&handler, false).await, 500);
+        let town = MunicipalityId::parse("tally-town").unwrap();
+        let user = LineUserId::parse(USER).unwrap();
+        assert_eq!(
+            stores.households.get(&town, &user).await.unwrap(),
+            None,
+            "nothing is stored before the follow is counted"
+        );
+        assert_eq!(deliver_follow(&handler, true).await, 200);
+        assert!(stores.households.get(&town, &user).await.unwrap().is_some());
+        let day = NaiveDate::from_ymd_opt(2027, 1, 10).unwrap();
+        assert_eq!(
+            stores.follows.counts(&town, &[day]).await.unwrap()[0],
+            FollowCounts {
+                new_friends: 1,
+                ..Default::default()
+            }
+        );
     }
 }

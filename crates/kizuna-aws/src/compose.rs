@@ -4,7 +4,7 @@
 //! handlers here, from a [`Config`] and [`AwsClients`], so there is one wiring to get right.
 
 use crate::{
-    warmup, AwsClients, Config, DynamoDeliveryLedger, DynamoHouseholdStore,
+    warmup, AwsClients, Config, DynamoDeliveryLedger, DynamoFollowTally, DynamoHouseholdStore,
     DynamoMunicipalityDirectory, DynamoRunRecords, DynamoWebhookEventLog, S3ContentStore,
     SecretsManagerChannelSecrets, SecretsManagerPseudonymKey, SqsSendQueue,
 };
@@ -58,6 +58,14 @@ pub fn ledger(config: &Config, clients: &AwsClients) -> Arc<DynamoDeliveryLedger
     Arc::new(DynamoDeliveryLedger::new(
         clients.dynamodb.clone(),
         &config.tables.deliveries,
+    ))
+}
+
+/// The monthly follow tally (in the webhook events table).
+pub fn follows(config: &Config, clients: &AwsClients) -> Arc<DynamoFollowTally> {
+    Arc::new(DynamoFollowTally::new(
+        clients.dynamodb.clone(),
+        &config.tables.events,
     ))
 }
 
@@ -124,6 +132,7 @@ pub fn webhook_handler_with_line(
             clients.dynamodb.clone(),
             &config.tables.events,
         )),
+        follows: follows(config, clients),
         deliveries: ledger(config, clients),
         forwarder: Arc::new(WebhookForwardClient::new()?),
         content: content(config, clients),

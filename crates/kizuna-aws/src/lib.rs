@@ -5,7 +5,7 @@
 //!   `AWS_ENDPOINT_URL`, so tests and the local stack need no special code path);
 //! - one adapter per port: [`DynamoMunicipalityDirectory`], [`SecretsManagerChannelSecrets`],
 //!   [`DynamoHouseholdStore`], [`DynamoWebhookEventLog`], [`DynamoDeliveryLedger`],
-//!   [`DynamoRunRecords`], [`S3ContentStore`], [`SqsSendQueue`];
+//!   [`DynamoRunRecords`], [`DynamoFollowTally`], [`S3ContentStore`], [`SqsSendQueue`];
 //! - [`provision::create_all`] creates the tables, bucket and queues from
 //!   `infra/template.yaml`'s own definitions ([`stack_template`]) for tests and the local
 //!   stack.
@@ -19,6 +19,7 @@ mod content;
 mod deliveries;
 mod error;
 mod events;
+mod follows;
 mod households;
 mod item;
 mod municipalities;
@@ -42,6 +43,7 @@ pub use config::{
 pub use content::S3ContentStore;
 pub use deliveries::DynamoDeliveryLedger;
 pub use events::{DynamoWebhookEventLog, DEFAULT_LOCK as DEFAULT_EVENT_LOCK};
+pub use follows::DynamoFollowTally;
 pub use households::DynamoHouseholdStore;
 pub use municipalities::DynamoMunicipalityDirectory;
 pub use paging::object_etags;

@@ -35,6 +35,11 @@ pub mod events {
     pub const EXPIRES_AT: &str = "expires_at";
     pub const IN_PROGRESS: &str = "in_progress";
     pub const DONE: &str = "done";
+    /// Key prefix of a town's monthly follow tally: `tally#{municipality}#{YYYY-MM}`, with
+    /// one number attribute per follow change (`new_friends`, `unblocked`, `unfollowed`).
+    pub const TALLY_PREFIX: &str = "tally#";
+    /// Key prefix of the marker of a counted follow event: `counted#{webhookEventId}`.
+    pub const COUNTED_PREFIX: &str = "counted#";
 }
 
 /// `deliveries`: the delivery ledger and the run records.
@@ -67,6 +72,9 @@ pub mod deliveries {
 
 /// How long a processed webhook event id is remembered (LINE redelivers for far less).
 pub const EVENT_RETENTION_DAYS: i64 = 14;
+/// How long a town's monthly follow tally is kept after the month's last follow event: a year
+/// of monthly figures and a month more, as the run records. Counts only, no user id.
+pub const TALLY_RETENTION_DAYS: i64 = 400;
 /// How long run records are kept (a year of history for operators, plus a month so that
 /// "same date last year" comparisons work). Run records hold counts and an operator note per
 /// (municipality, date, shard) — no LINE user id.

@@ -4,5 +4,6 @@
 
 pub mod commands;
 pub mod flyer;
+pub mod funnel;
 pub mod qr;
 pub mod suppression;

@@ -31,8 +31,9 @@ enum Command {
     /// Municipalities: onboard a town, list, show, disable/enable.
     #[command(subcommand)]
     Municipality(commands::municipality::MunicipalityCommand),
-    /// Registrations, pauses, blocks and deliveries per municipality and month (small counts
-    /// suppressed).
+    /// Registrations, pauses, blocks and deliveries per municipality and month, the monthly
+    /// registration funnel and coverage; --network: each town beside the network's medians
+    /// (small counts suppressed).
     Stats(commands::stats::StatsArgs),
     /// Run records of the daily sends: today's, a date's, or a municipality's recent ones.
     Runs(commands::runs::RunsArgs),

@@ -55,6 +55,7 @@ fn add_args(id_: &str) -> AddArgs {
         webhook_base: Some("https://abc.execute-api.ap-northeast-1.amazonaws.com/webhook/".into()),
         privacy_url: None,
         privacy_policy_version: None,
+        births_per_year: None,
     }
 }
 
@@ -94,6 +95,7 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     args.access_token_file = Some(token_file);
     args.privacy_url = Some("https://www.town.ama.example/privacy".into());
     args.privacy_policy_version = Some("2".into());
+    args.births_per_year = Some(120);
     let request = AddRequest::from_args(&args, &mut "chsecret-SECRET-42\n".as_bytes()).unwrap();
     let mut out = Vec::new();
     let code = municipality::add(&ops, request, &mut out).await.unwrap();
@@ -139,6 +141,7 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
         Some("https://www.town.ama.example/privacy")
     );
     assert_eq!(record.privacy_policy_version, "2");
+    assert_eq!(record.births_per_year, Some(120));
 
     let mut out = Vec::new();
     municipality::show(&ops, &id("ama-town"), &mut out)
@@ -195,6 +198,20 @@ async fn municipality_add_show_list_keeps_secrets_out_of_the_output() {
     let shown = text(out);
     assert!(shown.contains("bot verified:    NO"), "{shown}");
     assert!(shown.contains("privacy policy:  NOT SET"), "{shown}");
+    assert!(shown.contains("births per year: not set"), "{shown}");
+    // Births per year: given once, kept when `add` is run again without it.
+    args.births_per_year = Some(45);
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    municipality::add(&ops, request, &mut Vec::new())
+        .await
+        .unwrap();
+    args.births_per_year = None;
+    let request = AddRequest::from_args(&args, &mut "".as_bytes()).unwrap();
+    let mut out = Vec::new();
+    municipality::add(&ops, request, &mut out).await.unwrap();
+    assert!(text(out).contains("births per year: 45"));
+    let kept = aws.municipalities().get(&id("kizuna-town")).await.unwrap();
+    assert_eq!(kept.unwrap().births_per_year, Some(45));
 
     // Wrong credentials: a clear failure in Japanese and English, and nothing stored.
     let mut args = add_args("bad-town");
@@ -1048,4 +1065,172 @@ async fn stats_counts_the_households_each_notice_reached_once_with_small_counts_
         .await
         .unwrap();
     assert!(next[0].notices.is_empty());
+}
+
+/// The funnel on the local stack: households seeded with their dates, follows through the
+/// webhook, births per year set with `municipality births`; December's month-end states and
+/// January's as of today, small counts hidden.
+#[tokio::test]
+async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
+    use kizuna_core::EndReason;
+    let date = d(2027, 1, 10);
+    let stack = stack_on(date).await;
+    let ops = Ops::new(stack.config.clone(), stack.clients.clone());
+    let town = id("kizuna-town");
+    let pregnancy = |registered_on| Registration {
+        registered_on,
+        ..registration(
+            1,
+            Subject::Pregnancy {
+                due_date: d(2027, 6, 1),
+            },
+        )
+    };
+    // December: 7 pregnancies that stay active, and one each that is paused on 5 January,
+    // ended on 6 January, blocked on 7 January.
+    for n in 0..7 {
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![pregnancy(d(2026, 12, 5))]
+        })
+        .await;
+    }
+    save(&ops, &town, 7, |h| {
+        h.registrations = vec![pregnancy(d(2026, 12, 6))];
+        h.pause(d(2027, 1, 5));
+    })
+    .await;
+    save(&ops, &town, 8, |h| {
+        let mut r = pregnancy(d(2026, 12, 7));
+        r.status = RegistrationStatus::Ended {
+            reason: EndReason::StoppedByParent,
+            on: d(2027, 1, 6),
+        };
+        h.registrations = vec![r];
+    })
+    .await;
+    save(&ops, &town, 9, |h| {
+        h.registrations = vec![pregnancy(d(2026, 12, 8))];
+        h.following = false;
+        h.unfollowed_on = Some(d(2027, 1, 7));
+    })
+    .await;
+    // January: 5 pregnancies and 1 child.
+    for n in 10..15 {
+        save(&ops, &town, n, |h| {
+            h.registrations = vec![pregnancy(d(2027, 1, 3))]
+        })
+        .await;
+    }
+    save(&ops, &town, 15, |h| {
+        h.registrations = vec![Registration {
+            registered_on: d(2027, 1, 4),
+            ..registration(
+                1,
+                Subject::Child {
+                    birth_date: d(2026, 12, 20),
+                    due_date: None,
+                },
+            )
+        }]
+    })
+    .await;
+    // Six followers in January, one of them delivered twice.
+    for n in 20..26 {
+        let u = user(n);
+        let follow = fake_line::webhook::follow_event(&u, &stack.reply_token(&u), false);
+        stack.post_events(&town, vec![follow.clone()]).await;
+        if n == 20 {
+            let again = fake_line::webhook::redelivered(follow);
+            stack.post_events(&town, vec![again]).await;
+        }
+    }
+    let mut out = Vec::new();
+    let code = municipality::set_births_per_year(&ops, &town, 60, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert!(text(out).contains("births per year 60 (was not set)"));
+    let mut out = Vec::new();
+    let code = municipality::set_births_per_year(&ops, &id("no-town"), 60, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(code, ExitCode::from(1), "an unknown town is refused");
+
+    let stats = stats::collect_report(&ops, None, Month::of(date), 2, date)
+        .await
+        .unwrap();
+    let s = &stats[0];
+    assert_eq!(s.births_per_year, Some(60));
+    let (dec, jan) = (&s.funnel[0], &s.funnel[1]);
+    assert_eq!(dec.month, Month::parse("2026-12").unwrap());
+    assert_eq!(dec.as_of, d(2026, 12, 31));
+    assert_eq!(
+        (dec.started_pregnancy, dec.active, dec.registered()),
+        (10, 10, 10)
+    );
+    assert_eq!(dec.pregnancies_in_window, 10);
+    assert_eq!(jan.as_of, date);
+    assert_eq!((jan.started_pregnancy, jan.started_child), (5, 1));
+    assert_eq!(
+        (jan.active, jan.paused, jan.stopped, jan.unfollowed),
+        (13, 1, 1, 1)
+    );
+    // 7 + 1 paused + 5 in the window; the ended and the blocked ones are not.
+    assert_eq!(jan.pregnancies_in_window, 13);
+    assert_eq!(
+        jan.follows.new_friends, 6,
+        "the redelivered follow counts once"
+    );
+
+    let csv = stats::render(&stats, Month::of(date), date, Format::Csv);
+    for line in [
+        "kizuna-town,2027-01-10,2027-01,funnel:new_friends,6\n",
+        "kizuna-town,2027-01-10,2027-01,funnel:started_child,<5\n",
+        // 6 − the hidden child would give it away: withheld.
+        "kizuna-town,2027-01-10,2027-01,funnel:started_pregnancy,x\n",
+        "kizuna-town,2027-01-10,2027-01,funnel:paused,<5\n",
+        "kizuna-town,2027-01-10,2027-01,funnel:registered,16\n",
+        // 13 of 60 × 266 / 365 = 43.7 expected pregnancies.
+        "kizuna-town,2027-01-10,2027-01,funnel:coverage_percent,29.7\n",
+        "kizuna-town,2026-12-31,2026-12,funnel:active,10\n",
+    ] {
+        assert!(csv.contains(line), "{line} in {csv}");
+    }
+    let html = stats::render(&stats, Month::of(date), date, Format::Html);
+    assert!(
+        html.contains("登録の流れ") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "{html}"
+    );
+    for n in 0..26 {
+        assert!(!html.contains(&user(n)) && !csv.contains(&user(n)));
+    }
+
+    // The network view of one town: its own figures; with one town, no median.
+    let network = kizuna_cli::commands::funnel_report::render_network(
+        &stats::collect_report(&ops, None, Month::of(date), 1, date)
+            .await
+            .unwrap(),
+        Some("kizuna-town"),
+        Month::of(date),
+        Format::Csv,
+    );
+    assert!(
+        network.contains("kizuna-town,2027-01,coverage_percent,29.7,-,1\n"),
+        "{network}"
+    );
+    // January's paused, stopped and unfollowed are 1 each: three "<5" that add up to
+    // 16 − 13 = 3 would each be 1, so the funnel withholds the 13 active; 81.2 % of the
+    // printed 16 would give it back, so the town's own active rate is not shown either.
+    assert!(
+        csv.contains("kizuna-town,2027-01-10,2027-01,funnel:active,x\n"),
+        "{csv}"
+    );
+    assert!(
+        network.contains("kizuna-town,2027-01,active_rate_percent,-,-,1\n"),
+        "{network}"
+    );
 }

@@ -186,6 +186,11 @@ pub struct Household {
     /// the previous value, so two concurrent events for one parent cannot corrupt each other.
     #[serde(default)]
     pub version: u64,
+    /// The Japan date the household was last paused (by 停止, or by a re-follow that waits for
+    /// 再開), while it is paused; for the monthly figures of `kizuna stats`. Households paused
+    /// before the date was kept have none: they count as paused since they registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_on: Option<NaiveDate>,
 }
 
 fn is_japanese(language: &Language) -> bool {
@@ -206,6 +211,7 @@ impl Household {
             language: Language::Japanese,
             surveys: BTreeMap::new(),
             version: 0,
+            paused_on: None,
         }
     }
 
@@ -231,6 +237,21 @@ impl Household {
 
     pub fn registration_mut(&mut self, id: u32) -> Option<&mut Registration> {
         self.registrations.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Pauses the household (nothing is sent until 再開) from `today`; a household already
+    /// paused keeps the date it was paused.
+    pub fn pause(&mut self, today: NaiveDate) {
+        if !self.paused {
+            self.paused_on = Some(today);
+        }
+        self.paused = true;
+    }
+
+    /// Ends a pause.
+    pub fn unpause(&mut self) {
+        self.paused = false;
+        self.paused_on = None;
     }
 
     /// The id the next registration gets.
@@ -267,6 +288,40 @@ mod tests {
             assert_eq!(Language::from_code(language.code()), Some(language));
         }
         assert_eq!(Language::from_code("fr"), None);
+    }
+
+    #[test]
+    fn a_pause_keeps_its_first_day_and_households_stored_before_it_read_without_one() {
+        let mut h = household();
+        let stored = serde_json::to_value(&h).unwrap();
+        assert!(
+            stored.get("paused_on").is_none(),
+            "not written while not paused"
+        );
+        let (first, later) = (
+            NaiveDate::from_ymd_opt(2027, 1, 5).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+        );
+        h.pause(first);
+        h.pause(later);
+        assert!(h.paused);
+        assert_eq!(
+            h.paused_on,
+            Some(first),
+            "pausing again keeps the first day"
+        );
+        let json = serde_json::to_value(&h).unwrap();
+        assert_eq!(json["paused_on"], "2027-01-05");
+        assert_eq!(serde_json::from_value::<Household>(json).unwrap(), h);
+        h.unpause();
+        assert!(!h.paused);
+        assert_eq!(h.paused_on, None);
+        // An item paused before the date was kept.
+        let mut old = serde_json::to_value(household()).unwrap();
+        old["paused"] = serde_json::json!(true);
+        let read: Household = serde_json::from_value(old).unwrap();
+        assert!(read.paused);
+        assert_eq!(read.paused_on, None);
     }
 
     #[test]

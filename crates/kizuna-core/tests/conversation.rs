@@ -136,10 +136,13 @@ fn whole_journey_from_follow_to_deletion() {
     // 停止 / 再開.
     let paused = chat.text("停止");
     assert!(chat.household().paused);
+    // The day of the pause, for the monthly figures of `kizuna stats`.
+    assert_eq!(chat.household().paused_on, Some(chat.today));
     assert!(!chat.household().receives_messages());
     assert!(reply_text(&paused).contains("再開"));
     let resumed = chat.text("再開");
     assert!(!chat.household().paused);
+    assert_eq!(chat.household().paused_on, None);
     assert!(chat.household().receives_messages());
     assert!(reply_text(&resumed).contains("毎日20時ごろ"));
 
@@ -585,6 +588,8 @@ fn refollow_asks_before_sending_anything() {
     let asked = chat.send(kizuna_core::conversation::Inbound::Follow { unblocked: true });
     assert!(reply_text(&asked).contains("再開しますか"));
     assert!(chat.household().following);
+    // Paused from the re-follow until the parent says yes.
+    assert_eq!(chat.household().paused_on, Some(today()));
     assert!(
         !chat.household().receives_messages(),
         "nothing until they say yes"
@@ -592,6 +597,7 @@ fn refollow_asks_before_sending_anything() {
     let resumed = tap(&mut chat, &asked, "再開する", None);
     assert!(reply_text(&resumed).contains("再開しました"));
     assert!(chat.household().receives_messages());
+    assert_eq!(chat.household().paused_on, None);
 }
 
 #[test]

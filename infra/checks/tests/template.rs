@@ -1312,3 +1312,46 @@ fn the_senders_page_commit_is_granted_to_the_sender() {
         );
     }
 }
+
+/// The webhook counts follow events (`DynamoFollowTally::count_once`) with one
+/// TransactWriteItems of a Put (the event's marker) and an Update (the town's monthly
+/// counter), both on the webhook events table: IAM checks PutItem and UpdateItem there, and
+/// moto checks neither. The tally needs no other table.
+#[test]
+fn the_follow_tally_is_granted_to_the_webhook() {
+    let t = template();
+    let follows = include_str!("../../../crates/kizuna-aws/src/follows.rs");
+    assert!(
+        follows.contains(".transact_write_items()")
+            && follows.contains("Put::builder()")
+            && follows.contains("Update::builder()")
+            && follows.contains("existing_items("),
+        "the follow tally changed shape; update this check"
+    );
+    let compose = include_str!("../../../crates/kizuna-aws/src/compose.rs");
+    assert!(
+        compose.contains("DynamoFollowTally::new(\n        clients.dynamodb.clone(),\n        &config.tables.events,"),
+        "the follow tally moved to another table; update this check and the template"
+    );
+    assert!(
+        include_str!("../../../crates/kizuna-app/src/webhook.rs").contains(".count_once("),
+        "the webhook no longer counts follows; update this check"
+    );
+    let granted: Vec<String> = t
+        .statements_of("WebhookRole")
+        .iter()
+        .filter(|s| {
+            s.effect == "Allow"
+                && s.resources
+                    .iter()
+                    .any(|r| format!("{r:?}").contains("WebhookEventsTable"))
+        })
+        .flat_map(|s| s.actions.clone())
+        .collect();
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
+        assert!(
+            granted.iter().any(|a| a == action),
+            "WebhookRole needs {action} on WebhookEventsTable for the follow tally: {granted:?}"
+        );
+    }
+}

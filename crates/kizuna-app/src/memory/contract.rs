@@ -7,13 +7,13 @@
 //! event log with its default lock of 60 seconds.
 
 use crate::model::{
-    ChannelCredentials, ChannelSecret, ChannelToken, DeliveryState, Municipality, RunCounts,
-    RunKey, RunStatus, RunUpdate, Shard,
+    ChannelCredentials, ChannelSecret, ChannelToken, DeliveryState, FollowChange, FollowCounts,
+    Municipality, RunCounts, RunKey, RunStatus, RunUpdate, Shard,
 };
 use crate::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, DeliveryOutcome, HouseholdStore,
-    MunicipalityDirectory, PageCommit, RunRecords, ShardLease, ShardProgress, StoreError,
-    WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, DeliveryOutcome, FollowTally,
+    HouseholdStore, MunicipalityDirectory, PageCommit, RunRecords, ShardLease, ShardProgress,
+    StoreError, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
 };
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
 use futures::future::join_all;
@@ -914,4 +914,69 @@ pub async fn municipality_directory_round_trip(directory: &dyn MunicipalityDirec
     ama.enabled = false;
     directory.put(&ama).await.unwrap();
     assert!(!directory.get(&ama.id).await.unwrap().unwrap().enabled);
+}
+
+/// Follow events are counted per town and month, each event id once, also when the same event
+/// is counted by several invocations at once.
+pub async fn follow_events_are_counted_once_per_town_and_month(tally: &dyn FollowTally) {
+    let (town, other) = (municipality("tally-town"), municipality("other-town"));
+    let now = at("2027-01-31T14:00:00Z");
+    let (jan, feb) = (date(2027, 1, 31), date(2027, 2, 1));
+    let count = |m: &MunicipalityId, on, change, id: &'static str| {
+        let m = m.clone();
+        async move { tally.count_once(&m, on, change, id, now).await.unwrap() }
+    };
+    assert!(count(&town, jan, FollowChange::NewFriend, "01EVENTA").await);
+    assert!(
+        !count(&town, jan, FollowChange::NewFriend, "01EVENTA").await,
+        "a redelivered event adds nothing"
+    );
+    assert!(count(&town, jan, FollowChange::NewFriend, "01EVENTB").await);
+    assert!(count(&town, jan, FollowChange::Unfollowed, "01EVENTC").await);
+    assert!(count(&town, feb, FollowChange::Unblocked, "01EVENTD").await);
+    assert!(count(&other, jan, FollowChange::NewFriend, "01EVENTE").await);
+    // The same event handled by three invocations at once: one of them counts it; the others
+    // find it counted, or (DynamoDB's transaction conflict) fail retryably and would find it
+    // counted when LINE redelivers.
+    let racing = join_all(
+        (0..3).map(|_| tally.count_once(&town, feb, FollowChange::NewFriend, "01EVENTF", now)),
+    )
+    .await;
+    assert_eq!(
+        racing.iter().filter(|r| matches!(r, Ok(true))).count(),
+        1,
+        "{racing:?}"
+    );
+    assert!(
+        racing
+            .iter()
+            .all(|r| r.is_ok() || r.as_ref().is_err_and(StoreError::is_retryable)),
+        "{racing:?}"
+    );
+
+    let counts = tally
+        .counts(
+            &town,
+            &[date(2027, 1, 1), date(2027, 2, 15), date(2026, 12, 1)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        [
+            FollowCounts {
+                new_friends: 2,
+                unblocked: 0,
+                unfollowed: 1
+            },
+            FollowCounts {
+                new_friends: 1,
+                unblocked: 1,
+                unfollowed: 0
+            },
+            FollowCounts::default(),
+        ]
+    );
+    let counts = tally.counts(&other, &[jan]).await.unwrap();
+    assert_eq!(counts[0].new_friends, 1);
 }

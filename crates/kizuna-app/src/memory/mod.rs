@@ -31,13 +31,13 @@ pub use messaging::{
 };
 
 use crate::model::{
-    ChannelCredentials, ContentFile, ContentSnapshot, DeliveryRecord, Municipality, Page, RunKey,
-    RunRecord, RunUpdate, SendJob, Shard,
+    month_key, ChannelCredentials, ContentFile, ContentSnapshot, DeliveryRecord, FollowChange,
+    FollowCounts, Municipality, Page, RunKey, RunRecord, RunUpdate, SendJob, Shard,
 };
 use crate::ports::{
-    ChannelSecrets, Claim, ContentStore, DeliveryLedger, HouseholdStore, MunicipalityDirectory,
-    PageCommit, RunRecords, SendQueue, ShardLease, ShardProgress, StoreError, StoreResult,
-    WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
+    ChannelSecrets, Claim, ContentStore, DeliveryLedger, FollowTally, HouseholdStore,
+    MunicipalityDirectory, PageCommit, RunRecords, SendQueue, ShardLease, ShardProgress,
+    StoreError, StoreResult, WebhookEventLog, MAX_OUTCOMES_PER_COMMIT,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -423,6 +423,72 @@ impl WebhookEventLog for InMemoryWebhookEventLog {
                     .is_some_and(|e| e.done && e.expires_at >= now)
             })
             .map(|id| (*id).to_owned())
+            .collect())
+    }
+}
+
+// ---------------------------------------------------------------- follow tally
+
+/// [`FollowTally`] in memory: the counts per (town, month), and the event ids counted (kept
+/// as long as the adapter keeps its markers, [`EVENT_RETENTION`]).
+#[derive(Debug, Default)]
+pub struct InMemoryFollowTally {
+    state: Mutex<FollowTallyState>,
+    pub faults: Faults,
+}
+
+#[derive(Debug, Default)]
+struct FollowTallyState {
+    counts: HashMap<(MunicipalityId, String), FollowCounts>,
+    counted: HashMap<String, DateTime<Utc>>,
+}
+
+#[async_trait]
+impl FollowTally for InMemoryFollowTally {
+    async fn count_once(
+        &self,
+        municipality: &MunicipalityId,
+        on: NaiveDate,
+        change: FollowChange,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.faults.check()?;
+        let mut state = locked(&self.state);
+        if state
+            .counted
+            .get(event_id)
+            .is_some_and(|expires| *expires >= now)
+        {
+            return Ok(false);
+        }
+        state
+            .counted
+            .insert(event_id.to_owned(), now + EVENT_RETENTION);
+        *state
+            .counts
+            .entry((municipality.clone(), month_key(on)))
+            .or_default()
+            .get_mut(change) += 1;
+        Ok(true)
+    }
+
+    async fn counts(
+        &self,
+        municipality: &MunicipalityId,
+        months: &[NaiveDate],
+    ) -> StoreResult<Vec<FollowCounts>> {
+        self.faults.check()?;
+        let state = locked(&self.state);
+        Ok(months
+            .iter()
+            .map(|m| {
+                state
+                    .counts
+                    .get(&(municipality.clone(), month_key(*m)))
+                    .copied()
+                    .unwrap_or_default()
+            })
             .collect())
     }
 }
@@ -845,6 +911,7 @@ pub struct InMemoryStores {
     pub secrets: Arc<InMemoryChannelSecrets>,
     pub households: Arc<InMemoryHouseholdStore>,
     pub events: Arc<InMemoryWebhookEventLog>,
+    pub follows: Arc<InMemoryFollowTally>,
     pub ledger: Arc<InMemoryDeliveryLedger>,
     pub runs: Arc<InMemoryRunRecords>,
     pub content: Arc<InMemoryContentStore>,
@@ -865,6 +932,7 @@ impl InMemoryStores {
             secrets: Arc::default(),
             households: Arc::default(),
             events: Arc::default(),
+            follows: Arc::default(),
             ledger: Arc::new(InMemoryDeliveryLedger::new(Arc::clone(&runs))),
             runs,
             content: Arc::default(),
@@ -909,6 +977,7 @@ impl InMemoryStores {
             secrets: self.secrets.clone(),
             households: self.households.clone(),
             events: self.events.clone(),
+            follows: self.follows.clone(),
             deliveries: self.ledger.clone(),
             forwarder,
             messenger,

@@ -37,6 +37,12 @@ async fn the_event_log_meets_the_contract() {
 }
 
 #[tokio::test]
+async fn the_follow_tally_meets_the_contract() {
+    contract::follow_events_are_counted_once_per_town_and_month(&InMemoryFollowTally::default())
+        .await;
+}
+
+#[tokio::test]
 async fn the_ledger_meets_the_contract() {
     let stores = InMemoryStores::new();
     contract::shard_leases_commits_and_outcomes(&*stores.ledger, &*stores.runs).await;

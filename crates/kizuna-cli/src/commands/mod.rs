@@ -3,6 +3,7 @@
 pub mod content;
 pub mod flyer;
 pub mod forecast;
+pub mod funnel_report;
 pub mod household;
 pub mod municipality;
 pub mod notice;

@@ -1,5 +1,5 @@
-//! `kizuna municipality add|list|show|disable|enable|richmenu|qr|flyer`: bring a town on
-//! board (`qr` and `flyer`: commands/flyer.rs).
+//! `kizuna municipality add|list|show|disable|enable|births|richmenu|qr|flyer`: bring a town
+//! on board (`qr` and `flyer`: commands/flyer.rs).
 //!
 //! Channel secrets and tokens are read from a file or stdin, never from the command line
 //! (shell history, `ps`), and are never printed back.
@@ -7,7 +7,9 @@
 use crate::commands::ops::{block_on, parse_municipality, Ops};
 use anyhow::{bail, Context as _};
 use clap::{ArgGroup, Args, Subcommand};
-use kizuna_app::model::{ChannelCredentials, ChannelSecret, ChannelToken, Municipality};
+use kizuna_app::model::{
+    ChannelCredentials, ChannelSecret, ChannelToken, Municipality, BIRTHS_PER_YEAR,
+};
 use kizuna_app::ports::{ChannelSecrets, MunicipalityDirectory};
 use kizuna_app::schedule::SENDING_HOURS;
 use kizuna_aws::compose;
@@ -42,6 +44,14 @@ pub enum MunicipalityCommand {
     Enable {
         #[arg(value_parser = parse_municipality)]
         id: MunicipalityId,
+    },
+    /// Set the births the town expects in a year (the denominator of `kizuna stats`'
+    /// coverage), e.g. from last year's 出生数.
+    Births {
+        #[arg(value_parser = parse_municipality)]
+        id: MunicipalityId,
+        #[arg(value_parser = parse_births_per_year)]
+        births_per_year: u32,
     },
     /// Make Kizuna's rich menu (今日のメッセージ / 登録内容 / 変更・追加 / ヘルプ) the
     /// channel's default, replacing Kizuna's earlier one; with --remove, take it down.
@@ -107,6 +117,25 @@ pub struct AddArgs {
     /// Kept when not given again (first: "1").
     #[arg(long, value_name = "V")]
     pub privacy_policy_version: Option<String>,
+    /// Births the town expects in a year (1–100000), for the registration coverage in
+    /// `kizuna stats`. Kept when not given again; change it with `municipality births`.
+    #[arg(long, value_name = "N", value_parser = parse_births_per_year)]
+    pub births_per_year: Option<u32>,
+}
+
+pub fn parse_births_per_year(s: &str) -> Result<u32, String> {
+    let n: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of births"))?;
+    if !BIRTHS_PER_YEAR.contains(&n) {
+        return Err(format!(
+            "births per year must be {}–{}",
+            BIRTHS_PER_YEAR.start(),
+            BIRTHS_PER_YEAR.end()
+        ));
+    }
+    Ok(n)
 }
 
 pub fn run(cmd: MunicipalityCommand) -> anyhow::Result<ExitCode> {
@@ -121,6 +150,10 @@ pub fn run(cmd: MunicipalityCommand) -> anyhow::Result<ExitCode> {
             MunicipalityCommand::Show { id } => show(&ops, &id, &mut out).await,
             MunicipalityCommand::Disable { id } => set_enabled(&ops, &id, false, &mut out).await,
             MunicipalityCommand::Enable { id } => set_enabled(&ops, &id, true, &mut out).await,
+            MunicipalityCommand::Births {
+                id,
+                births_per_year,
+            } => set_births_per_year(&ops, &id, births_per_year, &mut out).await,
             MunicipalityCommand::Richmenu { id, remove: false } => {
                 crate::commands::richmenu::install(&ops, &id, &mut out).await
             }
@@ -148,6 +181,8 @@ pub struct AddRequest {
     pub privacy_url: Option<String>,
     /// `None`: keep the stored one.
     pub privacy_policy_version: Option<String>,
+    /// `None`: keep the stored one.
+    pub births_per_year: Option<u32>,
 }
 
 /// New credentials, or only a new access token for the stored ones (token rotation).
@@ -210,6 +245,7 @@ impl AddRequest {
                 .privacy_policy_version
                 .as_deref()
                 .map(|v| v.trim().to_owned()),
+            births_per_year: args.births_per_year,
         })
     }
 }
@@ -276,6 +312,7 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
         webhook_base,
         privacy_url,
         privacy_policy_version,
+        births_per_year,
     } = request;
     let directory = compose::municipalities(&ops.config, &ops.clients);
     let secrets = compose::secrets(&ops.config, &ops.clients);
@@ -290,6 +327,10 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
         municipality.enabled = existing.enabled;
         municipality.privacy_url = existing.privacy_url.clone();
         municipality.privacy_policy_version = existing.privacy_policy_version.clone();
+        municipality.births_per_year = existing.births_per_year;
+    }
+    if births_per_year.is_some() {
+        municipality.births_per_year = births_per_year;
     }
     if let Some(url) = privacy_url {
         municipality.privacy_url = Some(url);
@@ -375,6 +416,13 @@ pub async fn add(ops: &Ops, request: AddRequest, out: &mut dyn Write) -> anyhow:
         None => writeln!(
             out,
             "warning: no --privacy-url: parents cannot be shown the town's privacy policy"
+        )?,
+    }
+    match municipality.births_per_year {
+        Some(n) => writeln!(out, "births per year: {n}")?,
+        None => writeln!(
+            out,
+            "births per year: not set (give --births-per-year for the coverage in `kizuna stats`)"
         )?,
     }
     match &credentials {
@@ -511,6 +559,12 @@ pub async fn show(ops: &Ops, id: &MunicipalityId, out: &mut dyn Write) -> anyhow
             ),
         }
     )?;
+    writeln!(
+        out,
+        "births per year: {}",
+        m.births_per_year
+            .map_or("not set".to_owned(), |n| n.to_string())
+    )?;
     match credentials {
         Some(c) => writeln!(
             out,
@@ -552,9 +606,42 @@ pub async fn set_enabled(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `municipality births ID N`: changes only the births per year.
+pub async fn set_births_per_year(
+    ops: &Ops,
+    id: &MunicipalityId,
+    births_per_year: u32,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let directory = compose::municipalities(&ops.config, &ops.clients);
+    let Some(mut m) = directory.get(id).await? else {
+        writeln!(out, "{id}: not registered")?;
+        return Ok(ExitCode::from(1));
+    };
+    let before = m.births_per_year;
+    m.births_per_year = Some(births_per_year);
+    m.validate().with_context(|| format!("municipality {id}"))?;
+    directory.put(&m).await?;
+    writeln!(
+        out,
+        "{id}: births per year {births_per_year} (was {})",
+        before.map_or("not set".to_owned(), |n| n.to_string())
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn births_per_year_is_a_number_from_1_to_100000() {
+        assert_eq!(parse_births_per_year("120"), Ok(120));
+        assert_eq!(parse_births_per_year("100000"), Ok(100_000));
+        for refused in ["0", "100001", "-3", "many", ""] {
+            assert!(parse_births_per_year(refused).is_err(), "{refused}");
+        }
+    }
 
     #[test]
     fn webhook_url_from_stack_output_or_bare_base() {

@@ -1,13 +1,18 @@
-//! `kizuna stats [--municipality ID] [--month YYYY-MM] [--format table|csv|html] [--out FILE]`.
+//! `kizuna stats [--municipality ID] [--month YYYY-MM] [--months N] [--network]
+//! [--format table|csv|html] [--out FILE]`.
 //!
 //! Registrations (current, by programme and stage band), paused and unfollowed households,
-//! the month's deliveries from the run records, and how many households each town notice
-//! (`kizuna notice`) reached that month. Every count from 1 to 4 is shown as "<5":
+//! the month's deliveries from the run records, how many households each town notice
+//! (`kizuna notice`) reached that month, and the registration funnel of the last `--months`
+//! months ([`crate::funnel`]). `--network` shows instead each town's coverage and active rate
+//! beside the network's median (no other town's figures). Every count from 1 to 4 is shown as "<5":
 //! in a small town a count of 2 "babies aged 6–11 months" can identify a family. The bands
 //! add up to the registrations total, so [`crate::suppression`] also withholds ("x") what
 //! would let a reader subtract a hidden band back out.
 
+use crate::commands::funnel_report;
 use crate::commands::ops::{block_on, parse_municipality, Month, Ops};
+use crate::funnel::{months_back, FunnelMonth};
 use crate::suppression::{suppress, Relation, Shown};
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
@@ -15,7 +20,7 @@ use clap::{Args, ValueEnum};
 use futures::TryStreamExt as _;
 use kizuna_app::model::RunCounts;
 use kizuna_app::paging::municipality_pages;
-use kizuna_app::ports::{MunicipalityDirectory, RunRecords};
+use kizuna_app::ports::{FollowTally, MunicipalityDirectory, RunRecords};
 use kizuna_aws::compose;
 use kizuna_core::programme::{report_band, report_bands, REPORT_BAND_COUNT};
 use kizuna_core::{today_in_japan, Household, MunicipalityId};
@@ -37,9 +42,18 @@ pub enum Format {
 pub struct StatsArgs {
     #[arg(long, value_parser = parse_municipality)]
     pub municipality: Option<MunicipalityId>,
-    /// Month of the delivery figures, YYYY-MM (default: this month, Japan time).
+    /// Month of the delivery figures and the funnel's last month, YYYY-MM (default: this
+    /// month, Japan time).
     #[arg(long, value_parser = Month::parse)]
     pub month: Option<Month>,
+    /// Months of the registration funnel, back from --month (1–24).
+    #[arg(long, default_value_t = DEFAULT_FUNNEL_MONTHS,
+          value_parser = clap::value_parser!(u32).range(1..=24))]
+    pub months: u32,
+    /// Each town's coverage and active rate in --month beside the network's median (with
+    /// --municipality: that town only; the medians are over every town).
+    #[arg(long)]
+    pub network: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write to FILE instead of stdout.
@@ -47,12 +61,32 @@ pub struct StatsArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Months of the funnel when `--months` is not given.
+pub const DEFAULT_FUNNEL_MONTHS: u32 = 6;
+
 pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     block_on(|ops| async move {
         let today = today_in_japan(Utc::now());
         let month = args.month.unwrap_or_else(|| Month::of(today));
-        let stats = collect(&ops, args.municipality.as_ref(), month, today).await?;
-        let text = render(&stats, month, today, args.format);
+        let text = if args.network {
+            // Every town, for the medians; only the one asked for is shown.
+            let stats = collect_report(&ops, None, month, 1, today).await?;
+            if let Some(id) = &args.municipality {
+                if !stats.iter().any(|s| s.id == id.as_str()) {
+                    anyhow::bail!("{id} is not registered");
+                }
+            }
+            funnel_report::render_network(
+                &stats,
+                args.municipality.as_ref().map(|m| m.as_str()),
+                month,
+                args.format,
+            )
+        } else {
+            let stats =
+                collect_report(&ops, args.municipality.as_ref(), month, args.months, today).await?;
+            render(&stats, month, today, args.format)
+        };
         match &args.out {
             Some(path) => {
                 std::fs::write(path, text)
@@ -85,6 +119,10 @@ pub struct MunicipalityStats {
     /// Households each town notice (note id) reached in the month (first sends only: a
     /// re-run that finds the push already sent does not count it again).
     pub notices: BTreeMap<String, u64>,
+    /// The town's expected births per year (`municipality add --births-per-year`).
+    pub births_per_year: Option<u32>,
+    /// The registration funnel, oldest month first, ending with the report's month.
+    pub funnel: Vec<FunnelMonth>,
 }
 
 impl MunicipalityStats {
@@ -111,12 +149,29 @@ impl MunicipalityStats {
     }
 }
 
+/// [`collect_report`] with the default funnel of [`DEFAULT_FUNNEL_MONTHS`] months.
 pub async fn collect(
     ops: &Ops,
     only: Option<&MunicipalityId>,
     month: Month,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<MunicipalityStats>> {
+    collect_report(ops, only, month, DEFAULT_FUNNEL_MONTHS, today).await
+}
+
+/// Every figure of the report: one listing of each town's households (the current counts and
+/// the funnel of `months` months back from `month` together), its follow tally, and the
+/// month's run records.
+pub async fn collect_report(
+    ops: &Ops,
+    only: Option<&MunicipalityId>,
+    month: Month,
+    months: u32,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<MunicipalityStats>> {
+    let funnel_months = months_back(month, months);
+    let first_days: Vec<NaiveDate> = funnel_months.iter().map(|m| m.first_day()).collect();
+    let follows = compose::follows(&ops.config, &ops.clients);
     let mut municipalities = compose::municipalities(&ops.config, &ops.clients)
         .list()
         .await?;
@@ -130,15 +185,21 @@ pub async fn collect(
     let households = compose::households(&ops.config, &ops.clients);
     let mut stats = Vec::new();
     for m in &municipalities {
+        let tally = follows.counts(&m.id, &first_days).await?;
         let mut s = MunicipalityStats {
             id: m.id.to_string(),
             display_name: m.display_name.clone(),
+            births_per_year: m.births_per_year,
+            funnel: crate::funnel::funnel([], &funnel_months, &tally, today),
             ..Default::default()
         };
         let mut pages = pin!(municipality_pages(households.as_ref(), &m.id, 1000));
         while let Some(page) = pages.try_next().await? {
             for h in &page {
                 s.count_household(h, today);
+                for f in &mut s.funnel {
+                    f.count(h);
+                }
             }
         }
         stats.push(s);
@@ -258,6 +319,7 @@ fn table(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String 
         for (id, value) in shown_notices(s) {
             let _ = writeln!(out, "  notice:{id:<9} {value:>8}");
         }
+        funnel_report::table(&mut out, s);
     }
     out
 }
@@ -271,11 +333,12 @@ fn csv(stats: &[MunicipalityStats], month: Month, today: NaiveDate) -> String {
         for (id, value) in shown_notices(s) {
             let _ = writeln!(out, "{},{today},{month},notice:{id},{value}", s.id);
         }
+        funnel_report::csv(&mut out, s);
     }
     out
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -342,6 +405,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums;width:4em}}
             }
             let _ = writeln!(out, "</table>");
         }
+        funnel_report::html(&mut out, s);
     }
     let _ = writeln!(out, "</body></html>");
     out

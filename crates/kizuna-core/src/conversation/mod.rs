@@ -341,10 +341,11 @@ impl Turn<'_> {
         }
         if has_active {
             // Sends nothing until the parent says yes: they may have blocked us on purpose.
+            let today = self.today();
             let household = self.household_mut();
             household.following = true;
             household.unfollowed_on = None;
-            household.paused = true;
+            household.pause(today);
             household.pending = Some(PendingQuestion::ResumeAfterRefollow);
             self.reply_with(
                 self.t().welcome_back(self.ctx.municipality_name),
@@ -660,7 +661,8 @@ impl Turn<'_> {
                 vec![message_button(self.t().command_word(Command::Resume))],
             );
         }
-        self.household_mut().paused = true;
+        let today = self.today();
+        self.household_mut().pause(today);
         self.reply_with(
             self.t().paused(),
             vec![
@@ -679,7 +681,7 @@ impl Turn<'_> {
             return self.reply(self.t().not_paused(self.hour()));
         }
         let household = self.household_mut();
-        household.paused = false;
+        household.unpause();
         household.following = true;
         let text = self.t().resumed(self.hour());
         self.reply(text);
