@@ -192,7 +192,7 @@ async fn each_household_receives_exactly_todays_plan_once() {
         assert!(pushes[0].len() <= 5);
         assert_eq!(
             pushes[0],
-            serde_json::to_value(&expected.messages)
+            serde_json::to_value(kizuna_line::wire::render(&expected.messages).unwrap())
                 .unwrap()
                 .as_array()
                 .unwrap()

@@ -94,7 +94,7 @@ fn button(replies: &[Message], label: &str) -> Action {
                 let shown = match &item.action {
                     Action::Message { label, .. }
                     | Action::Postback { label, .. }
-                    | Action::DatetimePicker { label, .. } => label,
+                    | Action::DatePicker { label, .. } => label,
                 };
                 (shown == label).then(|| item.action.clone())
             })
@@ -137,7 +137,7 @@ impl Parent<'_> {
     async fn tap(&self, reply: &[Message], label: &str, date: Option<NaiveDate>) -> Vec<Message> {
         match button(reply, label) {
             Action::Message { text: words, .. } => self.say(&words).await,
-            Action::Postback { data, .. } | Action::DatetimePicker { data, .. } => {
+            Action::Postback { data, .. } | Action::DatePicker { data, .. } => {
                 self.send(postback(&self.user, &data, date)).await
             }
         }

@@ -1,9 +1,13 @@
-//! LINE message objects, as Kizuna sends them (a subset of the Messaging API's `Message`).
+//! What a parent receives, channel-neutral: texts, and the choices a parent may answer with
+//! (a word to send, a postback, a date to pick).
 //!
-//! These are domain values — the texts a parent reads — that serialise to exactly the JSON
-//! LINE expects; they carry no HTTP concerns.
+//! These are domain values: the plan and the conversation build them; the LINE adapter
+//! (`kizuna_line::wire`) writes them as LINE's message objects and checks LINE's limits again
+//! before a request leaves. The limits below are LINE's, the strictest of the channels Kizuna
+//! knows; the plan and the conversation are written to them (five objects a push, texts
+//! combined to fit), so what they build is valid on LINE by construction.
 
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
 
 /// LINE's limit on message objects in one reply or push request.
 pub const MAX_MESSAGES_PER_REQUEST: usize = 5;
@@ -14,13 +18,12 @@ pub const MAX_QUICK_REPLY_ITEMS: usize = 13;
 /// LINE's limit on an action label (characters).
 pub const MAX_ACTION_LABEL_CHARS: usize = 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+/// One message object: a text, optionally with the choices offered under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    #[serde(rename_all = "camelCase")]
     Text {
         text: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The choices, shown under the text (LINE: quick-reply buttons, on the last object).
         quick_reply: Option<QuickReply>,
     },
 }
@@ -54,82 +57,48 @@ pub fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuickReply {
     pub items: Vec<QuickReplyItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One choice under a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuickReplyItem {
-    /// Always "action".
-    #[serde(rename = "type")]
-    pub kind: String,
     pub action: Action,
 }
 
 impl QuickReplyItem {
     pub fn new(action: Action) -> Self {
-        Self {
-            kind: "action".to_owned(),
-            action,
-        }
+        Self { action }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Sends `text` as if the parent typed it.
     Message { label: String, text: String },
-    #[serde(rename_all = "camelCase")]
+    /// Sends `data` back to Kizuna (`conversation::postback`); the chat shows `display_text`
+    /// as the parent's words, if any.
     Postback {
         label: String,
         data: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         display_text: Option<String>,
     },
-    /// A date picker (`mode: "date"`); dates are `YYYY-MM-DD`.
-    #[serde(rename = "datetimepicker", rename_all = "camelCase")]
-    DatetimePicker {
+    /// Lets the parent pick a date between `min` and `max`; the picked date comes back with
+    /// `data`.
+    DatePicker {
         label: String,
         data: String,
-        mode: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        initial: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        max: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        min: Option<String>,
+        initial: Option<NaiveDate>,
+        max: Option<NaiveDate>,
+        min: Option<NaiveDate>,
     },
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_with_date_picker_serialises_as_line_expects() {
-        let msg =
-            Message::text("予定日を教えてください").with_quick_reply(vec![QuickReplyItem::new(
-                Action::DatetimePicker {
-                    label: "予定日を選ぶ".into(),
-                    data: "kizuna:v1:date:due".into(),
-                    mode: "date".into(),
-                    initial: Some("2027-01-01".into()),
-                    max: Some("2027-09-22".into()),
-                    min: Some("2026-11-25".into()),
-                },
-            )]);
-        let json = serde_json::to_value(&msg).unwrap();
-        assert_eq!(json["type"], "text");
-        assert_eq!(json["quickReply"]["items"][0]["type"], "action");
-        assert_eq!(
-            json["quickReply"]["items"][0]["action"]["type"],
-            "datetimepicker"
-        );
-        assert_eq!(json["quickReply"]["items"][0]["action"]["mode"], "date");
-    }
 
     #[test]
     fn utf16_counts_surrogate_pairs_twice() {

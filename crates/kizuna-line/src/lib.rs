@@ -7,7 +7,8 @@
 //! The webhook protocol itself (signature, event types) is `kizuna-line-webhook`, which the
 //! application layer uses without depending on this crate.
 //!
-//! Modules depend one way: `token` and `messenger` use `client`; `client` uses neither.
+//! Modules depend one way: `token` and `messenger` use `client`; `client` uses neither. `wire`
+//! (the core's messages as LINE's message objects, and LINE's limits) uses nothing of ours.
 
 pub mod client;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod messenger;
 pub mod rich_menu;
 pub mod tls;
 pub mod token;
+pub mod wire;
 
 pub use client::{
     BotInfo, LineClient, PushOutcome, Quota, ReplyAccepted, SentMessage, StatelessToken,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::client::{LineClient, PushOutcome, Quota};
 use crate::error::LineError;
 use crate::token::TokenProvider;
+use crate::wire::{self, LineMessage};
 
 /// Sends through LINE's Messaging API for any number of channels: one HTTP connection pool,
 /// one token cache keyed by channel id. Build it once per process.
@@ -62,6 +63,8 @@ impl Messenger for LineMessenger {
         messages: &[Message],
         retry_key: Uuid,
     ) -> Result<PushReceipt, MessengerError> {
+        let messages = render(messages)?;
+        let messages = messages.as_slice();
         let token = self.token(channel).await?;
         let first = self
             .client
@@ -107,8 +110,9 @@ impl Messenger for LineMessenger {
         reply_token: &str,
         messages: &[Message],
     ) -> Result<(), MessengerError> {
+        let messages = render(messages)?;
         let token = self.token(channel).await?;
-        match self.client.reply(&token, reply_token, messages).await {
+        match self.client.reply(&token, reply_token, &messages).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 if e == LineError::Unauthorized {
@@ -142,6 +146,14 @@ impl Messenger for LineMessenger {
 
 /// The application's view of a LINE error: what to do about it, and LINE's own description
 /// (which names no token, secret or user).
+/// The messages as LINE's message objects; what LINE would refuse (a 400) is refused here,
+/// not retryable, and never sent. The detail names counts and positions, never the text.
+fn render(messages: &[Message]) -> Result<Vec<LineMessage<'_>>, MessengerError> {
+    wire::render(messages).map_err(|e| MessengerError::Rejected {
+        detail: format!("not sent: {e}"),
+    })
+}
+
 pub fn messenger_error(e: LineError) -> MessengerError {
     let detail = e.to_string();
     match e {

@@ -237,6 +237,7 @@ async fn rate() {
             );
             in_flight.push(async move {
                 pacer.acquire().await;
+                let messages = kizuna_line::wire::render(&messages).expect("a valid message");
                 client
                     .push(
                         &token,

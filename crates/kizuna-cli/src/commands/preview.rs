@@ -201,7 +201,8 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
                     "fallback_to_japanese": day.fallback.contains(&i.content_key()),
                     "item": i.kind,
                 })).collect::<Vec<_>>(),
-                "messages": day.plan.messages,
+                // Exactly what LINE would receive (an empty day has no request: `[]`).
+                "messages": line_messages(&day.plan.messages)?,
             });
             writeln!(out, "{line}")?;
         }
@@ -333,7 +334,7 @@ fn quick_reply_labels(m: &Message) -> Vec<String> {
         .map(|i| match &i.action {
             kizuna_core::Action::Message { label, .. }
             | kizuna_core::Action::Postback { label, .. }
-            | kizuna_core::Action::DatetimePicker { label, .. } => label.clone(),
+            | kizuna_core::Action::DatePicker { label, .. } => label.clone(),
         })
         .collect()
 }
@@ -493,4 +494,14 @@ fn days_in_month(first: NaiveDate) -> u32 {
         .checked_add_months(chrono::Months::new(1))
         .expect("in range");
     (next - first).num_days() as u32
+}
+
+/// The day's messages as LINE's message objects (`kizuna_line::wire`), checked against LINE's
+/// limits as the sender's push would be.
+fn line_messages(messages: &[kizuna_core::Message]) -> anyhow::Result<serde_json::Value> {
+    if messages.is_empty() {
+        return Ok(serde_json::Value::Array(Vec::new()));
+    }
+    let rendered = kizuna_line::wire::render(messages)?;
+    Ok(serde_json::to_value(rendered)?)
 }

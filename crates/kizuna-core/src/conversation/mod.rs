@@ -1326,10 +1326,6 @@ fn birth_window_around(due_date: NaiveDate) -> (NaiveDate, NaiveDate) {
     )
 }
 
-fn iso(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
-
 fn date_picker(
     label: &str,
     postback: Postback,
@@ -1337,13 +1333,12 @@ fn date_picker(
     max: NaiveDate,
     initial: Option<NaiveDate>,
 ) -> QuickReplyItem {
-    QuickReplyItem::new(Action::DatetimePicker {
+    QuickReplyItem::new(Action::DatePicker {
         label: label.to_owned(),
         data: postback.data(),
-        mode: "date".to_owned(),
-        initial: initial.map(iso),
-        max: Some(iso(max)),
-        min: Some(iso(min)),
+        initial,
+        max: Some(max),
+        min: Some(min),
     })
 }
 

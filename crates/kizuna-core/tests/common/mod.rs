@@ -52,11 +52,10 @@ pub fn assert_invariants(outcome: &Outcome) {
             assert!(!quick_reply.items.is_empty());
             assert!(quick_reply.items.len() <= MAX_QUICK_REPLY_ITEMS);
             for item in &quick_reply.items {
-                assert_eq!(item.kind, "action");
                 let (label, data) = match &item.action {
                     Action::Message { label, text } => (label, text),
                     Action::Postback { label, data, .. } => (label, data),
-                    Action::DatetimePicker {
+                    Action::DatePicker {
                         label,
                         data,
                         min,
@@ -220,7 +219,7 @@ pub fn button(outcome: &Outcome, label: &str) -> Action {
         .find(|a| match a {
             Action::Message { label: l, .. }
             | Action::Postback { label: l, .. }
-            | Action::DatetimePicker { label: l, .. } => l == label,
+            | Action::DatePicker { label: l, .. } => l == label,
         })
         .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons(outcome)))
 }
@@ -228,7 +227,7 @@ pub fn button(outcome: &Outcome, label: &str) -> Action {
 pub fn data_of(action: &Action) -> String {
     match action {
         Action::Message { text, .. } => text.clone(),
-        Action::Postback { data, .. } | Action::DatetimePicker { data, .. } => data.clone(),
+        Action::Postback { data, .. } | Action::DatePicker { data, .. } => data.clone(),
     }
 }
 
@@ -237,7 +236,7 @@ pub fn tap(chat: &mut Chat, outcome: &Outcome, label: &str, date: Option<NaiveDa
     match button(outcome, label) {
         Action::Message { text, .. } => chat.text(&text),
         Action::Postback { data, .. } => chat.postback(&data, None),
-        Action::DatetimePicker { data, .. } => chat.postback(&data, date),
+        Action::DatePicker { data, .. } => chat.postback(&data, date),
     }
 }
 
@@ -289,7 +288,7 @@ pub fn labels(outcome: &Outcome) -> Vec<String> {
         .map(|a| match a {
             Action::Message { label, .. }
             | Action::Postback { label, .. }
-            | Action::DatetimePicker { label, .. } => label.clone(),
+            | Action::DatePicker { label, .. } => label.clone(),
         })
         .collect()
 }
