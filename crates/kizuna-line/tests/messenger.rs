@@ -273,3 +273,25 @@ async fn line_messenger_meets_the_messenger_contract() {
     )
     .await;
 }
+
+/// Gets: six objects, or a text over LINE's 5,000 UTF-16 units, refused as `Rejected` (not
+/// retryable) by the adapter itself: nothing reaches LINE, not even a token request's push.
+#[tokio::test]
+async fn messages_line_would_refuse_are_rejected_before_any_request() {
+    let (fake, messenger) = start(None).await;
+    for messages in [
+        vec![Message::text("こんにちは"); 6],
+        vec![Message::text("あ".repeat(5001))],
+        Vec::new(),
+    ] {
+        let refused = messenger
+            .push(&long_lived(), &user(), &messages, Uuid::new_v4())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, MessengerError::Rejected { .. }) && !refused.is_retryable(),
+            "{refused:?}"
+        );
+    }
+    assert!(fake.recorded_pushes().is_empty());
+}
