@@ -331,6 +331,16 @@ pub struct TownFigures {
     pub births_per_year: Option<u32>,
     /// The funnel of the month compared.
     pub month: FunnelMonth,
+    /// The town's answers to the surveys open in the month, if any was open there.
+    pub survey: Option<SurveyResponses>,
+}
+
+/// Households that answered the surveys open in a month, over those in their audience
+/// (`kizuna_core::survey_results`: who counts as in the audience), summed over the surveys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SurveyResponses {
+    pub respondents: u64,
+    pub eligible: u64,
 }
 
 /// A rate as a count over a denominator, so that "enough data" and small counts can be
@@ -383,6 +393,19 @@ pub const NETWORK_METRICS: &[NetworkMetric] = &[
             })
         },
         from_rows: &["active", "registered"],
+    },
+    NetworkMetric {
+        key: "survey_response_rate_percent",
+        label_ja: "アンケート回答率（回答世帯 ÷ 対象世帯、その月に実施中のアンケート）",
+        rate: |t| {
+            let survey = t.survey?;
+            Some(Rate {
+                numerator: survey.respondents,
+                denominator: survey.eligible as f64,
+            })
+        },
+        // Not from the funnel: its own counts are judged by the numerator and denominator.
+        from_rows: &[],
     },
 ];
 
@@ -693,6 +716,7 @@ mod tests {
         TownFigures {
             births_per_year: births,
             month: m,
+            survey: None,
         }
     }
 
@@ -713,6 +737,45 @@ mod tests {
         assert_eq!(network_median(active_rate, &more), (Some(70.0), 4));
         // Two towns: no median (it would be a named town's figure, or the mean of two).
         assert_eq!(network_median(active_rate, &towns[..2]), (None, 2));
+    }
+
+    /// Gets: the survey response rate compared like the others: a town's own rate hidden when
+    /// its respondents are 1–4, the median over towns with at least 5 households in an
+    /// audience, no figure for a town where no survey was open.
+    #[test]
+    fn survey_response_rates_are_compared_like_the_funnel_rates() {
+        let with_survey = |respondents, eligible| TownFigures {
+            survey: Some(SurveyResponses {
+                respondents,
+                eligible,
+            }),
+            ..town(None, 8, 10, 0)
+        };
+        let towns = [
+            with_survey(6, 10),  // 60 %
+            with_survey(10, 40), // 25 %
+            with_survey(9, 10),  // 90 %
+            with_survey(3, 4),   // 4 in the audience: too few for the median
+            with_survey(3, 30),  // 10 %, but 3 respondents: not shown as its own
+            town(None, 8, 10, 0),
+        ];
+        let rate = NETWORK_METRICS
+            .iter()
+            .find(|m| m.key == "survey_response_rate_percent")
+            .expect("the survey metric");
+        // 10, 25, 60 and 90 %: the town with 3 of 30 counts towards the median (its
+        // denominator is enough), though it is not shown its own.
+        assert_eq!(network_median(rate, &towns), (Some(42.5), 4));
+        let own = |town: &TownFigures| {
+            compare(town, &towns)
+                .into_iter()
+                .find(|(m, _)| m.key == rate.key)
+                .map(|(_, c)| c.own)
+                .unwrap()
+        };
+        assert_eq!(own(&towns[0]), Some(60.0));
+        assert_eq!(own(&towns[4]), None, "3 respondents would be given away");
+        assert_eq!(own(&towns[5]), None, "no survey open there");
     }
 
     #[test]
@@ -737,7 +800,10 @@ mod tests {
             compared.iter().all(|(_, c)| c.own.is_none()),
             "{compared:?}"
         );
-        assert!(compared.iter().all(|(_, c)| c.median.is_some()));
+        // The funnel's medians; no survey was open in these towns, so that one has none.
+        assert!(compared
+            .iter()
+            .all(|(m, c)| c.median.is_some() == (m.key != "survey_response_rate_percent")));
     }
 
     #[test]

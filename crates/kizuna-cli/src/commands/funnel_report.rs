@@ -201,6 +201,7 @@ fn figures(s: &MunicipalityStats) -> Option<TownFigures> {
     Some(TownFigures {
         births_per_year: s.births_per_year,
         month: *s.funnel.last()?,
+        survey: s.survey_responses,
     })
 }
 
@@ -233,7 +234,8 @@ pub fn render_network(
         .collect();
     let rule = format!(
         "medians over the towns whose denominator is at least {MIN_DENOMINATOR_FOR_MEDIAN} \
-         (registered households; expected pregnancies in the window), shown when at least \
+         (registered households; expected pregnancies in the window; households in a survey's \
+         audience), shown when at least \
          {MIN_TOWNS_FOR_MEDIAN} towns have one; a town's own rate is not shown when its count \
          is 1–4 or withheld in its funnel"
     );

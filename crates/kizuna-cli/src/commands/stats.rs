@@ -4,15 +4,15 @@
 //! Registrations (current, by programme and stage band), paused and unfollowed households,
 //! the month's deliveries from the run records, how many households each town notice
 //! (`kizuna notice`) reached that month, and the registration funnel of the last `--months`
-//! months ([`crate::funnel`]). `--network` shows instead each town's coverage and active rate
-//! beside the network's median (no other town's figures). Every count from 1 to 4 is shown as "<5":
+//! months ([`crate::funnel`]). `--network` shows instead each town's coverage, active rate and
+//! survey response rate beside the network's median (no other town's figures). Every count from 1 to 4 is shown as "<5":
 //! in a small town a count of 2 "babies aged 6–11 months" can identify a family. The bands
 //! add up to the registrations total, so [`crate::suppression`] also withholds ("x") what
 //! would let a reader subtract a hidden band back out.
 
 use crate::commands::funnel_report;
 use crate::commands::ops::{block_on, parse_municipality, Month, Ops};
-use crate::funnel::{months_back, FunnelMonth};
+use crate::funnel::{months_back, FunnelMonth, SurveyResponses};
 use crate::suppression::{suppress, Relation, Shown};
 use anyhow::Context as _;
 use chrono::{NaiveDate, Utc};
@@ -70,7 +70,8 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
         let month = args.month.unwrap_or_else(|| Month::of(today));
         let text = if args.network {
             // Every town, for the medians; only the one asked for is shown.
-            let stats = collect_report(&ops, None, month, 1, today).await?;
+            let mut stats = collect_report(&ops, None, month, 1, today).await?;
+            add_survey_responses(&ops, &mut stats, month, today).await?;
             if let Some(id) = &args.municipality {
                 if !stats.iter().any(|s| s.id == id.as_str()) {
                     anyhow::bail!("{id} is not registered");
@@ -99,6 +100,51 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Adds each town's answers to the surveys of the deployed pack that were open in `month`
+/// (counted up to `today` in the current month). A deployment with no pack uploaded yet has
+/// no surveys: the comparison goes on without them, and says so.
+async fn add_survey_responses(
+    ops: &Ops,
+    stats: &mut [MunicipalityStats],
+    month: Month,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    let content = compose::content(&ops.config, &ops.clients);
+    let library = match kizuna_app::content::ContentCache::new(content)
+        .current()
+        .await
+    {
+        Ok(library) => library,
+        Err(e) => {
+            eprintln!("no survey response rate: the deployed content pack could not be read ({e})");
+            return Ok(());
+        }
+    };
+    let last_day = month
+        .next()
+        .first_day()
+        .pred_opt()
+        .expect("a month has a last day");
+    let as_of = last_day.min(today);
+    let open_in_month = library
+        .surveys()
+        .iter()
+        .filter(|s| s.opens_on <= as_of && s.closes_on >= month.first_day());
+    for survey in open_in_month {
+        let report = crate::commands::survey::collect_results(ops, survey, as_of).await?;
+        for (town, counts) in &report.results.towns {
+            if let Some(s) = stats.iter_mut().find(|s| s.id == town.as_str()) {
+                let sum = s
+                    .survey_responses
+                    .get_or_insert_with(SurveyResponses::default);
+                sum.respondents += counts.respondents;
+                sum.eligible += counts.eligible;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One municipality's figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MunicipalityStats {
@@ -123,6 +169,8 @@ pub struct MunicipalityStats {
     pub births_per_year: Option<u32>,
     /// The registration funnel, oldest month first, ending with the report's month.
     pub funnel: Vec<FunnelMonth>,
+    /// Answers to the surveys open in the report's month (`--network` only).
+    pub survey_responses: Option<SurveyResponses>,
 }
 
 impl MunicipalityStats {
