@@ -483,9 +483,7 @@ mod tests {
     use super::*;
     use kizuna_core::{EndReason, LineUserId, MunicipalityId};
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use kizuna_core::testing::date as d;
 
     fn month(s: &str) -> Month {
         Month::parse(s).unwrap()

@@ -3,7 +3,6 @@
 //! counts, the export holds consenting households only, pseudonymised, and a household
 //! deleted as the conversation's 削除 deletes it is gone from both.
 
-use chrono::NaiveDate;
 use kizuna_app::model::Municipality;
 use kizuna_app::ports::{HouseholdStore, MunicipalityDirectory};
 use kizuna_aws::{compose, PseudonymKeyError};
@@ -20,9 +19,7 @@ use kizuna_core::{
 use kizuna_tests::stack::{content_dir, user};
 use kizuna_tests::test_aws;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
+use kizuna_core::testing::date as d;
 
 fn id(s: &str) -> MunicipalityId {
     MunicipalityId::parse(s).unwrap()

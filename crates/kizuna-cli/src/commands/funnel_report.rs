@@ -321,12 +321,9 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
     use kizuna_app::model::FollowCounts;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use kizuna_core::testing::date as d;
 
     fn town(
         id: &str,

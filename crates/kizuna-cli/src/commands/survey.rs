@@ -765,9 +765,7 @@ mod tests {
     use kizuna_core::survey_results::tally;
     use kizuna_core::{Household, LineUserId, Registration, RegistrationStatus, Subject};
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use kizuna_core::testing::date as d;
 
     fn town(s: &str) -> MunicipalityId {
         MunicipalityId::parse(s).unwrap()
