@@ -8,10 +8,7 @@ use kizuna_app::ports::{HouseholdStore, MunicipalityDirectory};
 use kizuna_aws::{compose, PseudonymKeyError};
 use kizuna_cli::commands::ops::Ops;
 use kizuna_cli::commands::survey::{self, Format};
-use kizuna_core::survey::{
-    Answer, Audience, AudienceWindow, Question, QuestionKind, RecordedAnswer, Survey, SurveyId,
-    SurveyResponse,
-};
+use kizuna_core::survey::{Answer, RecordedAnswer, Survey, SurveyId, SurveyResponse};
 use kizuna_core::survey_export::to_csv;
 use kizuna_core::{
     Household, LineUserId, MunicipalityId, Registration, RegistrationStatus, Subject,
@@ -31,36 +28,7 @@ fn sid(s: &str) -> SurveyId {
 
 /// May 2027, children of 0–100 days: a choice and a free-text question.
 fn survey(survey_id: &str) -> Survey {
-    Survey {
-        id: sid(survey_id),
-        title: "メッセージについてのアンケート".into(),
-        sample: false,
-        audience: Audience {
-            municipalities: None,
-            windows: vec![AudienceWindow::Child {
-                first: 0,
-                last: 100,
-            }],
-        },
-        opens_on: d(2027, 5, 1),
-        closes_on: d(2027, 5, 31),
-        invitation: "アンケートにご協力ください".into(),
-        questions: vec![
-            Question {
-                id: sid("talk"),
-                text: "相談できる人はいますか".into(),
-                kind: QuestionKind::Choice {
-                    choices: vec!["いる".into(), "いない".into()],
-                },
-            },
-            Question {
-                id: sid("comment"),
-                text: "ご意見".into(),
-                kind: QuestionKind::Text { max_chars: 200 },
-            },
-        ],
-        thanks: "ありがとうございました".into(),
-    }
+    kizuna_core::testing::may_2027_survey(survey_id)
 }
 
 /// What one seeded household answered: `consent` (None: no response at all).

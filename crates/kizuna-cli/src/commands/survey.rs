@@ -759,9 +759,7 @@ td.n{{text-align:right;font-variant-numeric:tabular-nums}}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kizuna_core::survey::{
-        Answer, Audience, AudienceWindow, Question, RecordedAnswer, SurveyResponse,
-    };
+    use kizuna_core::survey::{Answer, RecordedAnswer, SurveyResponse};
     use kizuna_core::survey_results::tally;
     use kizuna_core::{Household, LineUserId, Registration, RegistrationStatus, Subject};
 
@@ -772,37 +770,7 @@ mod tests {
     }
 
     fn survey() -> Survey {
-        let id = |s: &str| SurveyId::parse(s).unwrap();
-        Survey {
-            id: id("usefulness-2027"),
-            title: "メッセージについてのアンケート".into(),
-            sample: false,
-            audience: Audience {
-                municipalities: None,
-                windows: vec![AudienceWindow::Child {
-                    first: 0,
-                    last: 100,
-                }],
-            },
-            opens_on: d(2027, 5, 1),
-            closes_on: d(2027, 5, 31),
-            invitation: "ご協力ください".into(),
-            questions: vec![
-                Question {
-                    id: id("talk"),
-                    text: "相談できる人はいますか".into(),
-                    kind: QuestionKind::Choice {
-                        choices: vec!["いる".into(), "いない".into()],
-                    },
-                },
-                Question {
-                    id: id("comment"),
-                    text: "ご意見".into(),
-                    kind: QuestionKind::Text { max_chars: 200 },
-                },
-            ],
-            thanks: "ありがとうございました".into(),
-        }
+        kizuna_core::testing::may_2027_survey("usefulness-2027")
     }
 
     /// `n` households of `t` answering `talk` = `choice` (None: eligible, not answering).
