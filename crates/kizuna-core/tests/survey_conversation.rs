@@ -171,7 +171,7 @@ fn an_unknown_survey_or_a_household_outside_the_audience_gets_a_clear_reply_and_
     older.content = Some(sample());
     let tapped = older.postback("kizuna:v1:sv:messages-2027:research-consent:yes", None);
     assert_eq!(tapped.household, HouseholdChange::Unchanged);
-    assert!(reply_text(&tapped).contains("一部の方"));
+    assert!(reply_text(&tapped).contains("一部の時期の方"));
     let listed = older.text("アンケート");
     assert_eq!(
         reply_text(&listed),
