@@ -310,6 +310,9 @@ pub fn surveys_due<'c>(
     library
         .surveys()
         .iter()
+        // The invitation date always falls while the survey is open: a closed (or not yet
+        // open) survey costs the daily plan one date comparison, not a search of the schedule.
+        .filter(move |s| s.is_open_on(date))
         .filter(move |s| may_be_asked(s, household, library.is_sample()))
         .filter(move |s| survey_invitation_date(s, household, &content) == Some(date))
 }
