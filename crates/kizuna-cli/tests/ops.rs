@@ -1156,7 +1156,7 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
         .unwrap();
     assert_eq!(code, ExitCode::from(1), "an unknown town is refused");
 
-    let stats = stats::collect_report(&ops, None, Month::of(date), 2, date)
+    let stats = stats::collect_report(&ops, None, Month::of(date), 2, date, &[])
         .await
         .unwrap();
     let s = &stats[0];
@@ -1211,7 +1211,7 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
 
     // The network view of one town: its own figures; with one town, no median.
     let network = kizuna_cli::commands::funnel_report::render_network(
-        &stats::collect_report(&ops, None, Month::of(date), 1, date)
+        &stats::collect_report(&ops, None, Month::of(date), 1, date, &[])
             .await
             .unwrap(),
         Some("kizuna-town"),
@@ -1231,6 +1231,29 @@ async fn stats_shows_the_funnel_from_households_and_the_follow_tally() {
     );
     assert!(
         network.contains("kizuna-town,2027-01,active_rate_percent,-,-,1\n"),
+        "{network}"
+    );
+
+    // A survey open in January for everyone in a programme, answered by nobody yet: counted
+    // in the same listing, 0 % of the households in its audience; no survey, no figure.
+    let mut january = kizuna_core::testing::may_2027_survey("january-2027");
+    january.audience.windows.clear();
+    january.opens_on = kizuna_core::testing::date(2027, 1, 1);
+    january.closes_on = kizuna_core::testing::date(2027, 1, 31);
+    let with_survey = stats::collect_report(&ops, None, Month::of(date), 1, date, &[january])
+        .await
+        .unwrap();
+    let responses = with_survey[0].survey_responses.expect("a survey was open");
+    assert_eq!(responses.respondents, 0);
+    assert!(responses.eligible >= 5, "{responses:?}");
+    let network = kizuna_cli::commands::funnel_report::render_network(
+        &with_survey,
+        Some("kizuna-town"),
+        Month::of(date),
+        Format::Csv,
+    );
+    assert!(
+        network.contains("kizuna-town,2027-01,survey_response_rate_percent,0.0,-,1\n"),
         "{network}"
     );
 }

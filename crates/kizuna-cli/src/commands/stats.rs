@@ -23,6 +23,8 @@ use kizuna_app::paging::municipality_pages;
 use kizuna_app::ports::{FollowTally, MunicipalityDirectory, RunRecords};
 use kizuna_aws::compose;
 use kizuna_core::programme::{report_band, report_bands, REPORT_BAND_COUNT};
+use kizuna_core::survey::Survey;
+use kizuna_core::survey_results::{audience_includes, SurveyTally};
 use kizuna_core::{today_in_japan, Household, MunicipalityId};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -70,8 +72,8 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
         let month = args.month.unwrap_or_else(|| Month::of(today));
         let text = if args.network {
             // Every town, for the medians; only the one asked for is shown.
-            let mut stats = collect_report(&ops, None, month, 1, today).await?;
-            add_survey_responses(&ops, &mut stats, month, today).await?;
+            let surveys = surveys_open_in(&ops, month, today).await;
+            let stats = collect_report(&ops, None, month, 1, today, &surveys).await?;
             if let Some(id) = &args.municipality {
                 if !stats.iter().any(|s| s.id == id.as_str()) {
                     anyhow::bail!("{id} is not registered");
@@ -84,8 +86,15 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
                 args.format,
             )
         } else {
-            let stats =
-                collect_report(&ops, args.municipality.as_ref(), month, args.months, today).await?;
+            let stats = collect_report(
+                &ops,
+                args.municipality.as_ref(),
+                month,
+                args.months,
+                today,
+                &[],
+            )
+            .await?;
             render(&stats, month, today, args.format)
         };
         match &args.out {
@@ -100,15 +109,10 @@ pub fn run(args: StatsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Adds each town's answers to the surveys of the deployed pack that were open in `month`
-/// (counted up to `today` in the current month). A deployment with no pack uploaded yet has
-/// no surveys: the comparison goes on without them, and says so.
-async fn add_survey_responses(
-    ops: &Ops,
-    stats: &mut [MunicipalityStats],
-    month: Month,
-    today: NaiveDate,
-) -> anyhow::Result<()> {
+/// The surveys of the deployed pack that were open at some time in `month` (up to `today`).
+/// A deployment with no pack uploaded yet has none: the comparison goes on without them, and
+/// says so.
+async fn surveys_open_in(ops: &Ops, month: Month, today: NaiveDate) -> Vec<Survey> {
     let content = compose::content(&ops.config, &ops.clients);
     let library = match kizuna_app::content::ContentCache::new(content)
         .current()
@@ -117,32 +121,26 @@ async fn add_survey_responses(
         Ok(library) => library,
         Err(e) => {
             eprintln!("no survey response rate: the deployed content pack could not be read ({e})");
-            return Ok(());
+            return Vec::new();
         }
     };
+    let as_of = survey_as_of(month, today);
+    library
+        .surveys()
+        .iter()
+        .filter(|s| s.opens_on <= as_of && s.closes_on >= month.first_day())
+        .cloned()
+        .collect()
+}
+
+/// The day a month's survey figures are counted to: its last day, or today in the current month.
+fn survey_as_of(month: Month, today: NaiveDate) -> NaiveDate {
     let last_day = month
         .next()
         .first_day()
         .pred_opt()
         .expect("a month has a last day");
-    let as_of = last_day.min(today);
-    let open_in_month = library
-        .surveys()
-        .iter()
-        .filter(|s| s.opens_on <= as_of && s.closes_on >= month.first_day());
-    for survey in open_in_month {
-        let report = crate::commands::survey::collect_results(ops, survey, as_of).await?;
-        for (town, counts) in &report.results.towns {
-            if let Some(s) = stats.iter_mut().find(|s| s.id == town.as_str()) {
-                let sum = s
-                    .survey_responses
-                    .get_or_insert_with(SurveyResponses::default);
-                sum.respondents += counts.respondents;
-                sum.eligible += counts.eligible;
-            }
-        }
-    }
-    Ok(())
+    last_day.min(today)
 }
 
 /// One municipality's figures.
@@ -204,7 +202,7 @@ pub async fn collect(
     month: Month,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<MunicipalityStats>> {
-    collect_report(ops, only, month, DEFAULT_FUNNEL_MONTHS, today).await
+    collect_report(ops, only, month, DEFAULT_FUNNEL_MONTHS, today, &[]).await
 }
 
 /// Every figure of the report: one listing of each town's households (the current counts and
@@ -216,6 +214,7 @@ pub async fn collect_report(
     month: Month,
     months: u32,
     today: NaiveDate,
+    surveys: &[Survey],
 ) -> anyhow::Result<Vec<MunicipalityStats>> {
     let funnel_months = months_back(month, months);
     let first_days: Vec<NaiveDate> = funnel_months.iter().map(|m| m.first_day()).collect();
@@ -231,6 +230,18 @@ pub async fn collect_report(
     }
     municipalities.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     let households = compose::households(&ops.config, &ops.clients);
+    // The surveys' answers are counted in the same listing of the households.
+    let as_of = survey_as_of(month, today);
+    let mut survey_tallies: Vec<SurveyTally> = surveys
+        .iter()
+        .map(|survey| {
+            let towns = municipalities
+                .iter()
+                .filter(|m| audience_includes(survey, &m.id))
+                .map(|m| m.id.clone());
+            SurveyTally::new(survey, as_of, towns)
+        })
+        .collect();
     let mut stats = Vec::new();
     for m in &municipalities {
         let tally = follows.counts(&m.id, &first_days).await?;
@@ -248,9 +259,21 @@ pub async fn collect_report(
                 for f in &mut s.funnel {
                     f.count(h);
                 }
+                survey_tallies.iter_mut().for_each(|t| t.add(h));
             }
         }
         stats.push(s);
+    }
+    for tally in survey_tallies {
+        for (town, counts) in tally.finish().towns {
+            if let Some(s) = stats.iter_mut().find(|s| s.id == town.as_str()) {
+                let sum = s
+                    .survey_responses
+                    .get_or_insert_with(SurveyResponses::default);
+                sum.respondents += counts.respondents;
+                sum.eligible += counts.eligible;
+            }
+        }
     }
     // One query per day of the month for every municipality at once (the by-date index).
     let runs = compose::runs(&ops.config, &ops.clients);
