@@ -1,5 +1,5 @@
 use crate::batch::existing_items;
-use crate::error::store_error;
+use crate::error::{cancelled_transaction, store_error, Cancelled};
 use crate::item::{get_n, get_s, millis_to_utc, n, opt_bool, opt_n, opt_s, s, ttl_after, Item};
 use crate::paging::{query_all, Keep};
 use crate::runs::run_record_update;
@@ -149,27 +149,11 @@ fn outcome_item(
 fn transaction_error<R: std::fmt::Debug>(
     e: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>,
 ) -> StoreError {
-    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        e.as_service_error()
-    {
-        let codes: Vec<&str> = cancelled
-            .cancellation_reasons()
-            .iter()
-            .filter_map(|r| r.code())
-            .collect();
-        if codes.first() == Some(&"ConditionalCheckFailed") {
-            return StoreError::Conflict;
-        }
-        if codes.iter().any(|c| {
-            matches!(
-                *c,
-                "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
-            )
-        }) {
-            return StoreError::Throttled;
-        }
+    match cancelled_transaction(&e) {
+        Some(Cancelled::FirstConditionFailed) => StoreError::Conflict,
+        Some(Cancelled::Retryable) => StoreError::Throttled,
+        None => store_error("TransactWriteItems page commit", e),
     }
-    store_error("TransactWriteItems page commit", e)
 }
 
 #[async_trait]

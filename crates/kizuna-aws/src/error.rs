@@ -15,6 +15,46 @@ const THROTTLING_CODES: &[&str] = &[
     "RequestThrottledException",
 ];
 
+/// Why a `TransactWriteItems` was cancelled, where the caller gives it a meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cancelled {
+    /// The first item's condition failed: the callers put the item whose condition means
+    /// something (the lease, the "already counted" marker) first.
+    FirstConditionFailed,
+    /// A conflicting transaction or throttling: a retry may succeed.
+    Retryable,
+}
+
+/// The cancellation of a failed transaction, if that is what the error is and its reasons
+/// say one of the [`Cancelled`] cases; anything else is [`store_error`]'s to classify.
+pub(crate) fn cancelled_transaction<R>(
+    e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Cancelled> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        e.as_service_error()
+    else {
+        return None;
+    };
+    let codes: Vec<&str> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .filter_map(|r| r.code())
+        .collect();
+    if codes.first() == Some(&"ConditionalCheckFailed") {
+        return Some(Cancelled::FirstConditionFailed);
+    }
+    codes
+        .iter()
+        .any(|c| {
+            matches!(
+                *c,
+                "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+            )
+        })
+        .then_some(Cancelled::Retryable)
+}
+
 /// Classifies an SDK error. `op` names the operation for the message (never item contents:
 /// keys may hold LINE user ids).
 pub(crate) fn store_error<E, R>(op: &'static str, err: SdkError<E, R>) -> StoreError

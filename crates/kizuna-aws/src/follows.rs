@@ -12,12 +12,11 @@
 //! and updates items of this table; no new table or permission is needed.
 
 use crate::batch::existing_items;
-use crate::error::store_error;
+use crate::error::{cancelled_transaction, store_error, Cancelled};
 use crate::item::{n, opt_n, opt_s, s, ttl_after, Item};
 use crate::schema::events::{COUNTED_PREFIX, EXPIRES_AT, PK, TALLY_PREFIX};
 use crate::schema::{EVENT_RETENTION_DAYS, TALLY_RETENTION_DAYS};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use kizuna_app::model::{month_key, FollowChange, FollowCounts};
@@ -87,33 +86,14 @@ impl FollowTally for DynamoFollowTally {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-                    e.as_service_error()
-                {
-                    let codes: Vec<&str> = cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .filter_map(|r| r.code())
-                        .collect();
-                    if codes.first() == Some(&"ConditionalCheckFailed") {
-                        return Ok(false);
-                    }
-                    // Another invocation is counting the same event right now: retryable,
-                    // and the retry will find the marker.
-                    if codes.iter().any(|c| {
-                        matches!(
-                            *c,
-                            "TransactionConflict"
-                                | "ThrottlingError"
-                                | "ProvisionedThroughputExceeded"
-                        )
-                    }) {
-                        return Err(StoreError::Throttled);
-                    }
-                }
-                Err(store_error("TransactWriteItems follow tally", e))
-            }
+            Err(e) => match cancelled_transaction(&e) {
+                // The marker is there: the event was counted already.
+                Some(Cancelled::FirstConditionFailed) => Ok(false),
+                // Another invocation is counting the same event right now: retryable, and the
+                // retry will find the marker.
+                Some(Cancelled::Retryable) => Err(StoreError::Throttled),
+                None => Err(store_error("TransactWriteItems follow tally", e)),
+            },
         }
     }
 
