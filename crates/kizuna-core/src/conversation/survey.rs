@@ -66,9 +66,8 @@ fn in_audience(
         // registration may have moved past the window since).
         return true;
     }
-    let mut unanswered = household.clone();
-    unanswered.surveys.clear();
-    may_be_asked(survey, &unanswered, sample_pack)
+    // Not answered (above), so `may_be_asked` judges only the town and the sample marker.
+    may_be_asked(survey, household, sample_pack)
         && survey_invitation_date(survey, household, content).is_some_and(|d| d <= today)
 }
 
